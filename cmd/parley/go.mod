@@ -1,0 +1,3 @@
+module github.com/parleyhq/parley/cmd/parley
+
+go 1.26.0
