@@ -1,0 +1,113 @@
+// Package bus holds Parley's NATS JetStream layout: stream and subject names,
+// message headers, and the idempotent setup every service runs at start.
+//
+// # Subjects and ordering
+//
+// Turns are published on parley.in.<partition>.<bot>.<convkey> and replies on
+// parley.out.<partition>.<bot>.<convkey>. The conversation key is a
+// token-safe hash of the bot and the user identity; the partition is
+// derived from it (see Partition), so one user's turns always share a
+// partition while users spread over all of them.
+//
+// Each partition has one durable pull consumer per consuming service
+// (dialog-p07, dispatcher-p07, ...). The partition package hands each
+// partition to exactly one live replica at a time through leases kept in a
+// JetStream KV bucket, and that replica runs one lane per conversation
+// inside the partition: a user's turns run strictly in stream order, while
+// other users in the same partition run in parallel. Session writes are
+// fenced by the turn's stream sequence, so a turn is applied once even when a
+// lease changes hands in the middle of it.
+//
+// Why not pinned consumers (nats-server 2.11 priority groups)? Pinning picks
+// a client per consumer but does not spread partitions across replicas (the
+// first replica to pull pins them all) and, as ADR-42 says, it is not
+// exclusive. Leases give real work sharing, a clean hand-over (the old owner
+// drains before releasing), and run on nats-server 2.9 as well.
+//
+// The partition is computed by the publisher rather than by a stream subject
+// transform so that the layout works on servers without transforms; the
+// count is recorded in the parley_bus KV bucket at creation and every service
+// refuses to start with a different one.
+package bus
+
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/binary"
+	"fmt"
+	"strings"
+)
+
+// Stream names.
+const (
+	StreamTurns   = "PARLEY_IN"
+	StreamReplies = "PARLEY_OUT"
+)
+
+// Subject roots.
+const (
+	SubjectTurns   = "parley.in"
+	SubjectReplies = "parley.out"
+)
+
+// Headers Parley sets on bus messages. Trace context travels as the W3C
+// lower-case traceparent/tracestate headers (see otelx).
+const (
+	// HeaderReplyTo names the core NATS subject a synchronous ingress waits on.
+	HeaderReplyTo = "Parley-Reply-To"
+	// HeaderReplyDeadline is the Unix milliseconds after which nobody waits.
+	HeaderReplyDeadline = "Parley-Reply-Deadline"
+	// HeaderTurnID carries the turn id for consumers that do not decode.
+	HeaderTurnID = "Parley-Turn-Id"
+)
+
+// DefaultPartitions is the partition count of a new deployment. It is much
+// larger than the expected replica count so that a slow conversation blocks
+// few others, and it cannot change without recreating the streams.
+const DefaultPartitions = 64
+
+var keyEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// ConversationKey returns the token-safe key of the conversation between a
+// bot and a user: NATS subject tokens and KV keys cannot hold the dots,
+// slashes and spaces that user ids may contain.
+func ConversationKey(botID, userID string) string {
+	h := sha256.Sum256([]byte(botID + "\x00" + userID))
+	return strings.ToLower(keyEncoding.EncodeToString(h[:16]))
+}
+
+// Partition maps a conversation key to one of n partitions.
+func Partition(convKey string, n int) int {
+	h := sha256.Sum256([]byte(convKey))
+	return int(binary.BigEndian.Uint64(h[:8]) % uint64(n))
+}
+
+// TurnSubject is the subject a turn is published on.
+func TurnSubject(partitions int, botID, convKey string) string {
+	return fmt.Sprintf("%s.%d.%s.%s", SubjectTurns, Partition(convKey, partitions), subjectToken(botID), convKey)
+}
+
+// ReplySubject is the subject an asynchronous reply is published on.
+func ReplySubject(partitions int, botID, convKey string) string {
+	return fmt.Sprintf("%s.%d.%s.%s", SubjectReplies, Partition(convKey, partitions), subjectToken(botID), convKey)
+}
+
+// ConversationKeyOf returns the last token of a turn or reply subject.
+func ConversationKeyOf(subject string) string {
+	if i := strings.LastIndexByte(subject, '.'); i >= 0 {
+		return subject[i+1:]
+	}
+	return subject
+}
+
+// subjectToken makes a bot id safe as one subject token. Bot ids are
+// validated at the edge, so this only guards against configuration typos.
+func subjectToken(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '.', '*', '>', ' ', '\t', '\r', '\n':
+			return '_'
+		}
+		return r
+	}, s)
+}

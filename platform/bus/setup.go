@@ -1,0 +1,173 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Config is the bus section shared by every service.
+type Config struct {
+	// URL of the NATS server; empty in the one-binary mode means "start the
+	// embedded server".
+	URL string `yaml:"url"`
+	// Partitions is fixed when the streams are first created.
+	Partitions int `yaml:"partitions"`
+	// Replicas of the streams and buckets (1 on a single server, 3 in a
+	// cluster).
+	Replicas int `yaml:"replicas"`
+	// DuplicateWindow is JetStream's de-duplication window for Nats-Msg-Id.
+	DuplicateWindow time.Duration `yaml:"duplicate_window"`
+	// Prefix is prepended to stream and bucket names so that several
+	// deployments (or test runs) can share one NATS account.
+	Prefix string `yaml:"prefix"`
+}
+
+// Defaults fills zero fields.
+func (c *Config) Defaults() {
+	if c.Partitions == 0 {
+		c.Partitions = DefaultPartitions
+	}
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	if c.DuplicateWindow == 0 {
+		c.DuplicateWindow = 2 * time.Minute
+	}
+}
+
+// Validate reports the first invalid key.
+func (c Config) Validate() error {
+	switch {
+	case c.Partitions < 1 || c.Partitions > 1024:
+		return errors.New("bus.partitions: must be between 1 and 1024")
+	case c.Replicas != 1 && c.Replicas != 3 && c.Replicas != 5:
+		return errors.New("bus.replicas: must be 1, 3 or 5")
+	case c.DuplicateWindow < time.Second:
+		return errors.New("bus.duplicate_window: must be at least 1s")
+	}
+	return nil
+}
+
+// Name returns a stream or bucket name with the deployment prefix.
+func (c Config) Name(base string) string { return c.Prefix + base }
+
+// Subject returns a subject root with the deployment prefix.
+func (c Config) Subject(root string) string {
+	if c.Prefix == "" {
+		return root
+	}
+	return c.Prefix + "." + root
+}
+
+// TurnSubject is the prefixed subject of a turn.
+func (c Config) TurnSubject(botID, convKey string) string {
+	return c.Subject(TurnSubject(c.Partitions, botID, convKey))
+}
+
+// ReplySubject is the prefixed subject of an asynchronous reply.
+func (c Config) ReplySubject(botID, convKey string) string {
+	return c.Subject(ReplySubject(c.Partitions, botID, convKey))
+}
+
+// PartitionFilter is the filter subject of partition p under a root.
+func (c Config) PartitionFilter(root string, p int) string {
+	return fmt.Sprintf("%s.%d.>", c.Subject(root), p)
+}
+
+// Conn is an open connection with its JetStream context.
+type Conn struct {
+	NC  *nats.Conn
+	JS  jetstream.JetStream
+	Cfg Config
+}
+
+// Connect dials NATS. Options can add nats.InProcessServer for the embedded
+// server.
+func Connect(cfg Config, name string, opts ...nats.Option) (*Conn, error) {
+	opts = append([]nats.Option{
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+	}, opts...)
+	nc, err := nats.Connect(cfg.URL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to nats %q: %w", cfg.URL, err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	return &Conn{NC: nc, JS: js, Cfg: cfg}, nil
+}
+
+// Close drains the connection so that pending publishes and acks are sent.
+func (c *Conn) Close() {
+	if err := c.NC.Drain(); err != nil {
+		c.NC.Close()
+	}
+}
+
+const metaBucket = "parley_bus"
+
+// EnsureStreams creates or updates the streams and records the partition
+// count, refusing a configuration whose count differs from the recorded one.
+// It is idempotent and every service calls it at start.
+func (c *Conn) EnsureStreams(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := c.checkPartitions(ctx); err != nil {
+		return err
+	}
+	for _, s := range []struct{ name, root string }{
+		{StreamTurns, SubjectTurns},
+		{StreamReplies, SubjectReplies},
+	} {
+		_, err := c.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name:        c.Cfg.Name(s.name),
+			Subjects:    []string{c.Cfg.Subject(s.root) + ".>"},
+			Storage:     jetstream.FileStorage,
+			Retention:   jetstream.LimitsPolicy,
+			Replicas:    c.Cfg.Replicas,
+			Duplicates:  c.Cfg.DuplicateWindow,
+			MaxAge:      7 * 24 * time.Hour,
+			Discard:     jetstream.DiscardOld,
+			Description: "Parley " + s.root,
+		})
+		if err != nil {
+			return fmt.Errorf("ensure stream %s: %w", c.Cfg.Name(s.name), err)
+		}
+	}
+	return nil
+}
+
+func (c *Conn) checkPartitions(ctx context.Context) error {
+	kv, err := c.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      c.Cfg.Name(metaBucket),
+		Description: "Parley bus layout",
+		Replicas:    c.Cfg.Replicas,
+	})
+	if err != nil {
+		return fmt.Errorf("ensure bucket %s: %w", c.Cfg.Name(metaBucket), err)
+	}
+	want := strconv.Itoa(c.Cfg.Partitions)
+	if _, err := kv.Create(ctx, "partitions", []byte(want)); err == nil {
+		return nil
+	} else if !errors.Is(err, jetstream.ErrKeyExists) {
+		return fmt.Errorf("record partition count: %w", err)
+	}
+	got, err := kv.Get(ctx, "partitions")
+	if err != nil {
+		return fmt.Errorf("read partition count: %w", err)
+	}
+	if string(got.Value()) != want {
+		return fmt.Errorf("bus.partitions: configured %s but the streams were created with %s; the count cannot change without recreating the streams", want, got.Value())
+	}
+	return nil
+}

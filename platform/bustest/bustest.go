@@ -1,0 +1,84 @@
+// Package bustest starts real JetStream servers for tests.
+package bustest
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/parleyhq/parley/platform/bus"
+)
+
+// Server is a JetStream server listening on a random loopback port.
+type Server struct {
+	NS  *server.Server
+	URL string
+}
+
+// RunJetStream starts an embedded nats-server (the current release, unlike
+// the machine's packaged one) with its store in a temporary directory, and
+// stops it when the test ends.
+func RunJetStream(t testing.TB) *Server {
+	t.Helper()
+	return RunJetStreamAt(t, t.TempDir(), -1)
+}
+
+// RunJetStreamAt starts a server with the given store and port (-1: random);
+// restarting on the same store and port simulates a server restart.
+func RunJetStreamAt(t testing.TB, storeDir string, port int) *Server {
+	t.Helper()
+	ns, err := server.NewServer(&server.Options{
+		Host:      "127.0.0.1",
+		Port:      port,
+		JetStream: true,
+		StoreDir:  storeDir,
+		NoLog:     true,
+		NoSigs:    true,
+	})
+	if err != nil {
+		t.Fatalf("start nats-server: %v", err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	s := &Server{NS: ns, URL: ns.ClientURL()}
+	t.Cleanup(s.Shutdown)
+	return s
+}
+
+// Shutdown stops the server; safe to call twice.
+func (s *Server) Shutdown() {
+	s.NS.Shutdown()
+	s.NS.WaitForShutdown()
+}
+
+var seq atomic.Int64
+
+// Config returns a bus configuration for this server with a prefix unique to
+// the test, so that tests sharing a server do not see each other's streams.
+func (s *Server) Config(t testing.TB) bus.Config {
+	name := strings.NewReplacer("/", "_", " ", "_", ".", "_").Replace(t.Name())
+	if len(name) > 20 {
+		name = name[:20]
+	}
+	cfg := bus.Config{URL: s.URL, Partitions: 8, Prefix: fmt.Sprintf("t%d%s", seq.Add(1), name)}
+	cfg.Defaults()
+	return cfg
+}
+
+// Connect opens a bus connection closed at the end of the test.
+func Connect(t testing.TB, cfg bus.Config) *bus.Conn {
+	t.Helper()
+	c, err := bus.Connect(cfg, t.Name(), nats.MaxReconnects(-1))
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { c.NC.Close() })
+	return c
+}

@@ -1,0 +1,214 @@
+package partition_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/parleyhq/parley/platform/bustest"
+	"github.com/parleyhq/parley/platform/logx"
+	"github.com/parleyhq/parley/platform/partition"
+)
+
+type recorder struct {
+	mu   sync.Mutex
+	seen map[string][]int    // key -> payload numbers in handling order
+	by   map[string]int      // member -> messages handled
+	dups map[string]struct{} // key/n handled more than once
+}
+
+func newRecorder() *recorder {
+	return &recorder{seen: map[string][]int{}, by: map[string]int{}, dups: map[string]struct{}{}}
+}
+
+func (r *recorder) handler(member string, delay time.Duration) partition.Handler {
+	return func(ctx context.Context, m jetstream.Msg) error {
+		n, err := strconv.Atoi(string(m.Data()))
+		if err != nil {
+			return partition.Permanent(err)
+		}
+		if delay > 0 {
+			time.Sleep(delay)
+		}
+		key := m.Subject()[len(m.Subject())-2:]
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for _, x := range r.seen[key] {
+			if x == n {
+				r.dups[fmt.Sprintf("%s/%d", key, n)] = struct{}{}
+				return nil
+			}
+		}
+		r.seen[key] = append(r.seen[key], n)
+		r.by[member]++
+		return nil
+	}
+}
+
+func (r *recorder) total() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := 0
+	for _, v := range r.seen {
+		t += len(v)
+	}
+	return t
+}
+
+func setup(t *testing.T) (jetstream.JetStream, partition.Config) {
+	srv := bustest.RunJetStream(t)
+	conn := bustest.Connect(t, srv.Config(t))
+	ctx := t.Context()
+	if _, err := conn.JS.CreateStream(ctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"orders.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	return conn.JS, partition.Config{
+		Group: "work", Stream: "ORDERS", SubjectRoot: "orders", Partitions: 8,
+		LeaseBucket: "leases", LeaseTTL: 1500 * time.Millisecond, AckWait: 5 * time.Second,
+	}
+}
+
+func publish(t *testing.T, js jetstream.JetStream, keys, perKey, partitions int) {
+	t.Helper()
+	for n := range perKey {
+		for k := range keys {
+			subj := fmt.Sprintf("orders.%d.k%02d", k%partitions, k)
+			if _, err := js.Publish(t.Context(), subj, []byte(strconv.Itoa(n))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+func startMember(t *testing.T, js jetstream.JetStream, cfg partition.Config, id string, h partition.Handler) (cancel func(), done chan struct{}, g *partition.Group) {
+	cfg.MemberID = id
+	g, err := partition.New(js, cfg, h, logx.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done = make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := g.Run(ctx); err != nil {
+			t.Errorf("member %s: %v", id, err)
+		}
+	}()
+	t.Cleanup(func() { stop(); <-done })
+	<-g.Ready()
+	return stop, done, g
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func assertOrdered(t *testing.T, rec *recorder, keys, perKey int) {
+	t.Helper()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.seen) != keys {
+		t.Fatalf("saw %d keys, want %d", len(rec.seen), keys)
+	}
+	for key, ns := range rec.seen {
+		if len(ns) != perKey {
+			t.Errorf("key %s: %d messages, want %d", key, len(ns), perKey)
+		}
+		for i, n := range ns {
+			if n != i {
+				t.Fatalf("key %s out of order: %v", key, ns)
+			}
+		}
+	}
+}
+
+func TestTwoMembersShareWorkAndKeepKeyOrder(t *testing.T) {
+	js, cfg := setup(t)
+	rec := newRecorder()
+	startMember(t, js, cfg, "a", rec.handler("a", time.Millisecond))
+	_, _, gb := startMember(t, js, cfg, "b", rec.handler("b", time.Millisecond))
+	waitFor(t, "b to own partitions", 10*time.Second, func() bool { return len(gb.Owned()) > 0 })
+
+	const keys, perKey = 16, 30
+	publish(t, js, keys, perKey, cfg.Partitions)
+	waitFor(t, "all messages", 30*time.Second, func() bool { return rec.total() == keys*perKey })
+	assertOrdered(t, rec, keys, perKey)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if rec.by["a"] == 0 || rec.by["b"] == 0 {
+		t.Fatalf("work not shared: %v", rec.by)
+	}
+}
+
+func TestMemberLeavingHandsOverWithoutLossOrReorder(t *testing.T) {
+	js, cfg := setup(t)
+	rec := newRecorder()
+	stopA, doneA, _ := startMember(t, js, cfg, "a", rec.handler("a", 3*time.Millisecond))
+	_, _, gb := startMember(t, js, cfg, "b", rec.handler("b", 3*time.Millisecond))
+	waitFor(t, "b to own partitions", 10*time.Second, func() bool { return len(gb.Owned()) > 0 })
+
+	const keys, perKey = 8, 40
+	publish(t, js, keys, perKey, cfg.Partitions)
+	waitFor(t, "some progress", 10*time.Second, func() bool { return rec.total() > keys*perKey/4 })
+	stopA()
+	<-doneA
+	waitFor(t, "b to own every partition", 10*time.Second, func() bool { return len(gb.Owned()) == cfg.Partitions })
+	waitFor(t, "all messages", 30*time.Second, func() bool { return rec.total() == keys*perKey })
+	assertOrdered(t, rec, keys, perKey)
+}
+
+func TestPermanentErrorTerminatesWithoutBlockingTheLane(t *testing.T) {
+	js, cfg := setup(t)
+	cfg.Partitions = 1
+	rec := newRecorder()
+	startMember(t, js, cfg, "a", rec.handler("a", 0))
+	if _, err := js.Publish(t.Context(), "orders.0.k01", []byte("not a number")); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, js, 2, 5, 1)
+	waitFor(t, "messages after the poison one", 10*time.Second, func() bool { return rec.total() == 10 })
+	assertOrdered(t, rec, 2, 5)
+}
+
+func TestTransientErrorHoldsBackOnlyItsKey(t *testing.T) {
+	js, cfg := setup(t)
+	cfg.Partitions = 1
+	rec := newRecorder()
+	var mu sync.Mutex
+	failures := 0
+	inner := rec.handler("a", 0)
+	startMember(t, js, cfg, "a", func(ctx context.Context, m jetstream.Msg) error {
+		if m.Subject() == "orders.0.k00" && string(m.Data()) == "0" {
+			mu.Lock()
+			defer mu.Unlock()
+			if failures < 5 {
+				failures++
+				return fmt.Errorf("store unavailable")
+			}
+		}
+		return inner(ctx, m)
+	})
+	publish(t, js, 2, 5, 1)
+	waitFor(t, "the healthy key", 10*time.Second, func() bool {
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		return len(rec.seen["01"]) == 5
+	})
+	waitFor(t, "the failing key to recover", 10*time.Second, func() bool { return rec.total() == 10 })
+	assertOrdered(t, rec, 2, 5)
+	if failures != 5 {
+		t.Fatalf("failures = %d, want 5 retries", failures)
+	}
+}

@@ -1,0 +1,169 @@
+// Package run composes services into one process: named targets with an
+// explicit dependency map, started in dependency order and stopped in
+// reverse, after the Loki/Tempo module manager.
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Service is anything with a blocking Run that returns when ctx is done.
+type Service interface {
+	Run(ctx context.Context) error
+}
+
+// Ready is implemented by services that need time to become usable (a bus
+// connection, a bound consumer) before their dependents start.
+type Ready interface {
+	Ready() <-chan struct{}
+}
+
+// Module is a named unit with dependencies. Init builds its service once its
+// dependencies are started; a nil Init makes a pure grouping target.
+type Module struct {
+	Name      string
+	Deps      []string
+	Init      func(ctx context.Context) (Service, error)
+	Invisible bool // not selectable on its own (e.g. the bus)
+}
+
+// Manager resolves and runs modules.
+type Manager struct {
+	modules map[string]Module
+	log     *slog.Logger
+}
+
+// NewManager returns a manager of the given modules.
+func NewManager(log *slog.Logger, mods ...Module) *Manager {
+	m := &Manager{modules: map[string]Module{}, log: log}
+	for _, mod := range mods {
+		m.modules[mod.Name] = mod
+	}
+	return m
+}
+
+// Targets lists the selectable module names.
+func (m *Manager) Targets() []string {
+	var out []string
+	for name, mod := range m.modules {
+		if !mod.Invisible {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Order returns the modules needed for targets, dependencies first.
+func (m *Manager) Order(targets []string) ([]string, error) {
+	var order []string
+	state := map[string]int{} // 1 visiting, 2 done
+	var visit func(name string, path []string) error
+	visit = func(name string, path []string) error {
+		mod, ok := m.modules[name]
+		if !ok {
+			return fmt.Errorf("unknown target %q (targets: %s)", name, strings.Join(m.Targets(), ", "))
+		}
+		switch state[name] {
+		case 1:
+			return fmt.Errorf("dependency cycle: %s", strings.Join(append(path, name), " -> "))
+		case 2:
+			return nil
+		}
+		state[name] = 1
+		for _, d := range mod.Deps {
+			if err := visit(d, append(path, name)); err != nil {
+				return err
+			}
+		}
+		state[name] = 2
+		order = append(order, name)
+		return nil
+	}
+	for _, t := range targets {
+		if m.modules[t].Invisible {
+			return nil, fmt.Errorf("target %q is internal and cannot be selected", t)
+		}
+		if err := visit(t, nil); err != nil {
+			return nil, err
+		}
+	}
+	return order, nil
+}
+
+type running struct {
+	name   string
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// Run starts the modules for targets and blocks until ctx is done or one of
+// them fails; then it stops them in reverse order, each after its dependents.
+func (m *Manager) Run(ctx context.Context, targets []string) error {
+	order, err := m.Order(targets)
+	if err != nil {
+		return err
+	}
+	failed := make(chan error, len(order))
+	var started []*running
+	var startErr error
+	for _, name := range order {
+		mod := m.modules[name]
+		if mod.Init == nil {
+			continue
+		}
+		svc, err := mod.Init(ctx)
+		if err != nil {
+			startErr = fmt.Errorf("start %s: %w", name, err)
+			break
+		}
+		sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		r := &running{name: name, cancel: cancel, done: make(chan error, 1)}
+		go func() {
+			err := svc.Run(sctx)
+			if err != nil && !errors.Is(err, context.Canceled) {
+				failed <- fmt.Errorf("%s: %w", name, err)
+			} else if sctx.Err() == nil {
+				failed <- fmt.Errorf("%s stopped unexpectedly", name)
+			}
+			r.done <- err
+		}()
+		started = append(started, r)
+		if rd, ok := svc.(Ready); ok {
+			select {
+			case <-rd.Ready():
+			case err := <-failed:
+				startErr = err
+			case <-ctx.Done():
+			}
+		}
+		if startErr != nil || ctx.Err() != nil {
+			break
+		}
+		m.log.Info("module started", "module", name)
+	}
+	if startErr == nil {
+		select {
+		case <-ctx.Done():
+		case startErr = <-failed:
+			m.log.Error("module failed; stopping", "err", startErr)
+		}
+	}
+	slices.Reverse(started)
+	for _, r := range started {
+		r.cancel()
+		err := <-r.done
+		if err != nil && !errors.Is(err, context.Canceled) {
+			m.log.Error("module stopped with error", "module", r.name, "err", err)
+		} else {
+			m.log.Info("module stopped", "module", r.name)
+		}
+	}
+	return startErr
+}
