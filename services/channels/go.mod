@@ -1,3 +1,21 @@
 module github.com/parleyhq/parley/services/channels
 
 go 1.26.0
+
+require (
+	github.com/parleyhq/parley/platform v0.0.0
+	github.com/parleyhq/parley/proto v0.0.0
+	google.golang.org/grpc v1.85.0
+)
+
+require (
+	golang.org/x/net v0.60.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/text v0.42.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
+)
+
+replace github.com/parleyhq/parley/platform => ../../platform
+
+replace github.com/parleyhq/parley/proto => ../../proto

@@ -1,0 +1,267 @@
+// Package httpapi serves the Kore-compatible webhook endpoints.
+//
+// Each request is checked in a fixed order, so that the first problem is the
+// one reported: method (405), route and bot/instance (404), token (401),
+// channel state (403), content type (415), size (413), payload (400), rate
+// (429). An accepted turn is stored in JetStream before any 2xx is sent.
+//
+// Routes are tables of (path, version) so that the V2 endpoints and polling
+// plug in beside V1 with their own decoder and encoder.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/parleyhq/parley/platform/bus"
+	"github.com/parleyhq/parley/platform/registry"
+	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
+	"github.com/parleyhq/parley/services/ingress/internal/auth"
+	"github.com/parleyhq/parley/services/ingress/internal/payload"
+)
+
+// Verifier checks a request's token for an instance.
+type Verifier interface {
+	Verify(ctx context.Context, authorization string, inst registry.Instance) (auth.Identity, error)
+}
+
+// Waiter is a synchronous reply being awaited.
+type Waiter interface {
+	Wait(ctx context.Context) (*eventsv1.Reply, error)
+	Cancel()
+}
+
+// Publisher stores a turn durably; for a synchronous turn it returns the
+// reply waiter.
+type Publisher interface {
+	Publish(ctx context.Context, turn *eventsv1.Turn, deadline time.Time) (Waiter, error)
+}
+
+// Limits of the webhook.
+type Limits struct {
+	MaxBodyBytes int64
+	MaxTextChars int
+	SyncTimeout  time.Duration
+	Rate         RateLimits
+}
+
+// Handler serves the webhook.
+type Handler struct {
+	reg      registry.View
+	verifier Verifier
+	pub      Publisher
+	lim      Limits
+	log      *slog.Logger
+	now      func() time.Time
+	instLim  *limiter
+	userLim  *limiter
+	mux      *http.ServeMux
+}
+
+// New returns the webhook handler.
+func New(reg registry.View, v Verifier, pub Publisher, lim Limits, log *slog.Logger) *Handler {
+	h := &Handler{
+		reg: reg, verifier: v, pub: pub, lim: lim, log: log, now: time.Now,
+		instLim: newLimiter(lim.Rate.PerInstance, lim.Rate.PerInstanceBurst),
+		userLim: newLimiter(lim.Rate.PerUser, lim.Rate.PerUserBurst),
+		mux:     http.NewServeMux(),
+	}
+	v1 := apiVersion{name: "v1", respond: h.respondV1}
+	h.mux.HandleFunc("/chatbot/hooks/{botId}", h.route(v1))
+	h.mux.HandleFunc("/chatbot/hooks/{botId}/hookInstance/{instanceId}", h.route(v1))
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusNotFound, msgRouteNotFound)
+	})
+	return h
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.ErrorContext(r.Context(), "panic in webhook handler", "panic", fmt.Sprint(p))
+			writeError(w, http.StatusInternalServerError, msgInternal)
+		}
+	}()
+	h.mux.ServeHTTP(w, r)
+}
+
+// apiVersion is what differs between webhook versions.
+type apiVersion struct {
+	name    string
+	respond func(w http.ResponseWriter, inst registry.Instance, turn *eventsv1.Turn, r *eventsv1.Reply)
+}
+
+func (h *Handler) route(v apiVersion) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			writeError(w, http.StatusMethodNotAllowed, msgMethod)
+			return
+		}
+		h.serve(w, r, v)
+	}
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, v apiVersion) {
+	ctx := r.Context()
+	botID, instanceID := r.PathValue("botId"), r.PathValue("instanceId")
+	inst, ok := h.reg.Instance(botID, instanceID)
+	if !ok {
+		writeError(w, http.StatusNotFound, msgBotNotFound)
+		return
+	}
+	id, err := h.verifier.Verify(ctx, r.Header.Get("Authorization"), inst)
+	if err != nil {
+		var ae *auth.Error
+		if errors.As(err, &ae) {
+			writeError(w, http.StatusUnauthorized, ae.Msg)
+			return
+		}
+		h.log.ErrorContext(ctx, "token verification failed", "bot_id", botID, "err", err)
+		writeError(w, http.StatusServiceUnavailable, msgUnavailable)
+		return
+	}
+	if !inst.Serving() {
+		writeError(w, http.StatusForbidden, msgNotEnabled)
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, msgMediaType)
+		return
+	}
+	if r.ContentLength > h.lim.MaxBodyBytes {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf(msgTooLarge, h.lim.MaxBodyBytes))
+		return
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.lim.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf(msgTooLarge, h.lim.MaxBodyBytes))
+			return
+		}
+		writeError(w, http.StatusBadRequest, "Invalid Request Payload: the body could not be read")
+		return
+	}
+	turn, err := payload.Decode(raw, payload.Limits{MaxTextChars: h.lim.MaxTextChars})
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	now := h.now()
+	instKey := botID + "/" + instanceID
+	if ok, wait := h.instLim.allow(instKey, now); !ok {
+		tooMany(w, wait)
+		return
+	}
+	if ok, wait := h.userLim.allow(instKey+"/"+turn.FromId, now); !ok {
+		tooMany(w, wait)
+		return
+	}
+
+	h.fill(turn, inst, id, v.name, now)
+	timeout := h.lim.SyncTimeout
+	if inst.SyncTimeout > 0 {
+		timeout = inst.SyncTimeout
+	}
+	waiter, err := h.pub.Publish(ctx, turn, now.Add(timeout))
+	if err != nil {
+		h.log.ErrorContext(ctx, "turn not accepted", "bot_id", botID, "turn_id", turn.TurnId, "err", err)
+		writeError(w, http.StatusServiceUnavailable, msgUnavailable)
+		return
+	}
+	if turn.Mode == eventsv1.Mode_MODE_ASYNC {
+		// V1's documented asynchronous acknowledgement is an empty message.
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	reply, err := waiter.Wait(wctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return // the caller went away; the turn still completes
+		}
+		h.log.WarnContext(ctx, "sync reply timed out", "bot_id", botID, "turn_id", turn.TurnId, "timeout", timeout)
+		writeError(w, http.StatusGatewayTimeout, msgTimedOut)
+		return
+	}
+	v.respond(w, inst, turn, reply)
+}
+
+func (h *Handler) fill(turn *eventsv1.Turn, inst registry.Instance, id auth.Identity, version string, now time.Time) {
+	turn.TurnId = uuid.Must(uuid.NewV7()).String()
+	turn.BotId = inst.BotID
+	turn.InstanceId = inst.InstanceID
+	turn.AppId = id.AppID
+	turn.UserId = id.AppID + "/" + turn.FromId
+	turn.TokenSubject = id.Subject
+	turn.ConversationKey = bus.ConversationKey(inst.BotID, turn.UserId)
+	turn.ReceivedAt = timestamppb.New(now)
+	turn.ApiVersion = version
+	turn.Mode = eventsv1.Mode_MODE_SYNC
+	if inst.Mode == registry.ModeAsync {
+		turn.Mode = eventsv1.Mode_MODE_ASYNC
+	}
+	if id.PrivateClaims != nil {
+		turn.PrivateClaims, _ = structpb.NewStruct(id.PrivateClaims)
+	}
+}
+
+func tooMany(w http.ResponseWriter, wait time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+	writeError(w, http.StatusTooManyRequests, msgTooMany)
+}
+
+// v1Response is Kore's V1 synchronous response. text is always an array
+// (contract §11.6); the task fields are omitted when no task has ended in
+// the session (§11.10).
+type v1Response struct {
+	Text              []any   `json:"text"`
+	EndOfTask         bool    `json:"endOfTask"`
+	EndReason         string  `json:"endReason,omitempty"`
+	CompletedTaskID   string  `json:"completedTaskId,omitempty"`
+	CompletedTaskName string  `json:"completedTaskName,omitempty"`
+	Form              *v1Form `json:"form,omitempty"`
+}
+
+type v1Form struct {
+	FormDef            map[string]any `json:"formDef"`
+	FormInitialization map[string]any `json:"formInitialization,omitempty"`
+}
+
+func (h *Handler) respondV1(w http.ResponseWriter, _ registry.Instance, _ *eventsv1.Turn, r *eventsv1.Reply) {
+	out := v1Response{
+		Text:              make([]any, 0, len(r.Messages)),
+		EndOfTask:         r.EndOfTask,
+		EndReason:         r.EndReason,
+		CompletedTaskID:   r.CompletedTaskId,
+		CompletedTaskName: r.CompletedTaskName,
+	}
+	for _, m := range r.Messages {
+		if t := m.GetTemplate(); t != nil {
+			out.Text = append(out.Text, t.AsMap())
+		} else {
+			out.Text = append(out.Text, m.GetText())
+		}
+	}
+	if r.Form != nil {
+		out.Form = &v1Form{FormDef: r.Form.FormDef.AsMap()}
+		if r.Form.FormInitialization != nil {
+			out.Form.FormInitialization = r.Form.FormInitialization.AsMap()
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
