@@ -1,0 +1,189 @@
+// Package app composes Parley's services into one process. It holds no
+// logic of its own: it builds each service from its config section and runs
+// the requested targets through the module manager.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/parleyhq/parley/platform/bus"
+	"github.com/parleyhq/parley/platform/natsembed"
+	"github.com/parleyhq/parley/platform/registry"
+	"github.com/parleyhq/parley/platform/run"
+	"github.com/parleyhq/parley/services/channels"
+	"github.com/parleyhq/parley/services/dialog"
+	"github.com/parleyhq/parley/services/dispatcher"
+	"github.com/parleyhq/parley/services/ingress"
+)
+
+// Targets.
+const (
+	Bus        = "bus"   // invisible: the NATS connection (and embedded server)
+	Store      = "store" // invisible: the Redis client, when configured
+	Ingress    = "ingress"
+	Dialog     = "dialog"
+	Dispatcher = "dispatcher"
+	Channels   = "channels"
+	All        = "all"
+)
+
+var deps = map[string][]string{
+	Bus:        nil,
+	Store:      nil,
+	Ingress:    {Bus, Store},
+	Dialog:     {Bus, Store},
+	Dispatcher: {Bus},
+	Channels:   nil,
+	All:        {Ingress, Dialog, Dispatcher, Channels},
+}
+
+// App is a configured process.
+type App struct {
+	Cfg Config
+	Log *slog.Logger
+	// Started receives each service once it is built, for callers (tests,
+	// the start banner) that need its address.
+	Started func(name string, svc run.Service)
+
+	reg   *registry.Static
+	conn  *bus.Conn
+	redis redis.UniversalClient
+	mgr   *run.Manager
+}
+
+// New validates cfg and prepares the modules.
+func New(cfg Config, log *slog.Logger) (*App, error) {
+	cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	reg, err := registry.NewStatic(cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Cfg: cfg, Log: log, reg: reg, Started: func(string, run.Service) {}}
+	mods := []run.Module{
+		{Name: Bus, Invisible: true, Init: a.initBus},
+		{Name: Store, Invisible: true, Init: a.initStore},
+		{Name: Ingress, Init: a.initIngress},
+		{Name: Dialog, Init: a.initDialog},
+		{Name: Dispatcher, Init: a.initDispatcher},
+		{Name: Channels, Init: a.initChannels},
+		{Name: All},
+	}
+	for i := range mods {
+		mods[i].Deps = deps[mods[i].Name]
+	}
+	a.mgr = run.NewManager(log, mods...)
+	return a, nil
+}
+
+// Targets lists the selectable targets.
+func (a *App) Targets() []string { return a.mgr.Targets() }
+
+// Run runs targets until ctx is done.
+func (a *App) Run(ctx context.Context, targets []string) error {
+	return a.mgr.Run(ctx, targets)
+}
+
+// waitService runs until ctx is done and then calls stop.
+type waitService struct{ stop func() }
+
+func (w waitService) Run(ctx context.Context) error {
+	<-ctx.Done()
+	w.stop()
+	return nil
+}
+
+func (a *App) initBus(context.Context) (run.Service, error) {
+	cfg := a.Cfg.NATS.Config
+	var opts []nats.Option
+	var srv *natsembed.Server
+	if cfg.URL == "" {
+		if err := os.MkdirAll(a.Cfg.NATS.Embedded.StoreDir, 0o750); err != nil {
+			return nil, fmt.Errorf("data_dir: %w", err)
+		}
+		var err error
+		if srv, err = natsembed.Start(a.Cfg.NATS.Embedded); err != nil {
+			return nil, err
+		}
+		opts = append(opts, srv.ConnectOption())
+		a.Log.Info("embedded NATS JetStream started", "store_dir", a.Cfg.NATS.Embedded.StoreDir, "client_url", srv.ClientURL())
+	}
+	conn, err := bus.Connect(cfg, "parley", opts...)
+	if err != nil {
+		if srv != nil {
+			srv.Shutdown()
+		}
+		return nil, err
+	}
+	a.conn = conn
+	return waitService{stop: func() {
+		conn.Close()
+		if srv != nil {
+			srv.Shutdown()
+		}
+	}}, nil
+}
+
+func (a *App) initStore(ctx context.Context) (run.Service, error) {
+	if a.Cfg.Redis.URL == "" {
+		return waitService{stop: func() {}}, nil
+	}
+	opt, err := redis.ParseURL(a.Cfg.Redis.URL)
+	if err != nil {
+		return nil, fmt.Errorf("redis.url: %w", err)
+	}
+	rdb := redis.NewClient(opt)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		_ = rdb.Close()
+		return nil, fmt.Errorf("redis.url: %s is not reachable: %w", opt.Addr, err)
+	}
+	a.redis = rdb
+	return waitService{stop: func() { _ = rdb.Close() }}, nil
+}
+
+func (a *App) initIngress(context.Context) (run.Service, error) {
+	svc, err := ingress.New(a.Cfg.Ingress, ingress.Deps{Bus: a.conn, Registry: a.reg, Redis: a.redis, Logger: a.Log})
+	if err != nil {
+		return nil, fmt.Errorf("ingress: %w", err)
+	}
+	a.Started(Ingress, svc)
+	return svc, nil
+}
+
+func (a *App) initDialog(context.Context) (run.Service, error) {
+	svc, err := dialog.New(a.Cfg.Dialog, dialog.Deps{Bus: a.conn, Registry: a.reg, Redis: a.redis, Logger: a.Log})
+	if err != nil {
+		return nil, fmt.Errorf("dialog: %w", err)
+	}
+	a.Started(Dialog, svc)
+	return svc, nil
+}
+
+func (a *App) initDispatcher(context.Context) (run.Service, error) {
+	svc, err := dispatcher.New(a.Cfg.Dispatcher, dispatcher.Deps{Bus: a.conn, Registry: a.reg, Logger: a.Log})
+	if err != nil {
+		return nil, fmt.Errorf("dispatcher: %w", err)
+	}
+	a.Started(Dispatcher, svc)
+	return svc, nil
+}
+
+func (a *App) initChannels(context.Context) (run.Service, error) {
+	svc, err := channels.New(a.Cfg.Channels, channels.Deps{Registry: a.reg, Logger: a.Log})
+	if err != nil {
+		return nil, fmt.Errorf("channels: %w", err)
+	}
+	a.Started(Channels, svc)
+	return svc, nil
+}

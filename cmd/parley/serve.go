@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+
+	"github.com/parleyhq/parley/cmd/parley/app"
+	"github.com/parleyhq/parley/platform/logx"
+	"github.com/parleyhq/parley/platform/run"
+)
+
+// serveFlags are the settings that flags and PARLEY_* variables override.
+type serveFlags struct {
+	configFile, targets                     string
+	listTargets, verify                     bool
+	natsURL, natsListen, redisURL, dataDir string
+	ingressListen, channelsListen, logLevel string
+}
+
+func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, *flag.FlagSet, error) {
+	f := &serveFlags{}
+	fs := flag.NewFlagSet("parley", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.configFile, "config.file", "", "YAML config file (default: the built-in one with the sample bot)")
+	fs.StringVar(&f.targets, "target", app.All, "comma-separated targets to run")
+	fs.BoolVar(&f.listTargets, "list-targets", false, "print the targets and exit")
+	fs.BoolVar(&f.verify, "config.verify", false, "validate the configuration and exit")
+	fs.StringVar(&f.natsURL, "nats.url", "", "NATS server URL (empty: embedded server)")
+	fs.StringVar(&f.natsListen, "nats.embedded.listen", "", "let other processes reach the embedded NATS at host:port")
+	fs.StringVar(&f.redisURL, "redis.url", "", "Redis URL for sessions (empty: JetStream KV)")
+	fs.StringVar(&f.dataDir, "data.dir", "", "data directory")
+	fs.StringVar(&f.ingressListen, "ingress.listen", "", "webhook listen address")
+	fs.StringVar(&f.channelsListen, "channels.listen", "", "admin gRPC listen address")
+	fs.StringVar(&f.logLevel, "log.level", "", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	if err := envOverrides(fs, os.LookupEnv); err != nil {
+		return nil, nil, err
+	}
+	return f, fs, nil
+}
+
+// envOverrides gives every flag not set on the command line the value of
+// its PARLEY_ variable (-nats.url reads PARLEY_NATS_URL), so containers can
+// be configured by environment alone.
+func envOverrides(fs *flag.FlagSet, lookup func(string) (string, bool)) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || err != nil {
+			return
+		}
+		name := "PARLEY_" + strings.NewReplacer(".", "_", "-", "_").Replace(strings.ToUpper(f.Name))
+		if v, ok := lookup(name); ok {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s: %w", name, e)
+			}
+		}
+	})
+	return err
+}
+
+func (f *serveFlags) apply(cfg *app.Config) {
+	overlay := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	overlay(&cfg.NATS.URL, f.natsURL)
+	overlay(&cfg.NATS.Embedded.Listen, f.natsListen)
+	overlay(&cfg.Redis.URL, f.redisURL)
+	overlay(&cfg.DataDir, f.dataDir)
+	overlay(&cfg.Ingress.Listen, f.ingressListen)
+	overlay(&cfg.Channels.Listen, f.channelsListen)
+	overlay(&cfg.Log.Level, f.logLevel)
+}
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	f, _, err := parseServeFlags(args, stderr)
+	if err != nil {
+		return 2
+	}
+	cfg, err := app.Load(f.configFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "parley: %v\n", err)
+		return 1
+	}
+	f.apply(&cfg)
+	cfg.Log.Defaults()
+	log := logx.New(cfg.Log, stderr)
+	a, err := app.New(cfg, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "parley: invalid configuration:\n%v\n", err)
+		return 1
+	}
+	if f.listTargets {
+		fmt.Fprintln(stdout, strings.Join(a.Targets(), "\n"))
+		return 0
+	}
+	if f.verify {
+		fmt.Fprintln(stdout, "configuration is valid")
+		return 0
+	}
+	a.Started = func(name string, svc run.Service) {
+		if name != app.Ingress {
+			return
+		}
+		go func() {
+			select {
+			case <-svc.(run.Ready).Ready():
+				printBanner(stdout, a.Cfg, f.configFile, svc.(interface{ Addr() net.Addr }).Addr())
+			case <-ctx.Done():
+			}
+		}()
+	}
+	targets := strings.Split(f.targets, ",")
+	for i := range targets {
+		targets[i] = strings.TrimSpace(targets[i])
+	}
+	if err := a.Run(ctx, targets); err != nil {
+		log.Error("parley stopped", slog.Any("err", err))
+		return 1
+	}
+	return 0
+}
+
+func printBanner(w io.Writer, cfg app.Config, configFile string, addr net.Addr) {
+	base := "http://" + addr.String()
+	fmt.Fprintf(w, "\nParley is listening on %s\n", base)
+	cfgFlag := ""
+	if configFile != "" {
+		cfgFlag = " -config.file " + configFile
+	}
+	for _, in := range cfg.Registry.Instances {
+		url := base + "/chatbot/hooks/" + in.BotID
+		if in.InstanceID != "" {
+			url += "/hookInstance/" + in.InstanceID
+		}
+		fmt.Fprintf(w, "\n  Webhook %q (%s, bot %s)\n    URL:       %s\n    Client ID: %s\n", in.Name, in.Mode, in.BotID, url, in.App)
+		fmt.Fprintf(w, "    Token:     go run ./cmd/parley token%s --app %s --user alice\n", cfgFlag, in.App)
+	}
+	fmt.Fprintf(w, "\n  Try it:\n    TOKEN=$(go run ./cmd/parley token%s --user alice)\n", cfgFlag)
+	if len(cfg.Registry.Instances) > 0 {
+		in := cfg.Registry.Instances[0]
+		fmt.Fprintf(w, "    curl -s %s/chatbot/hooks/%s -H \"Authorization: bearer $TOKEN\" -H 'Content-Type: application/json' \\\n      -d '{\"message\":{\"text\":\"show my balance\"},\"from\":{\"id\":\"alice\"}}'\n", base, in.BotID)
+	}
+	fmt.Fprintf(w, "    or talk to it: go run ./cmd/parley chat%s\n\n", cfgFlag)
+}

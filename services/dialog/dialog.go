@@ -1,0 +1,214 @@
+// Package dialog is Parley's bot runtime service. It consumes turns from
+// JetStream (one partition per replica at a time, one lane per
+// conversation), keeps each conversation's session in Redis or JetStream KV,
+// runs the bot, and emits the reply: to the waiting ingress for synchronous
+// channels, to the replies stream for asynchronous ones.
+package dialog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/parleyhq/parley/platform/bus"
+	"github.com/parleyhq/parley/platform/partition"
+	"github.com/parleyhq/parley/platform/registry"
+	"github.com/parleyhq/parley/services/dialog/botdef"
+	"github.com/parleyhq/parley/services/dialog/internal/kvstore"
+	"github.com/parleyhq/parley/services/dialog/internal/natsio"
+	"github.com/parleyhq/parley/services/dialog/internal/processor"
+	"github.com/parleyhq/parley/services/dialog/internal/redisstore"
+	"github.com/parleyhq/parley/services/dialog/internal/session"
+)
+
+// Config of the dialog service.
+type Config struct {
+	// MemberID names this replica in the consumer group; default: host name
+	// and a random suffix.
+	MemberID string `yaml:"member_id"`
+	// AckWait must exceed the slowest turn (service calls included).
+	AckWait time.Duration `yaml:"ack_wait"`
+	// MaxInFlight bounds turns handed out per partition.
+	MaxInFlight int `yaml:"max_in_flight"`
+	// LeaseTTL is how long a dead replica keeps its partitions.
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
+	// SessionGrace keeps sessions past their idle timeout.
+	SessionGrace time.Duration `yaml:"session_grace"`
+	// MaxSessionLifetime is the JetStream KV bucket's MaxAge (the longest
+	// idle timeout of any bot plus the grace).
+	MaxSessionLifetime time.Duration `yaml:"max_session_lifetime"`
+	// RedisKeyPrefix namespaces session keys.
+	RedisKeyPrefix string `yaml:"redis_key_prefix"`
+}
+
+// Defaults fills zero fields.
+func (c *Config) Defaults() {
+	if c.MemberID == "" {
+		host, _ := os.Hostname()
+		c.MemberID = sanitize(host) + "-" + uuid.NewString()[:8]
+	}
+	if c.AckWait == 0 {
+		c.AckWait = 60 * time.Second
+	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = 64
+	}
+	if c.LeaseTTL == 0 {
+		c.LeaseTTL = 6 * time.Second
+	}
+	if c.SessionGrace == 0 {
+		c.SessionGrace = time.Hour
+	}
+	if c.MaxSessionLifetime == 0 {
+		c.MaxSessionLifetime = 14*24*time.Hour + c.SessionGrace
+	}
+	if c.RedisKeyPrefix == "" {
+		c.RedisKeyPrefix = "parley:"
+	}
+}
+
+// Validate reports the first invalid key.
+func (c Config) Validate() error {
+	switch {
+	case c.AckWait < time.Second:
+		return errors.New("dialog.ack_wait: must be at least 1s")
+	case c.MaxInFlight < 1 || c.MaxInFlight > 10000:
+		return errors.New("dialog.max_in_flight: must be between 1 and 10000")
+	case c.LeaseTTL < time.Second:
+		return errors.New("dialog.lease_ttl: must be at least 1s")
+	case c.MaxSessionLifetime < c.SessionGrace:
+		return errors.New("dialog.max_session_lifetime: must be at least dialog.session_grace")
+	}
+	return nil
+}
+
+// Deps are what the dialog service is given.
+type Deps struct {
+	Bus      *bus.Conn
+	Registry registry.View
+	// Redis, when set, holds sessions; otherwise a JetStream KV bucket does.
+	Redis  redis.UniversalClient
+	Logger *slog.Logger
+}
+
+// Service is a running dialog replica.
+type Service struct {
+	cfg   Config
+	deps  Deps
+	bots  *botSet
+	ready chan struct{}
+	group *partition.Group
+}
+
+// New validates the configuration and loads every bot of the registry; a
+// bot that does not load stops the start with its precise errors.
+func New(cfg Config, deps Deps) (*Service, error) {
+	cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Bus == nil || deps.Registry == nil || deps.Logger == nil {
+		return nil, errors.New("dialog: bus, registry and logger are required")
+	}
+	bots := &botSet{bots: map[string]*botdef.Bot{}}
+	for _, b := range deps.Registry.Bots() {
+		def, err := botdef.Load(b.Path)
+		if err != nil {
+			return nil, fmt.Errorf("load bot %s: %w", b.ID, err)
+		}
+		if def.ID != b.ID {
+			return nil, fmt.Errorf("load bot %s: %s/bot.yaml declares id %s", b.ID, b.Path, def.ID)
+		}
+		bots.bots[b.ID] = def
+	}
+	return &Service{cfg: cfg, deps: deps, bots: bots, ready: make(chan struct{})}, nil
+}
+
+// Ready is closed when the replica has joined the consumer group.
+func (s *Service) Ready() <-chan struct{} { return s.ready }
+
+// OwnedPartitions lists the partitions this replica consumes now.
+func (s *Service) OwnedPartitions() []int {
+	if s.group == nil {
+		return nil
+	}
+	return s.group.Owned()
+}
+
+// Run consumes turns until ctx is done, then finishes the turns in hand.
+func (s *Service) Run(ctx context.Context) error {
+	log := s.deps.Logger.With("service", "dialog", "member", s.cfg.MemberID)
+	conn := s.deps.Bus
+	if err := conn.EnsureStreams(ctx); err != nil {
+		return err
+	}
+	var store session.Store
+	if s.deps.Redis != nil {
+		store = redisstore.New(s.deps.Redis, s.cfg.RedisKeyPrefix)
+	} else {
+		kv, err := kvstore.Open(ctx, conn.JS, conn.Cfg.Name("parley_sessions"), conn.Cfg.Replicas, s.cfg.MaxSessionLifetime)
+		if err != nil {
+			return err
+		}
+		store = kv
+	}
+	proc := processor.New(processor.Config{SessionGrace: s.cfg.SessionGrace}, store, s.bots, natsio.Emitter{Conn: conn}, log)
+	group, err := partition.New(conn.JS, partition.Config{
+		Group:       "dialog",
+		Stream:      conn.Cfg.Name(bus.StreamTurns),
+		SubjectRoot: conn.Cfg.Subject(bus.SubjectTurns),
+		Partitions:  conn.Cfg.Partitions,
+		MemberID:    s.cfg.MemberID,
+		LeaseBucket: conn.Cfg.Name("parley_leases"),
+		LeaseTTL:    s.cfg.LeaseTTL,
+		AckWait:     s.cfg.AckWait,
+		MaxInFlight: s.cfg.MaxInFlight,
+		Replicas:    conn.Cfg.Replicas,
+	}, natsio.Handler(proc), log)
+	if err != nil {
+		return err
+	}
+	s.group = group
+	go func() {
+		select {
+		case <-group.Ready():
+			close(s.ready)
+		case <-ctx.Done():
+		}
+	}()
+	log.Info("dialog consuming", "bots", len(s.bots.bots), "partitions", conn.Cfg.Partitions)
+	return group.Run(ctx)
+}
+
+type botSet struct {
+	mu   sync.RWMutex
+	bots map[string]*botdef.Bot
+}
+
+func (b *botSet) Bot(id string) (*botdef.Bot, bool) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	def, ok := b.bots[id]
+	return def, ok
+}
+
+func sanitize(s string) string {
+	out := []rune{}
+	for _, r := range s {
+		if r == '.' || r == '*' || r == '>' || r == ' ' {
+			r = '_'
+		}
+		out = append(out, r)
+	}
+	if len(out) == 0 {
+		return "dialog"
+	}
+	return string(out)
+}
