@@ -19,7 +19,7 @@ import (
 type serveFlags struct {
 	configFile, targets                     string
 	listTargets, verify                     bool
-	natsURL, natsListen, redisURL, dataDir string
+	natsURL, natsListen, redisURL, dataDir  string
 	ingressListen, channelsListen, logLevel string
 }
 
