@@ -138,7 +138,12 @@ func (p *Processor) reemit(ctx context.Context, d Delivery, rec session.Record) 
 }
 
 func (p *Processor) send(ctx context.Context, d Delivery, r *eventsv1.Reply) error {
-	if d.ReplyTo != "" && p.now().Before(d.Deadline) {
+	if d.ReplyTo != "" {
+		// A reply past the deadline is still sent: the ingress counts and
+		// logs it as late instead of it vanishing silently.
+		if late := p.now().Sub(d.Deadline); late > 0 {
+			p.log.InfoContext(ctx, "sync reply after the caller's deadline", "turn_id", d.Turn.TurnId, "late_by", late)
+		}
 		if err := p.emit.Sync(ctx, d.ReplyTo, r); err != nil {
 			return fmt.Errorf("send sync reply of %s: %w", d.Turn.TurnId, err)
 		}

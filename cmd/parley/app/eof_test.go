@@ -1,0 +1,5 @@
+package app
+
+import "io"
+
+var errEOF = io.EOF
