@@ -3,6 +3,7 @@ package bustest
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -22,9 +23,14 @@ type Server struct {
 
 // RunJetStream starts an embedded nats-server (the current release, unlike
 // the machine's packaged one) with its store in a temporary directory, and
-// stops it when the test ends.
+// stops it when the test ends. With PARLEY_TEST_NATS_URL set, tests use that
+// server instead (to check Parley against another NATS version); the
+// per-test prefix of Config keeps their streams apart.
 func RunJetStream(t testing.TB) *Server {
 	t.Helper()
+	if url := os.Getenv("PARLEY_TEST_NATS_URL"); url != "" {
+		return &Server{URL: url}
+	}
 	return RunJetStreamAt(t, t.TempDir(), -1)
 }
 
@@ -54,6 +60,9 @@ func RunJetStreamAt(t testing.TB, storeDir string, port int) *Server {
 
 // Shutdown stops the server; safe to call twice.
 func (s *Server) Shutdown() {
+	if s.NS == nil {
+		return
+	}
 	s.NS.Shutdown()
 	s.NS.WaitForShutdown()
 }

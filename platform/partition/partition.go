@@ -180,7 +180,17 @@ func (g *Group) Run(ctx context.Context) error {
 			return nil
 		case e, ok := <-watcher.Updates():
 			if !ok {
-				return errors.New("member watch closed")
+				if ctx.Err() != nil {
+					g.releaseAll()
+					return nil
+				}
+				// The server ended the watch (a restart, a leader change):
+				// watch again; membership is also refreshed by heartbeats.
+				g.log.Warn("member watch closed; re-establishing")
+				if watcher, err = kv.Watch(watchCtx, g.memberKey("*")); err != nil {
+					return fmt.Errorf("watch members: %w", err)
+				}
+				continue
 			}
 			if e != nil && g.noteMember(e) {
 				g.rebalance(ctx)

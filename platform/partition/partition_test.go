@@ -62,22 +62,24 @@ func (r *recorder) total() int {
 
 func setup(t *testing.T) (jetstream.JetStream, partition.Config) {
 	srv := bustest.RunJetStream(t)
-	conn := bustest.Connect(t, srv.Config(t))
+	busCfg := srv.Config(t)
+	conn := bustest.Connect(t, busCfg)
 	ctx := t.Context()
-	if _, err := conn.JS.CreateStream(ctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"orders.>"}}); err != nil {
+	root := busCfg.Subject("orders")
+	if _, err := conn.JS.CreateStream(ctx, jetstream.StreamConfig{Name: busCfg.Name("ORDERS"), Subjects: []string{root + ".>"}}); err != nil {
 		t.Fatal(err)
 	}
 	return conn.JS, partition.Config{
-		Group: "work", Stream: "ORDERS", SubjectRoot: "orders", Partitions: 8,
-		LeaseBucket: "leases", LeaseTTL: 1500 * time.Millisecond, AckWait: 5 * time.Second,
+		Group: "work", Stream: busCfg.Name("ORDERS"), SubjectRoot: root, Partitions: 8,
+		LeaseBucket: busCfg.Name("leases"), LeaseTTL: 1500 * time.Millisecond, AckWait: 5 * time.Second,
 	}
 }
 
-func publish(t *testing.T, js jetstream.JetStream, keys, perKey, partitions int) {
+func publish(t *testing.T, js jetstream.JetStream, cfg partition.Config, keys, perKey int) {
 	t.Helper()
 	for n := range perKey {
 		for k := range keys {
-			subj := fmt.Sprintf("orders.%d.k%02d", k%partitions, k)
+			subj := fmt.Sprintf("%s.%d.k%02d", cfg.SubjectRoot, k%cfg.Partitions, k)
 			if _, err := js.Publish(t.Context(), subj, []byte(strconv.Itoa(n))); err != nil {
 				t.Fatal(err)
 			}
@@ -142,7 +144,7 @@ func TestTwoMembersShareWorkAndKeepKeyOrder(t *testing.T) {
 	waitFor(t, "b to own partitions", 10*time.Second, func() bool { return len(gb.Owned()) > 0 })
 
 	const keys, perKey = 16, 30
-	publish(t, js, keys, perKey, cfg.Partitions)
+	publish(t, js, cfg, keys, perKey)
 	waitFor(t, "all messages", 30*time.Second, func() bool { return rec.total() == keys*perKey })
 	assertOrdered(t, rec, keys, perKey)
 	rec.mu.Lock()
@@ -160,7 +162,7 @@ func TestMemberLeavingHandsOverWithoutLossOrReorder(t *testing.T) {
 	waitFor(t, "b to own partitions", 10*time.Second, func() bool { return len(gb.Owned()) > 0 })
 
 	const keys, perKey = 8, 40
-	publish(t, js, keys, perKey, cfg.Partitions)
+	publish(t, js, cfg, keys, perKey)
 	waitFor(t, "some progress", 10*time.Second, func() bool { return rec.total() > keys*perKey/4 })
 	stopA()
 	<-doneA
@@ -174,10 +176,10 @@ func TestPermanentErrorTerminatesWithoutBlockingTheLane(t *testing.T) {
 	cfg.Partitions = 1
 	rec := newRecorder()
 	startMember(t, js, cfg, "a", rec.handler("a", 0))
-	if _, err := js.Publish(t.Context(), "orders.0.k01", []byte("not a number")); err != nil {
+	if _, err := js.Publish(t.Context(), cfg.SubjectRoot+".0.k01", []byte("not a number")); err != nil {
 		t.Fatal(err)
 	}
-	publish(t, js, 2, 5, 1)
+	publish(t, js, cfg, 2, 5)
 	waitFor(t, "messages after the poison one", 10*time.Second, func() bool { return rec.total() == 10 })
 	assertOrdered(t, rec, 2, 5)
 }
@@ -190,7 +192,7 @@ func TestTransientErrorHoldsBackOnlyItsKey(t *testing.T) {
 	failures := 0
 	inner := rec.handler("a", 0)
 	startMember(t, js, cfg, "a", func(ctx context.Context, m jetstream.Msg) error {
-		if m.Subject() == "orders.0.k00" && string(m.Data()) == "0" {
+		if m.Subject() == cfg.SubjectRoot+".0.k00" && string(m.Data()) == "0" {
 			mu.Lock()
 			defer mu.Unlock()
 			if failures < 5 {
@@ -200,7 +202,7 @@ func TestTransientErrorHoldsBackOnlyItsKey(t *testing.T) {
 		}
 		return inner(ctx, m)
 	})
-	publish(t, js, 2, 5, 1)
+	publish(t, js, cfg, 2, 5)
 	waitFor(t, "the healthy key", 10*time.Second, func() bool {
 		rec.mu.Lock()
 		defer rec.mu.Unlock()

@@ -33,7 +33,7 @@ const (
 
 // testConfig is a full configuration on the given NATS with every kind of
 // webhook instance the tests need.
-func testConfig(t *testing.T, busCfg bus.Config) Config {
+func testConfig(t testing.TB, busCfg bus.Config) Config {
 	t.Helper()
 	var cfg Config
 	cfg.NATS.Config = busCfg
@@ -74,7 +74,7 @@ type process struct {
 func (p *process) base() string { return "http://" + p.ingress.Addr().String() }
 
 // startProcess runs targets of cfg until the test ends (or Stop).
-func startProcess(t *testing.T, cfg Config, targets ...string) *process {
+func startProcess(t testing.TB, cfg Config, targets ...string) *process {
 	t.Helper()
 	a, err := New(cfg, logx.Discard())
 	if err != nil {
@@ -151,7 +151,7 @@ func (p *process) Stop() {
 	}
 }
 
-func newServer(t *testing.T) (*bustest.Server, bus.Config) {
+func newServer(t testing.TB) (*bustest.Server, bus.Config) {
 	srv := bustest.RunJetStream(t)
 	return srv, srv.Config(t)
 }
