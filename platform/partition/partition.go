@@ -169,6 +169,23 @@ func (g *Group) Run(ctx context.Context) error {
 	if err := g.heartbeat(ctx); err != nil {
 		return err
 	}
+	// Learn the current members before the first assignment, so that a
+	// joining member does not briefly claim partitions meant for others.
+	for initial := true; initial; {
+		select {
+		case e, ok := <-watcher.Updates():
+			if !ok {
+				return errors.New("member watch closed during start")
+			}
+			if e == nil {
+				initial = false
+			} else {
+				g.noteMember(e)
+			}
+		case <-ctx.Done():
+			return nil
+		}
+	}
 	tick := time.NewTicker(g.cfg.LeaseTTL / 3)
 	defer tick.Stop()
 	g.rebalance(ctx)
@@ -266,6 +283,12 @@ func Target(p int, members []string) string {
 
 func (g *Group) rebalance(ctx context.Context) {
 	members := g.alive()
+	before := len(g.Owned())
+	defer func() {
+		if after := len(g.Owned()); after != before {
+			g.log.Info("partitions rebalanced", "owned", after, "members", len(members))
+		}
+	}()
 	for p := 0; p < g.cfg.Partitions; p++ {
 		want := Target(p, members) == g.cfg.MemberID
 		g.mu.Lock()

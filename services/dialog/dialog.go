@@ -144,7 +144,7 @@ func (s *Service) OwnedPartitions() []int {
 
 // Run consumes turns until ctx is done, then finishes the turns in hand.
 func (s *Service) Run(ctx context.Context) error {
-	log := s.deps.Logger.With("service", "dialog", "member", s.cfg.MemberID)
+	log := s.deps.Logger.With("service", "dialog")
 	conn := s.deps.Bus
 	if err := conn.EnsureStreams(ctx); err != nil {
 		return err
