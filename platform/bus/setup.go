@@ -45,11 +45,11 @@ func (c *Config) Defaults() {
 func (c Config) Validate() error {
 	switch {
 	case c.Partitions < 1 || c.Partitions > 1024:
-		return errors.New("bus.partitions: must be between 1 and 1024")
+		return errors.New("nats.partitions: must be between 1 and 1024")
 	case c.Replicas != 1 && c.Replicas != 3 && c.Replicas != 5:
-		return errors.New("bus.replicas: must be 1, 3 or 5")
+		return errors.New("nats.replicas: must be 1, 3 or 5")
 	case c.DuplicateWindow < time.Second:
-		return errors.New("bus.duplicate_window: must be at least 1s")
+		return errors.New("nats.duplicate_window: must be at least 1s")
 	}
 	return nil
 }
@@ -167,7 +167,7 @@ func (c *Conn) checkPartitions(ctx context.Context) error {
 		return fmt.Errorf("read partition count: %w", err)
 	}
 	if string(got.Value()) != want {
-		return fmt.Errorf("bus.partitions: configured %s but the streams were created with %s; the count cannot change without recreating the streams", want, got.Value())
+		return fmt.Errorf("nats.partitions: configured %s but the streams were created with %s; the count cannot change without recreating the streams", want, got.Value())
 	}
 	return nil
 }
