@@ -290,6 +290,9 @@ func (g *Group) rebalance(ctx context.Context) {
 		}
 	}()
 	for p := 0; p < g.cfg.Partitions; p++ {
+		if ctx.Err() != nil {
+			return // stopping: releaseAll hands the partitions over
+		}
 		want := Target(p, members) == g.cfg.MemberID
 		g.mu.Lock()
 		run := g.owned[p]
