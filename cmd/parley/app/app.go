@@ -41,7 +41,10 @@ var deps = map[string][]string{
 	Dialog:     {Bus, Store},
 	Dispatcher: {Bus},
 	Channels:   nil,
-	All:        {Ingress, Dialog, Dispatcher, Channels},
+	// Listed so that the ingress starts last and stops first: it takes
+	// traffic only once the dialog replica is up, and on shutdown its
+	// in-flight synchronous requests still find a dialog to answer them.
+	All: {Channels, Dispatcher, Dialog, Ingress},
 }
 
 // App is a configured process.

@@ -100,11 +100,11 @@ func startProcess(t testing.TB, cfg Config, targets ...string) *process {
 	go func() { p.done <- a.Run(ctx, targets) }()
 	t.Cleanup(p.Stop)
 	deadline := time.After(20 * time.Second)
-	for want := len(targets); ; {
+	for want := countServices(targets); ; {
 		mu.Lock()
 		n := len(readies)
 		mu.Unlock()
-		if n >= min(want, countServices(targets)) {
+		if n >= want {
 			break
 		}
 		select {
