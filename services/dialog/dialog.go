@@ -21,10 +21,15 @@ import (
 	"github.com/parleyhq/parley/platform/partition"
 	"github.com/parleyhq/parley/platform/registry"
 	"github.com/parleyhq/parley/services/dialog/botdef"
+	"github.com/parleyhq/parley/services/dialog/internal/engine"
+	"github.com/parleyhq/parley/services/dialog/internal/httpcall"
 	"github.com/parleyhq/parley/services/dialog/internal/kvstore"
 	"github.com/parleyhq/parley/services/dialog/internal/natsio"
+	"github.com/parleyhq/parley/services/dialog/internal/nluport"
 	"github.com/parleyhq/parley/services/dialog/internal/processor"
 	"github.com/parleyhq/parley/services/dialog/internal/redisstore"
+	"github.com/parleyhq/parley/services/dialog/internal/scopes"
+	"github.com/parleyhq/parley/services/dialog/internal/script"
 	"github.com/parleyhq/parley/services/dialog/internal/session"
 )
 
@@ -46,6 +51,14 @@ type Config struct {
 	MaxSessionLifetime time.Duration `yaml:"max_session_lifetime"`
 	// RedisKeyPrefix namespaces session keys.
 	RedisKeyPrefix string `yaml:"redis_key_prefix"`
+	// AllowPrivateServiceTargets lets service nodes call private, loopback
+	// and link-local addresses (off: only public addresses, checked at
+	// dial time after DNS).
+	AllowPrivateServiceTargets bool `yaml:"allow_private_service_targets"`
+	// BotEnv overrides bots' env variables, by bot id.
+	BotEnv map[string]map[string]string `yaml:"bot_env"`
+	// EnterpriseID names the EnterpriseContext scope shared by all bots.
+	EnterpriseID string `yaml:"enterprise_id"`
 }
 
 // Defaults fills zero fields.
@@ -117,7 +130,8 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if deps.Bus == nil || deps.Registry == nil || deps.Logger == nil {
 		return nil, errors.New("dialog: bus, registry and logger are required")
 	}
-	bots := &botSet{bots: map[string]*botdef.Bot{}}
+	bots := &botSet{bots: map[string]*engine.Bot{}}
+	scripts := script.New(script.Config{})
 	for _, b := range deps.Registry.Bots() {
 		def, err := botdef.Load(b.Path)
 		if err != nil {
@@ -126,7 +140,11 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		if def.ID != b.ID {
 			return nil, fmt.Errorf("load bot %s: %s/bot.yaml declares id %s", b.ID, b.Path, def.ID)
 		}
-		bots.bots[b.ID] = def
+		prog, err := engine.Compile(def, engine.Options{Recognizer: nluport.Recognizer, Scripts: scripts, Env: cfg.BotEnv[b.ID]})
+		if err != nil {
+			return nil, fmt.Errorf("load bot %s: %w", b.ID, err)
+		}
+		bots.bots[b.ID] = prog
 	}
 	return &Service{cfg: cfg, deps: deps, bots: bots, ready: make(chan struct{})}, nil
 }
@@ -159,7 +177,19 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		store = kv
 	}
-	proc := processor.New(processor.Config{SessionGrace: s.cfg.SessionGrace}, store, s.bots, natsio.Emitter{Conn: conn}, log)
+	var scopeStore scopes.Store = scopes.NewMemory()
+	if s.deps.Redis != nil {
+		scopeStore = scopes.NewRedis(s.deps.Redis, s.cfg.RedisKeyPrefix)
+	}
+	proc := processor.New(processor.Config{
+		SessionGrace: s.cfg.SessionGrace,
+		EnterpriseID: s.cfg.EnterpriseID,
+		Ports: processor.Ports{
+			Extractor: &nluport.Extractor{},
+			Services:  httpcall.New(httpcall.Config{AllowPrivate: s.cfg.AllowPrivateServiceTargets}),
+			Scopes:    scopeStore,
+		},
+	}, store, s.bots, natsio.Emitter{Conn: conn}, log)
 	group, err := partition.New(conn.JS, partition.Config{
 		Group:       "dialog",
 		Stream:      conn.Cfg.Name(bus.StreamTurns),
@@ -189,10 +219,10 @@ func (s *Service) Run(ctx context.Context) error {
 
 type botSet struct {
 	mu   sync.RWMutex
-	bots map[string]*botdef.Bot
+	bots map[string]*engine.Bot
 }
 
-func (b *botSet) Bot(id string) (*botdef.Bot, bool) {
+func (b *botSet) Bot(id string) (*engine.Bot, bool) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	def, ok := b.bots[id]

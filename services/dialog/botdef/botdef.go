@@ -1,16 +1,16 @@
-// Package botdef is Parley's bot definition format: a directory holding
-// bot.yaml (identity, intents, standard responses, session settings) and one
-// YAML file per dialog task under tasks/. Exporting a bot is copying the
-// directory. Load validates everything and names the file, the path inside
-// it and the reason of every problem.
+// Package botdef is Parley's bot definition format, parley.bot/v1: a
+// directory holding bot.yaml (identity, NLU, entities, standard responses,
+// session, interruption and small-talk settings), one YAML file per dialog
+// task under tasks/ and one per digital form under forms/. Exporting a bot
+// is copying the directory. Load validates everything and names the file,
+// the path inside it and the reason of every problem. FORMAT.md documents
+// the format; schema/ holds its JSON Schema for editors.
 package botdef
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -23,100 +23,415 @@ const Format = "parley.bot/v1"
 
 // Bot is a loaded, validated bot definition.
 type Bot struct {
-	Format   string            `yaml:"format"`
-	ID       string            `yaml:"id"`
-	Name     string            `yaml:"name"`
-	Language string            `yaml:"language"`
-	Session  SessionSettings   `yaml:"session"`
-	Intents  []Intent          `yaml:"intents"`
-	Messages StandardResponses `yaml:"messages"`
+	Format      string `yaml:"format" json:"format"`
+	ID          string `yaml:"id" json:"id"`
+	Name        string `yaml:"name" json:"name"`
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+	Language    string `yaml:"language" json:"language"`
+
+	Session SessionSettings `yaml:"session,omitempty" json:"session,omitempty"`
+	NLU     NLUSettings     `yaml:"nlu,omitempty" json:"nlu,omitempty"`
+	Intents []Intent        `yaml:"intents" json:"intents"`
+	// Entities are the bot's entity components by name; entity nodes refer
+	// to them.
+	Entities map[string]*EntityDef `yaml:"entities,omitempty" json:"entities,omitempty"`
+	Messages StandardResponses     `yaml:"messages,omitempty" json:"messages,omitempty"`
+	// SmallTalk answers greetings, thanks and goodbyes (default on).
+	SmallTalk *bool `yaml:"small_talk,omitempty" json:"small_talk,omitempty"`
+	// CancelWords are added to the built-in ones (cancel, discard, stop,
+	// ...); an utterance that is exactly one of them cancels the task.
+	CancelWords   []string       `yaml:"cancel_words,omitempty" json:"cancel_words,omitempty"`
+	Interruptions *Interruptions `yaml:"interruptions,omitempty" json:"interruptions,omitempty"`
+	// DefaultTask runs when no intent matches (Kore's Default Dialog);
+	// empty answers with messages.default instead.
+	DefaultTask string `yaml:"default_task,omitempty" json:"default_task,omitempty"`
+	// Env are the bot's environment variables, {{env.NAME}} in templates;
+	// the service configuration may override them.
+	Env map[string]string `yaml:"env,omitempty" json:"env,omitempty"`
+
 	// Tasks are read from tasks/*.yaml, sorted by file name.
-	Tasks []Task `yaml:"-"`
+	Tasks []Task `yaml:"-" json:"-"`
+	// Forms are read from forms/*.yaml, by form name.
+	Forms map[string]*Form `yaml:"-" json:"-"`
 	// Dir is where the bot was loaded from.
-	Dir string `yaml:"-"`
+	Dir string `yaml:"-" json:"-"`
 }
 
 // SessionSettings of a bot.
 type SessionSettings struct {
 	// IdleTimeout closes a session after inactivity (Kore: 5m to 14d,
 	// default 15m).
-	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	IdleTimeout time.Duration `yaml:"idle_timeout,omitempty" json:"idle_timeout,omitempty"`
 }
 
-// Intent starts a task.
+// NLUSettings tune intent recognition.
+type NLUSettings struct {
+	Synonyms map[string][]string `yaml:"synonyms,omitempty" json:"synonyms,omitempty"`
+	Concepts map[string][]string `yaml:"concepts,omitempty" json:"concepts,omitempty"`
+	// Thresholds of the ranking and resolver; zero means Kore's default
+	// (definite 0.95, minimum 0.3, proximity 0.02).
+	Definite  float64 `yaml:"definite,omitempty" json:"definite,omitempty"`
+	Minimum   float64 `yaml:"minimum,omitempty" json:"minimum,omitempty"`
+	Proximity float64 `yaml:"proximity,omitempty" json:"proximity,omitempty"`
+}
+
+// Intent is something a user can ask for.
 type Intent struct {
-	Name       string   `yaml:"name"`
-	Task       string   `yaml:"task"`
-	Utterances []string `yaml:"utterances"`
-	Patterns   []string `yaml:"patterns"`
+	Name string `yaml:"name" json:"name"`
+	// Task the intent starts. Empty for a sub-intent, which only an intent
+	// node inside a task reacts to.
+	Task       string   `yaml:"task,omitempty" json:"task,omitempty"`
+	Utterances []string `yaml:"utterances,omitempty" json:"utterances,omitempty"`
+	Patterns   []string `yaml:"patterns,omitempty" json:"patterns,omitempty"`
 }
 
-// StandardResponses are the bot's fixed answers.
+// EntityDef is an entity component: its type and type-specific settings.
+type EntityDef struct {
+	Type string `yaml:"type" json:"type"`
+	// Values of a list entity.
+	Values []ListValue `yaml:"values,omitempty" json:"values,omitempty"`
+	// Regex of a regex (custom) entity; the first group is the value.
+	Regex string `yaml:"regex,omitempty" json:"regex,omitempty"`
+	// UnitType and DefaultUnit of a quantity entity.
+	UnitType    string `yaml:"unit_type,omitempty" json:"unit_type,omitempty"`
+	DefaultUnit string `yaml:"default_unit,omitempty" json:"default_unit,omitempty"`
+	// Components of a composite entity.
+	Components map[string]*EntityDef `yaml:"components,omitempty" json:"components,omitempty"`
+	// Prompt and ErrorPrompt are the component's defaults; nodes may
+	// override them.
+	Prompt      string `yaml:"prompt,omitempty" json:"prompt,omitempty"`
+	ErrorPrompt string `yaml:"error_prompt,omitempty" json:"error_prompt,omitempty"`
+}
+
+// ListValue is one item of a list entity.
+type ListValue struct {
+	Value    string   `yaml:"value" json:"value"`
+	Title    string   `yaml:"title,omitempty" json:"title,omitempty"`
+	Synonyms []string `yaml:"synonyms,omitempty" json:"synonyms,omitempty"`
+}
+
+// Entity types, Kore's names in lower case.
+var EntityTypes = []string{
+	"number", "currency", "percentage", "quantity", "date", "time", "datetime", "dateperiod",
+	"email", "phone", "url", "zip", "country", "city", "personname", "list", "regex", "custom",
+	"composite", "string", "description",
+}
+
+// StandardResponses are the bot's fixed answers. Empty ones take the
+// defaults in [DefaultMessages].
 type StandardResponses struct {
-	// Default answers an utterance no intent matches.
-	Default string `yaml:"default"`
-	// Greeting answers small talk greetings; empty turns greetings off.
-	Greeting string `yaml:"greeting"`
+	Default          string `yaml:"default,omitempty" json:"default,omitempty"`
+	Greeting         string `yaml:"greeting,omitempty" json:"greeting,omitempty"`
+	Thanks           string `yaml:"thanks,omitempty" json:"thanks,omitempty"`
+	Goodbye          string `yaml:"goodbye,omitempty" json:"goodbye,omitempty"`
+	TaskCanceled     string `yaml:"task_canceled,omitempty" json:"task_canceled,omitempty"`
+	AllCanceled      string `yaml:"all_canceled,omitempty" json:"all_canceled,omitempty"`
+	NothingToCancel  string `yaml:"nothing_to_cancel,omitempty" json:"nothing_to_cancel,omitempty"`
+	Resume           string `yaml:"resume,omitempty" json:"resume,omitempty"`
+	HopLimit         string `yaml:"hop_limit,omitempty" json:"hop_limit,omitempty"`
+	Failure          string `yaml:"failure,omitempty" json:"failure,omitempty"`
+	RetriesExceeded  string `yaml:"retries_exceeded,omitempty" json:"retries_exceeded,omitempty"`
+	DidYouMean       string `yaml:"did_you_mean,omitempty" json:"did_you_mean,omitempty"`
+	ConfirmError     string `yaml:"confirm_error,omitempty" json:"confirm_error,omitempty"`
+	FormSubmitted    string `yaml:"form_submitted,omitempty" json:"form_submitted,omitempty"`
+	FormInvalid      string `yaml:"form_invalid,omitempty" json:"form_invalid,omitempty"`
+	AgentTransfer    string `yaml:"agent_transfer,omitempty" json:"agent_transfer,omitempty"`
+	InterruptionDeny string `yaml:"interruption_denied,omitempty" json:"interruption_denied,omitempty"`
+}
+
+// DefaultMessages are Kore's standard responses, where Kore documents them.
+var DefaultMessages = StandardResponses{
+	Default:          "Sorry, I did not understand that.",
+	Greeting:         "Hello! How can I help you?",
+	Thanks:           "You're welcome!",
+	Goodbye:          "Goodbye! Have a nice day.",
+	TaskCanceled:     "OK, I have discarded the task.",
+	AllCanceled:      "OK, I have discarded all tasks.",
+	NothingToCancel:  "There is nothing to cancel.",
+	Resume:           "Now, let's continue with {{task.name}}.",
+	HopLimit:         "Sorry something went wrong and I cannot complete your request now",
+	Failure:          "Sorry something went wrong and I cannot complete your request now",
+	RetriesExceeded:  "Sorry, I could not understand your answer. Let us start again.",
+	DidYouMean:       "Did you mean",
+	ConfirmError:     "Please answer yes or no.",
+	FormSubmitted:    "{{task.form}} Form is successfully submitted",
+	FormInvalid:      "Please correct the form: {{task.errors}}",
+	AgentTransfer:    "Let me connect you to an agent.",
+	InterruptionDeny: "Let's finish {{task.name}} first.",
+}
+
+// Interruption behaviours.
+const (
+	InterruptHoldResume = "hold_resume"
+	InterruptDiscard    = "discard"
+	InterruptDisallow   = "disallow"
+)
+
+// Resume options.
+const (
+	ResumeNotify = "notify"
+	ResumeSilent = "silent"
+)
+
+// Interruptions say what a new intent does to the running task. The node's
+// setting wins over the task's, which wins over the bot's.
+type Interruptions struct {
+	// Behavior: hold_resume (default), discard or disallow.
+	Behavior string `yaml:"behavior,omitempty" json:"behavior,omitempty"`
+	// Resume: notify (default, says messages.resume) or silent.
+	Resume string `yaml:"resume,omitempty" json:"resume,omitempty"`
+	// MaxOnHold caps the held-task stack (default 5); the oldest held task
+	// is dropped beyond it.
+	MaxOnHold int `yaml:"max_on_hold,omitempty" json:"max_on_hold,omitempty"`
 }
 
 // Task is a dialog task: a graph of nodes.
 type Task struct {
-	ID    string `yaml:"id"`
-	Name  string `yaml:"name"`
-	Start string `yaml:"start"`
-	Nodes []Node `yaml:"nodes"`
+	ID            string         `yaml:"id" json:"id"`
+	Name          string         `yaml:"name" json:"name"`
+	Description   string         `yaml:"description,omitempty" json:"description,omitempty"`
+	Start         string         `yaml:"start,omitempty" json:"start,omitempty"`
+	Interruptions *Interruptions `yaml:"interruptions,omitempty" json:"interruptions,omitempty"`
+	Nodes         []Node         `yaml:"nodes" json:"nodes"`
 	// File is the task's file, relative to the bot directory.
-	File string `yaml:"-"`
+	File string `yaml:"-" json:"-"`
 }
 
-// Node is one step of a task.
+// Node types.
+const (
+	NodeIntent        = "intent"
+	NodeEntity        = "entity"
+	NodeMessage       = "message"
+	NodeConfirmation  = "confirmation"
+	NodeLogic         = "logic"
+	NodeForm          = "form"
+	NodeService       = "service"
+	NodeScript        = "script"
+	NodeAgentTransfer = "agent_transfer"
+	NodeEnd           = "end"
+)
+
+// NodeTypes lists every node type.
+var NodeTypes = []string{NodeIntent, NodeEntity, NodeMessage, NodeConfirmation, NodeLogic, NodeForm, NodeService, NodeScript, NodeAgentTransfer, NodeEnd}
+
+// TargetEnd is the transition target that ends the dialog (Kore's "End of
+// Dialog"); no node may be called so.
+const TargetEnd = "end"
+
+// Node is one step of a task. Which fields apply depends on Type.
 type Node struct {
-	ID   string `yaml:"id"`
-	Type string `yaml:"type"`
-	// Next is the node that follows; empty ends the task.
-	Next string `yaml:"next"`
+	ID   string `yaml:"id" json:"id"`
+	Type string `yaml:"type" json:"type"`
+	// Next is the unconditional successor; shorthand for transitions with
+	// only an else. Neither means end of dialog.
+	Next        string       `yaml:"next,omitempty" json:"next,omitempty"`
+	Transitions []Transition `yaml:"transitions,omitempty" json:"transitions,omitempty"`
+	// Interruptions override the task's settings while this node waits.
+	Interruptions *Interruptions `yaml:"interruptions,omitempty" json:"interruptions,omitempty"`
 
-	// Message nodes: texts with {{entities.x}} and {{context.x}}.
-	Text []string `yaml:"text"`
+	// intent: the (sub-)intent this node reacts to.
+	Intent string `yaml:"intent,omitempty" json:"intent,omitempty"`
 
-	// Entity nodes.
-	Entity *EntitySpec `yaml:"entity"`
-	Prompt string      `yaml:"prompt"`
-	// ErrorPrompt is sent when the answer is not a valid value.
-	ErrorPrompt string `yaml:"error_prompt"`
+	// entity: the component, how it is collected.
+	Entity string `yaml:"entity,omitempty" json:"entity,omitempty"`
+	// Presence: mandatory (default), optional or hidden.
+	Presence string `yaml:"presence,omitempty" json:"presence,omitempty"`
+	// Default value of an optional or hidden entity.
+	Default any `yaml:"default,omitempty" json:"default,omitempty"`
+	// Precedence when the answer is also an intent: intent (default) or
+	// entity.
+	Precedence string `yaml:"precedence,omitempty" json:"precedence,omitempty"`
+	// Extraction: history (default: use the words of the utterance that
+	// started the task) or prompt (always ask).
+	Extraction string `yaml:"extraction,omitempty" json:"extraction,omitempty"`
+
+	// entity, confirmation and form prompts.
+	Prompt      string `yaml:"prompt,omitempty" json:"prompt,omitempty"`
+	ErrorPrompt string `yaml:"error_prompt,omitempty" json:"error_prompt,omitempty"`
+	// Retries allowed (1 to 10, default 5) before OnRetriesExceeded.
+	Retries int `yaml:"retries,omitempty" json:"retries,omitempty"`
+	// OnRetriesExceeded is end (default) or a node to go to.
+	OnRetriesExceeded string `yaml:"on_retries_exceeded,omitempty" json:"on_retries_exceeded,omitempty"`
+
+	// message and agent_transfer: each item a text (string) or a Kore
+	// template (object); strings inside are templates.
+	Messages []any `yaml:"messages,omitempty" json:"messages,omitempty"`
+
+	// confirmation.
+	Yes         string   `yaml:"yes,omitempty" json:"yes,omitempty"`
+	No          string   `yaml:"no,omitempty" json:"no,omitempty"`
+	Else        string   `yaml:"else,omitempty" json:"else,omitempty"`
+	YesWords    []string `yaml:"yes_words,omitempty" json:"yes_words,omitempty"`
+	NoWords     []string `yaml:"no_words,omitempty" json:"no_words,omitempty"`
+	ShowOptions bool     `yaml:"show_options,omitempty" json:"show_options,omitempty"`
+
+	// logic.
+	Ops []LogicOp `yaml:"ops,omitempty" json:"ops,omitempty"`
+
+	// form.
+	Form          string `yaml:"form,omitempty" json:"form,omitempty"`
+	SubmitMessage string `yaml:"submit_message,omitempty" json:"submit_message,omitempty"`
+
+	// service.
+	Method  string            `yaml:"method,omitempty" json:"method,omitempty"`
+	URL     string            `yaml:"url,omitempty" json:"url,omitempty"`
+	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
+	// Body is a string template or an object sent as JSON.
+	Body any `yaml:"body,omitempty" json:"body,omitempty"`
+	// Timeout of a service call (1s to 20s, default 5s) or a script
+	// (10ms to 1s, default 100ms).
+	Timeout time.Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	// OnFailure is where a failed, timed-out or non-2xx service call or a
+	// failing script goes; empty ends the task as Failed.
+	OnFailure string `yaml:"on_failure,omitempty" json:"on_failure,omitempty"`
+
+	// script: JavaScript source.
+	Script string `yaml:"script,omitempty" json:"script,omitempty"`
+
+	// agent_transfer: a queue or skill for the contact centre.
+	Queue string `yaml:"queue,omitempty" json:"queue,omitempty"`
 }
 
-// EntitySpec describes the value an entity node collects.
-type EntitySpec struct {
-	Name string `yaml:"name"`
-	Type string `yaml:"type"`
-	// Values of a list entity, each with optional synonyms.
-	Values []ListValue `yaml:"values"`
+// Transition is one branch: If conditions (joined by Join: and, the
+// default, or or) lead To a node; a branch with Else is the fallback.
+type Transition struct {
+	If   []Condition `yaml:"if,omitempty" json:"if,omitempty"`
+	Join string      `yaml:"join,omitempty" json:"join,omitempty"`
+	To   string      `yaml:"to,omitempty" json:"to,omitempty"`
+	Else string      `yaml:"else,omitempty" json:"else,omitempty"`
 }
 
-// ListValue is one enumerated value.
-type ListValue struct {
-	Value    string   `yaml:"value"`
-	Synonyms []string `yaml:"synonyms"`
+// Condition compares one left-hand side (an entity, a context path or the
+// intent) with a value.
+type Condition struct {
+	Entity  string `yaml:"entity,omitempty" json:"entity,omitempty"`
+	Context string `yaml:"context,omitempty" json:"context,omitempty"`
+	// Intent conditions look at context.FollowupIntents (Kore), and the
+	// intent of the running task: exists / contains <intent>.
+	Intent bool   `yaml:"intent,omitempty" json:"intent,omitempty"`
+	Op     string `yaml:"op" json:"op"`
+	// Value is a literal; ValueFrom a reference (context.x, entities.y,
+	// env.Z) written without braces.
+	Value     any    `yaml:"value,omitempty" json:"value,omitempty"`
+	ValueFrom string `yaml:"value_from,omitempty" json:"value_from,omitempty"`
 }
 
-// Node types known to this format version.
-const (
-	NodeMessage = "message"
-	NodeEntity  = "entity"
-)
+// Operators.
+var Operators = []string{"exists", "not_exists", "=", "!=", "<", ">", "<=", ">=", "contains"}
 
-// Entity types known to this format version.
-const (
-	EntityList   = "list"
-	EntityString = "string"
-)
+// LogicOp is one step of a logic node: exactly one of Set (with Value),
+// Delete or Copy (with To).
+type LogicOp struct {
+	Set    string `yaml:"set,omitempty" json:"set,omitempty"`
+	Value  any    `yaml:"value,omitempty" json:"value,omitempty"`
+	Delete string `yaml:"delete,omitempty" json:"delete,omitempty"`
+	Copy   string `yaml:"copy,omitempty" json:"copy,omitempty"`
+	To     string `yaml:"to,omitempty" json:"to,omitempty"`
+	// TTL of a put into a session scope (context.session.X.key).
+	TTL time.Duration `yaml:"ttl,omitempty" json:"ttl,omitempty"`
+}
 
-var (
-	botIDPattern  = regexp.MustCompile(`^st-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-	nodeIDPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
-	templateRef   = regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`)
-)
+// Load reads and validates the bot in dir.
+func Load(dir string) (*Bot, error) {
+	var bot Bot
+	if err := decodeFile(filepath.Join(dir, "bot.yaml"), &bot); err != nil {
+		return nil, err
+	}
+	bot.Dir = dir
+	files, err := filepath.Glob(filepath.Join(dir, "tasks", "*.yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("list tasks of %s: %w", dir, err)
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		var t Task
+		if err := decodeFile(f, &t); err != nil {
+			return nil, err
+		}
+		t.File = rel(dir, f)
+		bot.Tasks = append(bot.Tasks, t)
+	}
+	forms, err := filepath.Glob(filepath.Join(dir, "forms", "*.yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("list forms of %s: %w", dir, err)
+	}
+	sort.Strings(forms)
+	bot.Forms = map[string]*Form{}
+	var formProbs []Problem
+	for _, f := range forms {
+		var fm Form
+		if err := decodeFile(f, &fm); err != nil {
+			return nil, err
+		}
+		fm.File = rel(dir, f)
+		if other, dup := bot.Forms[fm.Name]; dup {
+			formProbs = append(formProbs, Problem{fm.File, "name", fmt.Sprintf("form %q is also defined in %s", fm.Name, other.File)})
+		}
+		bot.Forms[fm.Name] = &fm
+	}
+	if probs := append(formProbs, Validate(&bot)...); len(probs) > 0 {
+		return nil, &Error{Dir: dir, Problems: probs}
+	}
+	bot.applyDefaults()
+	return &bot, nil
+}
+
+func rel(dir, f string) string {
+	r, err := filepath.Rel(dir, f)
+	if err != nil {
+		r = f
+	}
+	return filepath.ToSlash(r)
+}
+
+func (b *Bot) applyDefaults() {
+	if b.Session.IdleTimeout == 0 {
+		b.Session.IdleTimeout = 15 * time.Minute
+	}
+	if b.Language == "" {
+		b.Language = "en"
+	}
+	m := &b.Messages
+	d := DefaultMessages
+	for _, f := range []struct {
+		dst *string
+		def string
+	}{
+		{&m.Default, d.Default}, {&m.Greeting, d.Greeting}, {&m.Thanks, d.Thanks}, {&m.Goodbye, d.Goodbye},
+		{&m.TaskCanceled, d.TaskCanceled}, {&m.AllCanceled, d.AllCanceled}, {&m.NothingToCancel, d.NothingToCancel},
+		{&m.Resume, d.Resume}, {&m.HopLimit, d.HopLimit}, {&m.Failure, d.Failure}, {&m.RetriesExceeded, d.RetriesExceeded},
+		{&m.DidYouMean, d.DidYouMean}, {&m.ConfirmError, d.ConfirmError}, {&m.FormSubmitted, d.FormSubmitted},
+		{&m.FormInvalid, d.FormInvalid}, {&m.AgentTransfer, d.AgentTransfer}, {&m.InterruptionDeny, d.InterruptionDeny},
+	} {
+		if *f.dst == "" {
+			*f.dst = f.def
+		}
+	}
+}
+
+// SmallTalkOn reports whether small talk is answered.
+func (b *Bot) SmallTalkOn() bool { return b.SmallTalk == nil || *b.SmallTalk }
+
+// Task returns the task called name.
+func (b *Bot) Task(name string) *Task {
+	for i := range b.Tasks {
+		if b.Tasks[i].Name == name {
+			return &b.Tasks[i]
+		}
+	}
+	return nil
+}
+
+// StartNode is the task's first node: Start, or the first node listed.
+func (t *Task) StartNode() string {
+	if t.Start != "" {
+		return t.Start
+	}
+	if len(t.Nodes) > 0 {
+		return t.Nodes[0].ID
+	}
+	return ""
+}
 
 // Problem is one validation failure.
 type Problem struct {
@@ -139,39 +454,6 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("bot %s is invalid:\n  %s", e.Dir, strings.Join(lines, "\n  "))
 }
 
-// Load reads and validates the bot in dir.
-func Load(dir string) (*Bot, error) {
-	var bot Bot
-	if err := decodeFile(filepath.Join(dir, "bot.yaml"), &bot); err != nil {
-		return nil, err
-	}
-	bot.Dir = dir
-	files, err := filepath.Glob(filepath.Join(dir, "tasks", "*.yaml"))
-	if err != nil {
-		return nil, fmt.Errorf("list tasks of %s: %w", dir, err)
-	}
-	sort.Strings(files)
-	for _, f := range files {
-		var t Task
-		if err := decodeFile(f, &t); err != nil {
-			return nil, err
-		}
-		rel, err := filepath.Rel(dir, f)
-		if err != nil {
-			rel = f
-		}
-		t.File = filepath.ToSlash(rel)
-		bot.Tasks = append(bot.Tasks, t)
-	}
-	if probs := validate(&bot); len(probs) > 0 {
-		return nil, &Error{Dir: dir, Problems: probs}
-	}
-	if bot.Session.IdleTimeout == 0 {
-		bot.Session.IdleTimeout = 15 * time.Minute
-	}
-	return &bot, nil
-}
-
 func decodeFile(path string, out any) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -179,135 +461,6 @@ func decodeFile(path string, out any) error {
 	}
 	if err := yaml.UnmarshalWithOptions(data, out, yaml.Strict(), yaml.DisallowUnknownField()); err != nil {
 		return fmt.Errorf("%s: %s", path, yaml.FormatError(err, false, true))
-	}
-	return nil
-}
-
-func validate(b *Bot) []Problem {
-	var probs []Problem
-	add := func(file, path, format string, args ...any) {
-		probs = append(probs, Problem{File: file, Path: path, Reason: fmt.Sprintf(format, args...)})
-	}
-	const botFile = "bot.yaml"
-	if b.Format != Format {
-		add(botFile, "format", "must be %q, not %q", Format, b.Format)
-	}
-	if !botIDPattern.MatchString(b.ID) {
-		add(botFile, "id", "%q is not st-<uuid>", b.ID)
-	}
-	if b.Name == "" {
-		add(botFile, "name", "required")
-	}
-	if to := b.Session.IdleTimeout; to != 0 && (to < 5*time.Minute || to > 14*24*time.Hour) {
-		add(botFile, "session.idle_timeout", "must be between 5m and 336h (Kore's range)")
-	}
-	tasks := map[string]*Task{}
-	for i := range b.Tasks {
-		t := &b.Tasks[i]
-		if other, dup := tasks[t.Name]; dup {
-			add(t.File, "name", "task %q is also defined in %s", t.Name, other.File)
-		}
-		tasks[t.Name] = t
-		probs = append(probs, validateTask(t)...)
-	}
-	for i, in := range b.Intents {
-		p := fmt.Sprintf("intents[%d]", i)
-		if in.Name == "" {
-			add(botFile, p+".name", "required")
-		}
-		if _, ok := tasks[in.Task]; !ok {
-			add(botFile, p+".task", "no task named %q under tasks/", in.Task)
-		}
-		if len(in.Utterances)+len(in.Patterns) == 0 {
-			add(botFile, p, "needs at least one utterance or pattern")
-		}
-	}
-	return probs
-}
-
-func validateTask(t *Task) []Problem {
-	var probs []Problem
-	add := func(path, format string, args ...any) {
-		probs = append(probs, Problem{File: t.File, Path: path, Reason: fmt.Sprintf(format, args...)})
-	}
-	if t.Name == "" {
-		add("name", "required")
-	}
-	if t.ID == "" {
-		add("id", "required")
-	}
-	nodes := map[string]int{}
-	for i, n := range t.Nodes {
-		p := fmt.Sprintf("nodes[%d]", i)
-		if !nodeIDPattern.MatchString(n.ID) {
-			add(p+".id", "%q must start with a letter and hold only letters, digits and '_'", n.ID)
-		}
-		if _, dup := nodes[n.ID]; dup {
-			add(p+".id", "node %q is defined twice", n.ID)
-		}
-		nodes[n.ID] = i
-		switch n.Type {
-		case NodeMessage:
-			if len(n.Text) == 0 {
-				add(p+".text", "a message node needs at least one text")
-			}
-			for j, txt := range n.Text {
-				if err := checkTemplate(txt); err != nil {
-					add(fmt.Sprintf("%s.text[%d]", p, j), "%v", err)
-				}
-			}
-		case NodeEntity:
-			switch {
-			case n.Entity == nil:
-				add(p+".entity", "an entity node needs an entity")
-			case n.Entity.Name == "":
-				add(p+".entity.name", "required")
-			case n.Entity.Type != EntityList && n.Entity.Type != EntityString:
-				add(p+".entity.type", "unknown entity type %q (known: list, string)", n.Entity.Type)
-			case n.Entity.Type == EntityList && len(n.Entity.Values) == 0:
-				add(p+".entity.values", "a list entity needs values")
-			}
-			if n.Prompt == "" {
-				add(p+".prompt", "an entity node needs a prompt")
-			}
-		default:
-			add(p+".type", "unknown node type %q (known: message, entity)", n.Type)
-		}
-	}
-	if _, ok := nodes[t.Start]; !ok {
-		add("start", "no node named %q", t.Start)
-	}
-	reached := map[string]bool{}
-	for id := t.Start; id != "" && !reached[id]; {
-		reached[id] = true
-		i, ok := nodes[id]
-		if !ok {
-			break
-		}
-		id = t.Nodes[i].Next
-	}
-	for i, n := range t.Nodes {
-		if n.Next != "" {
-			if _, ok := nodes[n.Next]; !ok {
-				add(fmt.Sprintf("nodes[%d].next", i), "no node named %q", n.Next)
-			}
-		}
-		if !reached[n.ID] {
-			add(fmt.Sprintf("nodes[%d]", i), "node %q is unreachable from %q", n.ID, t.Start)
-		}
-	}
-	return probs
-}
-
-// checkTemplate accepts {{entities.x}} and {{context.a.b}} references.
-func checkTemplate(s string) error {
-	if strings.Count(s, "{{") != strings.Count(s, "}}") {
-		return errors.New("unbalanced {{ }}")
-	}
-	for _, m := range templateRef.FindAllStringSubmatch(s, -1) {
-		if !strings.HasPrefix(m[1], "entities.") && !strings.HasPrefix(m[1], "context.") {
-			return fmt.Errorf("{{%s}} must refer to entities.<name> or context.<path>", m[1])
-		}
 	}
 	return nil
 }

@@ -1,277 +1,599 @@
-// Package engine runs a bot definition against one user turn: it resolves
-// the intent, walks the task's nodes until one needs user input, and
-// reports the messages and end-of-task fields Kore's webhook returns.
+// Package engine runs a compiled bot against one user turn: it handles
+// system commands (cancel, discard all), resolves the intent through the
+// NLU port, holds and resumes tasks on interruptions, walks the task's
+// node graph until a node needs user input, and reports the messages, the
+// form and the end-of-task fields Kore's webhook returns.
 //
-// The engine is pure: it reads and writes the Kore-shaped context map it is
-// given and does no I/O, so the processor can retry a turn freely.
+// The engine keeps no state of its own: the session's context map and
+// dialog State come in and are updated in place. Its only side effects go
+// through ports: the service caller (service nodes) and the scope reader
+// (shared variables); scope writes are returned as ScopeOps for the
+// processor to apply once the turn has committed.
 package engine
 
 import (
-	"regexp"
-	"strings"
-	"unicode"
+	"context"
+	"time"
 
 	"github.com/parleyhq/parley/services/dialog/botdef"
 )
 
-// End reasons, spelled as Kore documents them.
+// End reasons, spelled as Kore documents them (contract §10, §11.9).
 const (
-	EndFulfilled = "Fulfilled"
-	EndCanceled  = "Canceled"
-	EndFailed    = "Failed"
+	EndFulfilled   = "Fulfilled"
+	EndCanceled    = "Canceled"
+	EndFailed      = "Failed"
+	EndInterrupted = "Interrupted"
 )
+
+// MaxHops bounds node transitions without user input (Kore's limit).
+const MaxHops = 25
+
+// State is the engine's part of the session.
+type State struct {
+	// Active is the running task, nil when none.
+	Active *Frame `json:"active,omitempty"`
+	// Held tasks, resumed last in, first out.
+	Held []*Frame `json:"held,omitempty"`
+	// LastEnded is the most recently ended task of the session.
+	LastEnded *Ended `json:"lastEnded,omitempty"`
+	// Choices are the intents offered by the last "did you mean".
+	Choices []string `json:"choices,omitempty"`
+}
+
+// Frame is a task in progress.
+type Frame struct {
+	Task string `json:"task"`
+	// Node waits for the user's input.
+	Node    string `json:"node"`
+	Retries int    `json:"retries,omitempty"`
+	// Utterance started the task; entities are taken from its unused words.
+	Utterance string   `json:"utterance,omitempty"`
+	Used      [][2]int `json:"used,omitempty"`
+	// Entities are the task's entity values while it is held.
+	Entities map[string]any `json:"entities,omitempty"`
+}
+
+// Ended describes an ended task.
+type Ended struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+// FormSubmission is a digital form's submitted data.
+type FormSubmission struct {
+	FormID string
+	// Values by component id.
+	Values map[string]any
+	// Order of the component ids as sent.
+	Order []string
+}
 
 // Input of one turn.
 type Input struct {
-	Bot  *botdef.Bot
 	Text string
+	Form *FormSubmission
 	// Context is the session's Kore context object; the engine updates it.
 	Context map[string]any
+	// State is the session's dialog state; the engine updates it.
+	State *State
+	Now   time.Time
+
+	Extractor EntityExtractor
+	Services  ServiceCaller
+	Scopes    ScopeReader
+}
+
+// Message is one bot message: a text, or a Kore template object.
+type Message struct {
+	Text     string
+	Template map[string]any
+}
+
+// FormOut is the digital form the reply carries.
+type FormOut struct {
+	Def  map[string]any
+	Init map[string]any
+}
+
+// Handoff asks for a live agent (Agent Transfer node).
+type Handoff struct {
+	TaskID, TaskName, NodeID, Queue string
 }
 
 // Output of one turn.
 type Output struct {
-	Messages  []string
+	Messages []Message
+	Form     *FormOut
+	// EndOfTask is true if a task ended (or was interrupted) in this turn.
 	EndOfTask bool
-	// The most recently ended task in the session (empty if none).
-	EndReason, TaskID, TaskName string
+	// LastEnded is the session's most recently ended task (nil if none).
+	LastEnded *Ended
+	ScopeOps  []ScopeOp
+	Handoff   *Handoff
+	// Errors are internal problems worth logging (a failed service call,
+	// a script error); the user got a message already.
+	Errors []error
 }
 
-// maxHops bounds node transitions without user input (Kore's limit).
-const maxHops = 25
-
-// state is the engine's own part of the context, under "dialog".
-type state struct {
-	Task string
-	Node string
-}
-
-// Handle runs one turn.
-func Handle(in Input) Output {
-	var out Output
-	st := loadState(in.Context)
-	if st.Task != "" && isCancel(in.Text) {
-		endTask(in.Context, &out, findTask(in.Bot, st.Task), EndCanceled)
-		out.Messages = append(out.Messages, "OK, I have cancelled that.")
-		saveState(in.Context, state{})
-		return withLastEnded(in.Context, out)
+// Run applies one turn.
+func (b *Bot) Run(ctx context.Context, in Input) Output {
+	if in.State == nil {
+		in.State = &State{}
 	}
-	if st.Task == "" {
-		intent := matchIntent(in.Bot, in.Text)
-		if intent == nil {
-			if in.Bot.Messages.Greeting != "" && isGreeting(in.Text) {
-				out.Messages = append(out.Messages, in.Bot.Messages.Greeting)
-			} else {
-				out.Messages = append(out.Messages, in.Bot.Messages.Default)
-			}
-			return withLastEnded(in.Context, out)
-		}
-		task := findTask(in.Bot, intent.Task)
-		in.Context["intent"] = map[string]any{"name": intent.Name}
-		in.Context["entities"] = map[string]any{}
-		st = state{Task: task.Name, Node: task.Start}
-		runNodes(in, task, &st, &out, "")
-	} else {
-		task := findTask(in.Bot, st.Task)
-		runNodes(in, task, &st, &out, in.Text)
+	if in.Context == nil {
+		in.Context = map[string]any{}
 	}
-	saveState(in.Context, st)
-	return withLastEnded(in.Context, out)
-}
-
-// runNodes advances from st.Node; answer is the user's reply to the node
-// that was waiting for input ("" when the task has just started).
-func runNodes(in Input, task *botdef.Task, st *state, out *Output, answer string) {
-	for hops := 0; st.Node != ""; hops++ {
-		if hops >= maxHops {
-			out.Messages = append(out.Messages, "Sorry, this conversation went round in circles; please start again.")
-			endTask(in.Context, out, task, EndFailed)
-			*st = state{}
-			return
-		}
-		node := findNode(task, st.Node)
-		switch node.Type {
-		case botdef.NodeEntity:
-			entities := in.Context["entities"].(map[string]any)
-			if _, done := entities[node.Entity.Name]; !done {
-				if answer == "" {
-					out.Messages = append(out.Messages, node.Prompt)
-					return
-				}
-				v, ok := extract(node.Entity, answer)
-				answer = ""
-				if !ok {
-					msg := node.ErrorPrompt
-					if msg == "" {
-						msg = node.Prompt
-					}
-					out.Messages = append(out.Messages, msg)
-					return
-				}
-				entities[node.Entity.Name] = v
-			}
-		case botdef.NodeMessage:
-			for _, t := range node.Text {
-				out.Messages = append(out.Messages, interpolate(t, in.Context))
-			}
-		}
-		st.Node = node.Next
+	if in.Now.IsZero() {
+		in.Now = time.Now()
 	}
-	endTask(in.Context, out, task, EndFulfilled)
-	*st = state{}
-}
-
-func endTask(ctx map[string]any, out *Output, task *botdef.Task, reason string) {
-	out.EndOfTask = true
-	ctx["lastEndedTask"] = map[string]any{"id": task.ID, "name": task.Name, "reason": reason}
-}
-
-// withLastEnded reports the most recently ended task, as Kore does even on
-// turns where no task ended.
-func withLastEnded(ctx map[string]any, out Output) Output {
-	if last, ok := ctx["lastEndedTask"].(map[string]any); ok {
-		out.TaskID, _ = last["id"].(string)
-		out.TaskName, _ = last["name"].(string)
-		out.EndReason, _ = last["reason"].(string)
+	if in.Extractor == nil {
+		in.Extractor = FallbackExtractor{}
 	}
-	return out
+	r := &run{b: b, ctx: ctx, in: in, st: in.State, c: in.Context}
+	r.turn()
+	r.out.LastEnded = r.st.LastEnded
+	held := make([]any, 0, len(r.st.Held))
+	for i := len(r.st.Held) - 1; i >= 0; i-- {
+		held = append(held, r.st.Held[i].Task)
+	}
+	r.c["onHoldTasks"] = held
+	return r.out
 }
 
-func loadState(ctx map[string]any) state {
-	d, _ := ctx["dialog"].(map[string]any)
-	task, _ := d["task"].(string)
-	node, _ := d["node"].(string)
-	return state{Task: task, Node: node}
+// run is the state of one turn.
+type run struct {
+	b       *Bot
+	ctx     context.Context
+	in      Input
+	st      *State
+	c       map[string]any
+	out     Output
+	hops    int
+	overlay map[string]scopeVal
+	vars    map[string]any // {{task.*}} of standard responses
 }
 
-func saveState(ctx map[string]any, st state) {
-	if st.Task == "" {
-		delete(ctx, "dialog")
+type scopeVal struct {
+	v       any
+	deleted bool
+}
+
+func (r *run) say(s string) {
+	if s != "" {
+		r.out.Messages = append(r.out.Messages, Message{Text: s})
+	}
+}
+
+// std renders a standard response.
+func (r *run) std(key string, vars map[string]any) {
+	t := r.b.msgs[key]
+	if t == nil {
 		return
 	}
-	ctx["dialog"] = map[string]any{"task": st.Task, "node": st.Node}
+	r.vars = vars
+	r.say(t.Render(r.lookup))
+	r.vars = nil
 }
 
-func findTask(b *botdef.Bot, name string) *botdef.Task {
-	for i := range b.Tasks {
-		if b.Tasks[i].Name == name {
-			return &b.Tasks[i]
+func (r *run) turn() {
+	text := trimInput(r.in.Text)
+	norm := normalize(text)
+
+	// System commands come first (reference §5).
+	if r.b.cancelAll[norm] {
+		if r.st.Active == nil && len(r.st.Held) == 0 {
+			r.std("nothing_to_cancel", nil)
+			return
+		}
+		r.st.Held = nil
+		if r.st.Active != nil {
+			r.finish(EndCanceled, false)
+		}
+		r.std("all_canceled", nil)
+		return
+	}
+	if r.b.cancel[norm] {
+		if r.st.Active == nil {
+			r.std("nothing_to_cancel", nil)
+			return
+		}
+		r.std("task_canceled", nil)
+		r.finish(EndCanceled, true)
+		return
+	}
+
+	if r.in.Form != nil && r.st.Active != nil {
+		if n := r.waiting(); n != nil && n.def.Type == botdef.NodeForm {
+			r.formInput(n, r.in.Form)
+			return
 		}
 	}
-	return nil
-}
 
-func findNode(t *botdef.Task, id string) *botdef.Node {
-	for i := range t.Nodes {
-		if t.Nodes[i].ID == id {
-			return &t.Nodes[i]
-		}
-	}
-	return nil
-}
-
-// matchIntent is a deliberately simple matcher: the best intent whose
-// utterance shares most of its words with the text. The NLU package
-// replaces it.
-func matchIntent(b *botdef.Bot, text string) *botdef.Intent {
-	words := tokens(text)
-	if len(words) == 0 {
-		return nil
-	}
-	var best *botdef.Intent
-	bestScore := 0.0
-	for i := range b.Intents {
-		for _, u := range b.Intents[i].Utterances {
-			uw := tokens(u)
-			shared := 0
-			for w := range uw {
-				if words[w] {
-					shared++
+	// A pending "did you mean": the user picks one of the choices.
+	if choices := r.st.Choices; len(choices) > 0 {
+		r.st.Choices = nil
+		for _, c := range choices {
+			if normalize(c) == norm {
+				if t := r.b.byIntent[c]; t != nil {
+					r.startTask(t, c, "")
+					return
 				}
 			}
-			union := len(uw) + len(words) - shared
-			if score := float64(shared) / float64(union); score > bestScore {
-				best, bestScore = &b.Intents[i], score
-			}
 		}
 	}
-	if bestScore < 0.5 {
-		return nil
+
+	var rec Recognition
+	if norm != "" {
+		rec = r.b.recognizer.Recognize(text)
 	}
-	return best
+	if r.st.Active != nil {
+		r.continueTask(text, rec)
+		return
+	}
+	r.noTask(text, norm, rec)
 }
 
-func tokens(s string) map[string]bool {
-	out := map[string]bool{}
-	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\''
-	}) {
-		out[w] = true
+// noTask handles an utterance when no task runs.
+func (r *run) noTask(text, norm string, rec Recognition) {
+	switch rec.Status {
+	case StatusDefinite, StatusProbable:
+		if t := r.b.byIntent[rec.Intent]; t != nil {
+			r.startTask(t, rec.Intent, text)
+			return
+		}
+	case StatusAmbiguous:
+		var offered []string
+		for _, c := range rec.Candidates {
+			if r.b.byIntent[c] != nil {
+				offered = append(offered, c)
+			}
+		}
+		if len(offered) == 1 {
+			r.startTask(r.b.byIntent[offered[0]], offered[0], text)
+			return
+		}
+		if len(offered) > 1 {
+			r.didYouMean(offered)
+			return
+		}
+	}
+	if r.smallTalk(norm) {
+		return
+	}
+	if dt := r.b.Def.DefaultTask; dt != "" {
+		r.startTask(r.b.tasks[dt], "", text)
+		return
+	}
+	r.std("default", nil)
+}
+
+func (r *run) didYouMean(cands []string) {
+	t := r.b.msgs["did_you_mean"]
+	qr := make([]any, len(cands))
+	for i, c := range cands {
+		qr[i] = map[string]any{"content_type": "text", "title": c, "payload": c}
+	}
+	r.out.Messages = append(r.out.Messages, Message{Template: map[string]any{
+		"type": "template",
+		"payload": map[string]any{
+			"template_type": "quick_replies", "text": t.Render(r.lookup), "quick_replies": qr,
+		},
+	}})
+	r.st.Choices = cands
+}
+
+// smallTalk answers greetings, thanks and goodbyes when the bot allows it.
+func (r *run) smallTalk(norm string) bool {
+	if !r.b.Def.SmallTalkOn() {
+		return false
+	}
+	switch kind := smallTalkKind(norm); kind {
+	case "greeting", "thanks", "goodbye":
+		r.std(kind, nil)
+		return true
+	}
+	return false
+}
+
+// startTask begins t; utterance is where entities may already be.
+func (r *run) startTask(t *task, intent, utterance string) {
+	r.st.Active = &Frame{Task: t.def.Name, Node: t.start, Utterance: utterance}
+	r.c["entities"] = map[string]any{}
+	r.c["intent"] = map[string]any{"name": intent}
+	r.c["intentType"] = "dialog"
+	r.c["taskid"] = t.def.ID
+	r.walk(t.start)
+}
+
+func (r *run) task() *task {
+	if r.st.Active == nil {
+		return nil
+	}
+	return r.b.tasks[r.st.Active.Task]
+}
+
+// waiting is the node the active task waits on.
+func (r *run) waiting() *node {
+	t := r.task()
+	if t == nil {
+		return nil
+	}
+	return t.nodes[r.st.Active.Node]
+}
+
+// finish ends the active task with reason; resume picks up a held task.
+func (r *run) finish(reason string, resume bool) {
+	t := r.task()
+	if t != nil {
+		r.st.LastEnded = &Ended{ID: t.def.ID, Name: t.def.Name, Reason: reason}
+		r.out.EndOfTask = true
+	}
+	r.st.Active = nil
+	delete(r.c, "entities")
+	if resume && len(r.st.Held) > 0 {
+		r.resume()
+	}
+}
+
+// resume pops the last held task and asks its waiting node again.
+func (r *run) resume() {
+	fr := r.st.Held[len(r.st.Held)-1]
+	r.st.Held = r.st.Held[:len(r.st.Held)-1]
+	t := r.b.tasks[fr.Task]
+	if t == nil {
+		return
+	}
+	ents := fr.Entities
+	if ents == nil {
+		ents = map[string]any{}
+	}
+	fr.Entities = nil
+	r.st.Active = fr
+	r.c["entities"] = ents
+	if r.interruptions(t, t.nodes[fr.Node]).Resume != botdef.ResumeSilent {
+		r.std("resume", map[string]any{"name": t.def.Name, "id": t.def.ID})
+	}
+	fr.Retries = 0
+	if n := t.nodes[fr.Node]; n != nil {
+		r.ask(n)
+	}
+}
+
+// interruptions resolves the node's, task's or bot's settings.
+func (r *run) interruptions(t *task, n *node) botdef.Interruptions {
+	out := botdef.Interruptions{Behavior: botdef.InterruptHoldResume, Resume: botdef.ResumeNotify, MaxOnHold: 5}
+	for _, s := range []*botdef.Interruptions{r.b.Def.Interruptions, t.interrupt, nodeInterrupt(n)} {
+		if s == nil {
+			continue
+		}
+		if s.Behavior != "" {
+			out.Behavior = s.Behavior
+		}
+		if s.Resume != "" {
+			out.Resume = s.Resume
+		}
+		if s.MaxOnHold != 0 {
+			out.MaxOnHold = s.MaxOnHold
+		}
 	}
 	return out
 }
 
-func isCancel(text string) bool {
-	switch strings.ToLower(strings.TrimSpace(text)) {
-	case "cancel", "discard", "stop":
-		return true
+func nodeInterrupt(n *node) *botdef.Interruptions {
+	if n == nil {
+		return nil
 	}
-	return false
+	return n.def.Interruptions
 }
 
-func isGreeting(text string) bool {
-	switch strings.Trim(strings.ToLower(strings.TrimSpace(text)), "!.") {
-	case "hi", "hello", "hey", "good morning", "good afternoon", "good evening":
-		return true
+// continueTask handles the user's answer to the waiting node, unless it is
+// another intent (sub-intent, interruption) or small talk.
+func (r *run) continueTask(text string, rec Recognition) {
+	t, n := r.task(), r.waiting()
+	if t == nil || n == nil {
+		r.st.Active = nil
+		r.noTask(text, normalize(text), rec)
+		return
 	}
-	return false
-}
-
-func extract(spec *botdef.EntitySpec, text string) (any, bool) {
-	if spec.Type == botdef.EntityString {
-		t := strings.TrimSpace(text)
-		return t, t != ""
+	intent := ""
+	if rec.Status == StatusDefinite || rec.Status == StatusProbable {
+		intent = rec.Intent
 	}
-	words := tokens(text)
-	for _, v := range spec.Values {
-		for _, cand := range append([]string{v.Value}, v.Synonyms...) {
-			all := true
-			for w := range tokens(cand) {
-				all = all && words[w]
-			}
-			if all {
-				return v.Value, true
-			}
-		}
+	if id, ok := t.subIntents[intent]; ok && intent != "" {
+		r.st.Active.Retries = 0
+		r.c["intent"] = map[string]any{"name": intent}
+		r.walk(id)
+		return
 	}
-	return nil, false
-}
-
-var ref = regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`)
-
-// interpolate replaces {{entities.x}} and {{context.a.b}}.
-func interpolate(s string, ctx map[string]any) string {
-	return ref.ReplaceAllStringFunc(s, func(m string) string {
-		path := ref.FindStringSubmatch(m)[1]
-		var cur any = ctx
-		parts := strings.Split(path, ".")
-		if parts[0] == "context" {
-			parts = parts[1:]
-		}
-		for _, p := range parts {
-			mm, ok := cur.(map[string]any)
-			if !ok {
-				return ""
-			}
-			cur = mm[p]
-		}
-		switch v := cur.(type) {
-		case nil:
-			return ""
-		case string:
-			return v
+	other := r.b.byIntent[intent]
+	if other != nil && other != t && r.wantsInterrupt(n, text, rec) {
+		set := r.interruptions(t, n)
+		switch set.Behavior {
+		case botdef.InterruptDisallow:
+			r.std("interruption_denied", map[string]any{"name": t.def.Name})
+			r.ask(n)
+			return
+		case botdef.InterruptDiscard:
+			r.st.LastEnded = &Ended{ID: t.def.ID, Name: t.def.Name, Reason: EndInterrupted}
+			r.out.EndOfTask = true
+			r.st.Active = nil
 		default:
-			return strings.TrimSpace(strings.ReplaceAll(strings.Trim(strings.TrimSpace(toString(v)), "\""), "\n", " "))
+			fr := r.st.Active
+			if ents, ok := r.c["entities"].(map[string]any); ok {
+				fr.Entities = ents
+			}
+			r.st.Held = append(r.st.Held, fr)
+			if over := len(r.st.Held) - set.MaxOnHold; over > 0 {
+				r.st.Held = r.st.Held[over:]
+			}
+			r.st.LastEnded = &Ended{ID: t.def.ID, Name: t.def.Name, Reason: EndInterrupted}
+			r.out.EndOfTask = true
+			r.st.Active = nil
 		}
+		r.startTask(other, intent, text)
+		return
+	}
+	r.input(n, text)
+}
+
+// wantsInterrupt decides between the intent and the node's own reading of
+// the answer. A definite intent wins over an entity value unless the node
+// prefers entities (string and description entities do by default); a
+// probable intent wins only when the answer is not a valid value.
+func (r *run) wantsInterrupt(n *node, text string, rec Recognition) bool {
+	switch n.def.Type {
+	case botdef.NodeEntity:
+		prec := n.def.Precedence
+		if prec == "" && (n.entity.Type == "string" || n.entity.Type == "description") {
+			prec = "entity"
+		}
+		_, valid := r.in.Extractor.Extract(n.entity, text, r.in.Now)
+		if prec == "entity" {
+			return !valid
+		}
+		return rec.Status == StatusDefinite || !valid
+	case botdef.NodeConfirmation:
+		return confirm(n, text) == ""
+	}
+	return true
+}
+
+// input gives the waiting node the user's answer.
+func (r *run) input(n *node, text string) {
+	switch n.def.Type {
+	case botdef.NodeEntity:
+		r.entityInput(n, text)
+	case botdef.NodeConfirmation:
+		r.confirmInput(n, text)
+	case botdef.NodeForm:
+		r.retry(n, func() {
+			r.say(renderOpt(n.errPrompt, r, "Please fill in and submit the form."))
+			r.sendForm(n)
+		})
+	default:
+		r.walk(r.next(n))
+	}
+}
+
+func (r *run) entityInput(n *node, text string) {
+	m, ok := r.in.Extractor.Extract(n.entity, text, r.in.Now)
+	if ok {
+		r.setEntity(n, m.Value)
+		r.walk(r.next(n))
+		return
+	}
+	if n.def.Presence == "optional" {
+		if n.def.Default != nil {
+			r.setEntity(n, n.def.Default)
+		}
+		r.walk(r.next(n))
+		return
+	}
+	if r.smallTalk(normalize(text)) {
+		r.ask(n)
+		return
+	}
+	r.retry(n, func() {
+		if n.errPrompt != nil {
+			r.say(n.errPrompt.Render(r.lookup))
+			return
+		}
+		r.ask(n)
 	})
+}
+
+// retry counts a failed answer and either re-asks or gives up.
+func (r *run) retry(n *node, again func()) {
+	r.st.Active.Retries++
+	if r.st.Active.Retries < n.retries {
+		again()
+		return
+	}
+	r.st.Active.Retries = 0
+	if to := n.def.OnRetriesExceeded; to != "" && to != botdef.TargetEnd {
+		r.walk(to)
+		return
+	}
+	r.std("retries_exceeded", nil)
+	r.finish(EndFailed, true)
+}
+
+func (r *run) setEntity(n *node, v any) {
+	ents, _ := r.c["entities"].(map[string]any)
+	if ents == nil {
+		ents = map[string]any{}
+		r.c["entities"] = ents
+	}
+	ents[n.def.ID] = v
+}
+
+func (r *run) confirmInput(n *node, text string) {
+	ans := confirm(n, text)
+	if ans != "" {
+		ents, _ := r.c["entities"].(map[string]any)
+		if ents != nil {
+			ents[n.def.ID] = ans
+		}
+	}
+	// Context conditions first, then yes, no, else (Kore's order).
+	for _, tr := range n.trans {
+		if !tr.final && r.holds(tr) {
+			r.walk(tr.to)
+			return
+		}
+	}
+	switch {
+	case ans == "yes":
+		r.walk(n.def.Yes)
+	case ans == "no":
+		r.walk(n.def.No)
+	case n.def.Else != "":
+		r.walk(n.def.Else)
+	default:
+		if r.smallTalk(normalize(text)) {
+			r.ask(n)
+			return
+		}
+		r.retry(n, func() {
+			r.say(renderOpt(n.errPrompt, r, r.b.msgs["confirm_error"].Render(r.lookup)))
+		})
+	}
+}
+
+func renderOpt(t *botdef.Template, r *run, def string) string {
+	if t == nil {
+		return def
+	}
+	return t.Render(r.lookup)
+}
+
+// ask prompts for the node's input and waits.
+func (r *run) ask(n *node) {
+	r.st.Active.Node = n.def.ID
+	switch n.def.Type {
+	case botdef.NodeEntity:
+		r.say(renderOpt(n.prompt, r, ""))
+	case botdef.NodeConfirmation:
+		p := renderOpt(n.prompt, r, "")
+		if n.def.ShowOptions {
+			r.out.Messages = append(r.out.Messages, Message{Template: map[string]any{
+				"type": "template",
+				"payload": map[string]any{"template_type": "quick_replies", "text": p, "quick_replies": []any{
+					map[string]any{"content_type": "text", "title": "Yes", "payload": "yes"},
+					map[string]any{"content_type": "text", "title": "No", "payload": "no"},
+				}},
+			}})
+		} else {
+			r.say(p)
+		}
+	case botdef.NodeForm:
+		r.say(renderOpt(n.prompt, r, ""))
+		r.sendForm(n)
+	}
+}
+
+func (r *run) sendForm(n *node) {
+	r.out.Form = &FormOut{Def: n.form.KoreDef(r.b.Def.ID), Init: n.form.KoreInitialization()}
 }

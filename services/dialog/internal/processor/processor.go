@@ -18,12 +18,13 @@ import (
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	dialogv1 "github.com/parleyhq/parley/proto/gen/go/parley/dialog/v1"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
-	"github.com/parleyhq/parley/services/dialog/botdef"
 	"github.com/parleyhq/parley/services/dialog/internal/engine"
+	"github.com/parleyhq/parley/services/dialog/internal/scopes"
 	"github.com/parleyhq/parley/services/dialog/internal/session"
 )
 
@@ -45,9 +46,23 @@ type Emitter interface {
 	Async(ctx context.Context, r *eventsv1.Reply) error
 }
 
-// Bots resolves bot definitions.
+// Bots resolves compiled bots.
 type Bots interface {
-	Bot(id string) (*botdef.Bot, bool)
+	Bot(id string) (*engine.Bot, bool)
+}
+
+// Handoffs receives agent-transfer requests once the turn has committed.
+type Handoffs interface {
+	Handoff(ctx context.Context, turn *eventsv1.Turn, h *engine.Handoff) error
+}
+
+// Ports are the processor's outbound adapters; nil ones are replaced by
+// safe defaults (no service calls, in-memory scopes, logged handoffs).
+type Ports struct {
+	Extractor engine.EntityExtractor
+	Services  engine.ServiceCaller
+	Scopes    scopes.Store
+	Handoffs  Handoffs
 }
 
 // ErrUnknownBot is permanent: the turn names a bot this service does not run.
@@ -62,6 +77,10 @@ type Config struct {
 	RecentReplies int
 	// HistoryLimit bounds context.history.
 	HistoryLimit int
+	// EnterpriseID names the EnterpriseContext scope (default "default").
+	EnterpriseID string
+	// Ports are the adapters for service calls, entities, scopes, handoffs.
+	Ports Ports
 }
 
 // Processor applies turns.
@@ -84,6 +103,15 @@ func New(cfg Config, store session.Store, bots Bots, emit Emitter, log *slog.Log
 	}
 	if cfg.HistoryLimit == 0 {
 		cfg.HistoryLimit = 20
+	}
+	if cfg.EnterpriseID == "" {
+		cfg.EnterpriseID = "default"
+	}
+	if cfg.Ports.Scopes == nil {
+		cfg.Ports.Scopes = scopes.NewMemory()
+	}
+	if cfg.Ports.Extractor == nil {
+		cfg.Ports.Extractor = engine.FallbackExtractor{}
 	}
 	return &Processor{cfg: cfg, store: store, bots: bots, emit: emit, log: log, now: time.Now}
 }
@@ -108,13 +136,14 @@ func (p *Processor) Process(ctx context.Context, d Delivery) error {
 		if d.Sequence <= rec.LastSequence() {
 			return p.reemit(ctx, d, rec)
 		}
-		next, reply, err := p.apply(bot, rec, d)
+		next, reply, fx, err := p.apply(ctx, bot, rec, d)
 		if err != nil {
 			return err
 		}
-		err = p.store.Save(ctx, key, rec, next, bot.Session.IdleTimeout+p.cfg.SessionGrace)
+		err = p.store.Save(ctx, key, rec, next, bot.Def.Session.IdleTimeout+p.cfg.SessionGrace)
 		switch {
 		case err == nil:
+			p.effects(ctx, d, fx)
 			return p.send(ctx, d, reply)
 		case errors.Is(err, session.ErrConflict), errors.Is(err, session.ErrStale):
 			continue // re-read: either retry or find the turn applied
@@ -156,54 +185,171 @@ func (p *Processor) send(ctx context.Context, d Delivery, r *eventsv1.Reply) err
 	return nil
 }
 
-// apply computes the next session and the reply; it has no side effects.
-func (p *Processor) apply(bot *botdef.Bot, rec session.Record, d Delivery) (*dialogv1.Session, *eventsv1.Reply, error) {
+// effects are what a committed turn does outside its session.
+type effects struct {
+	scopes  scopes.Bound
+	ops     []engine.ScopeOp
+	handoff *engine.Handoff
+	errs    []error
+}
+
+// effects applies a committed turn's scope writes and handoff. They are
+// not retried with the turn: a redelivered turn re-emits its reply without
+// running the bot, so shared-scope writes are at most once.
+func (p *Processor) effects(ctx context.Context, d Delivery, fx effects) {
+	for _, err := range fx.errs {
+		p.log.WarnContext(ctx, "dialog turn problem", "turn_id", d.Turn.TurnId, "bot_id", d.Turn.BotId, "err", err)
+	}
+	if err := fx.scopes.Apply(ctx, fx.ops); err != nil {
+		p.log.ErrorContext(ctx, "scope write failed", "turn_id", d.Turn.TurnId, "err", err)
+	}
+	if fx.handoff == nil {
+		return
+	}
+	if h := p.cfg.Ports.Handoffs; h != nil {
+		if err := h.Handoff(ctx, d.Turn, fx.handoff); err != nil {
+			p.log.ErrorContext(ctx, "agent handoff failed", "turn_id", d.Turn.TurnId, "err", err)
+		}
+		return
+	}
+	p.log.WarnContext(ctx, "agent transfer requested but no handoff sink is wired",
+		"turn_id", d.Turn.TurnId, "task", fx.handoff.TaskName, "queue", fx.handoff.Queue)
+}
+
+// blob is what the session's context_json holds: Kore's context object and
+// the engine's dialog state beside it.
+type blob struct {
+	Context map[string]any `json:"context"`
+	Dialog  engine.State   `json:"dialog"`
+}
+
+// apply computes the next session and the reply; its only I/O is through
+// the engine's ports (service calls, scope reads).
+func (p *Processor) apply(ctx context.Context, bot *engine.Bot, rec session.Record, d Delivery) (*dialogv1.Session, *eventsv1.Reply, effects, error) {
 	turn, now := d.Turn, p.now()
 	next := &dialogv1.Session{}
 	if rec.Session != nil {
 		next = proto.Clone(rec.Session).(*dialogv1.Session)
 	}
-	ctxMap := map[string]any{}
+	var b blob
 	if len(next.ContextJson) > 0 {
-		if err := json.Unmarshal(next.ContextJson, &ctxMap); err != nil {
-			return nil, nil, fmt.Errorf("decode context of %s: %w", turn.ConversationKey, err)
+		if err := json.Unmarshal(next.ContextJson, &b); err != nil {
+			return nil, nil, effects{}, fmt.Errorf("decode context of %s: %w", turn.ConversationKey, err)
 		}
 	}
-	idle := next.LastActivity != nil && now.Sub(next.LastActivity.AsTime()) > bot.Session.IdleTimeout
+	if b.Context == nil {
+		b.Context = map[string]any{}
+	}
+	idle := next.LastActivity != nil && now.Sub(next.LastActivity.AsTime()) > bot.Def.Session.IdleTimeout
 	if rec.Session == nil || turn.SessionNew || idle {
-		ctxMap = newContext(ctxMap)
+		b.Context = newContext(b.Context)
+		b.Dialog = engine.State{}
 		next.SessionId = uuid.NewString()
 		next.StartedAt = timestamppb.New(now)
 	}
 	next.ConversationKey, next.BotId, next.UserId = turn.ConversationKey, turn.BotId, turn.UserId
 	next.LastActivity = timestamppb.New(now)
 	next.LastTurnSequence = d.Sequence
-	recordTurn(ctxMap, turn, now)
+	recordTurn(b.Context, turn, now)
+	b.Context["botid"] = turn.BotId
 
-	out := engine.Handle(engine.Input{Bot: bot, Text: turn.Text, Context: ctxMap})
+	bound := scopes.Bound{Store: p.cfg.Ports.Scopes, Enterprise: p.cfg.EnterpriseID, Bot: turn.BotId, User: turn.UserId, Conversation: turn.ConversationKey}
+	out := bot.Run(ctx, engine.Input{
+		Text: turn.Text, Form: formSubmission(turn.FormData), Context: b.Context, State: &b.Dialog, Now: now,
+		Extractor: p.cfg.Ports.Extractor, Services: p.cfg.Ports.Services, Scopes: bound,
+	})
 	reply := &eventsv1.Reply{
 		TurnId: turn.TurnId, BotId: turn.BotId, InstanceId: turn.InstanceId, UserId: turn.UserId,
 		FromId: turn.FromId, ConversationKey: turn.ConversationKey, Mode: turn.Mode,
-		EndOfTask: out.EndOfTask, EndReason: out.EndReason,
-		CompletedTaskId: out.TaskID, CompletedTaskName: out.TaskName,
+		EndOfTask:     out.EndOfTask,
 		MergeIdentity: turn.MergeIdentity, TurnSequence: d.Sequence, ProducedAt: timestamppb.New(now),
 	}
-	for _, m := range out.Messages {
-		reply.Messages = append(reply.Messages, &eventsv1.BotMessage{
-			MessageId: "ms-" + uuid.NewString(),
-			Body:      &eventsv1.BotMessage_Text{Text: m},
-		})
+	if le := out.LastEnded; le != nil {
+		reply.EndReason, reply.CompletedTaskId, reply.CompletedTaskName = le.Reason, le.ID, le.Name
 	}
-	appendHistory(ctxMap, turn, reply, now, p.cfg.HistoryLimit)
+	for _, m := range out.Messages {
+		bm := &eventsv1.BotMessage{MessageId: "ms-" + uuid.NewString()}
+		if m.Template != nil {
+			st, err := structpb.NewStruct(jsonShape(m.Template).(map[string]any))
+			if err != nil {
+				out.Errors = append(out.Errors, fmt.Errorf("template message: %w", err))
+				continue
+			}
+			bm.Body = &eventsv1.BotMessage_Template{Template: st}
+		} else {
+			bm.Body = &eventsv1.BotMessage_Text{Text: m.Text}
+		}
+		reply.Messages = append(reply.Messages, bm)
+	}
+	if out.Form != nil {
+		def, err1 := structpb.NewStruct(jsonShape(out.Form.Def).(map[string]any))
+		init, err2 := structpb.NewStruct(jsonShape(out.Form.Init).(map[string]any))
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, nil, effects{}, fmt.Errorf("encode form of %s: %w", turn.TurnId, err)
+		}
+		reply.Form = &eventsv1.Form{FormDef: def, FormInitialization: init}
+	}
+	appendHistory(b.Context, turn, reply, now, p.cfg.HistoryLimit)
 
-	data, err := json.Marshal(ctxMap)
+	data, err := json.Marshal(b)
 	if err != nil {
-		return nil, nil, fmt.Errorf("encode context of %s: %w", turn.ConversationKey, err)
+		return nil, nil, effects{}, fmt.Errorf("encode context of %s: %w", turn.ConversationKey, err)
+	}
+	if len(data) > maxContext {
+		return nil, nil, effects{}, fmt.Errorf("context of %s is %d bytes, over Kore's 1024 KB limit", turn.ConversationKey, len(data))
 	}
 	next.ContextJson = data
 	next.Recent = append(next.Recent, &dialogv1.AppliedTurn{TurnSequence: d.Sequence, TurnId: turn.TurnId, Reply: reply})
 	if n := len(next.Recent) - p.cfg.RecentReplies; n > 0 {
 		next.Recent = next.Recent[n:]
 	}
-	return next, reply, nil
+	return next, reply, effects{scopes: bound, ops: out.ScopeOps, handoff: out.Handoff, errs: out.Errors}, nil
+}
+
+// maxContext is Kore's context size limit.
+const maxContext = 1024 << 10
+
+// formSubmission reads a form submission; ingress already accepted both
+// documented shapes.
+func formSubmission(fd *eventsv1.FormData) *engine.FormSubmission {
+	if fd == nil {
+		return nil
+	}
+	fs := &engine.FormSubmission{FormID: fd.FormId, Values: map[string]any{}}
+	for _, in := range fd.Data {
+		if in == nil {
+			continue
+		}
+		fs.Values[in.ComponentId] = in.Input.AsInterface()
+		fs.Order = append(fs.Order, in.ComponentId)
+	}
+	return fs
+}
+
+// jsonShape makes a value acceptable to structpb (JSON types only).
+func jsonShape(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = jsonShape(e)
+		}
+		return m
+	case []any:
+		l := make([]any, len(x))
+		for i, e := range x {
+			l[i] = jsonShape(e)
+		}
+		return l
+	case nil, string, bool, float64, int, int64, int32, uint64, uint32, float32:
+		return x
+	default:
+		data, err := json.Marshal(x)
+		if err != nil {
+			return fmt.Sprint(x)
+		}
+		var out any
+		_ = json.Unmarshal(data, &out)
+		return out
+	}
 }

@@ -91,6 +91,9 @@ var folder = cases.Fold()
 
 // Normalize applies NFKC, full case folding and apostrophe unification.
 func Normalize(s string) string {
+	if isASCII(s) { // fast path: NFKC and folding are plain lower-casing here
+		return asciiLower(s)
+	}
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, " ")
 	}
@@ -138,4 +141,30 @@ func SplitWords(s string) []Token {
 	}
 	flush(len(s))
 	return toks
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' || c == '`' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				} else if b[j] == '`' {
+					b[j] = '\''
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }

@@ -1,0 +1,157 @@
+package botdef_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/parleyhq/parley/services/dialog/botdef"
+)
+
+const goodBot = `format: parley.bot/v1
+id: st-00000000-0000-5000-8000-000000000001
+name: T
+entities:
+  color: {type: list, values: [{value: red}], prompt: "Color?"}
+intents:
+  - {name: paint, task: paint, utterances: [paint]}
+`
+
+const goodTask = `id: dg-1
+name: paint
+nodes:
+  - {id: i, type: intent, intent: paint, next: color}
+  - id: color
+    type: entity
+    entity: color
+    transitions:
+      - if: [{entity: color, op: "=", value: red}]
+        to: done
+      - else: end
+  - {id: done, type: message, messages: ["Painted {{entities.color}}"]}
+`
+
+func writeBot(t *testing.T, bot, task string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "tasks"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bot.yaml"), []byte(bot), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tasks", "paint.yaml"), []byte(task), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestLoadRefusesBadBots(t *testing.T) {
+	r := strings.NewReplacer
+	for _, tc := range []struct {
+		name      string
+		bot, task string
+		want      string // file: path: reason fragment
+	}{
+		{"unknown node in a transition", goodBot, r("to: done", "to: nowhere").Replace(goodTask),
+			`tasks/paint.yaml: nodes[1].transitions[0].to: unknown node "nowhere"`},
+		{"entity type that does not exist", r("type: list", "type: colour").Replace(goodBot), goodTask,
+			`bot.yaml: entities.color.type: entity type "colour" does not exist`},
+		{"unreachable node", goodBot, goodTask + "  - {id: orphan, type: message, messages: [x]}\n",
+			`tasks/paint.yaml: nodes[3]: node "orphan" is unreachable`},
+		{"template that does not parse", goodBot, r("{{entities.color}}", "{{entities.color").Replace(goodTask),
+			`tasks/paint.yaml: nodes[2].messages[0]: template does not parse`},
+		{"template with an unknown root", goodBot, r("{{entities.color}}", "{{user.color}}").Replace(goodTask),
+			`must start with context, entities, env or task`},
+		{"missing else", goodBot, r("      - else: end\n", "").Replace(goodTask),
+			`nodes[1].transitions: a fallback (else) branch is required`},
+		{"unknown operator", goodBot, r(`op: "="`, `op: "=="`).Replace(goodTask), `unknown operator "=="`},
+		{"unknown node type", goodBot, r("type: message", "type: mesage").Replace(goodTask), `unknown node type "mesage"`},
+		{"intent without task", goodBot, r("intent: paint, next", "intent: paint2, next").Replace(goodTask), `no intent named "paint2"`},
+		{"retries out of range", goodBot, r("entity: color\n", "entity: color\n    retries: 11\n").Replace(goodTask), `retries: must be between 1 and 10`},
+		{"service timeout out of range", goodBot, goodTask + "  - {id: s, type: service, method: GET, url: 'http://x', timeout: 30s}\n", `timeout: must be between 1s and 20s`},
+		{"bad bot id", r("st-00000000", "xx-00000000").Replace(goodBot), goodTask, `bot.yaml: id:`},
+		{"idle timeout outside Kore's range", goodBot + "session: {idle_timeout: 1m}\n", goodTask, `session.idle_timeout`},
+		{"regex that does not compile", goodBot + "  bad: {type: regex, regex: '('}\n", goodTask, ``},
+		{"reserved node id", goodBot, r("id: done", "id: end").Replace(goodTask), `"end" is reserved`},
+		{"condition on a missing entity node", goodBot, r("{entity: color,", "{entity: size,").Replace(goodTask), `no entity or confirmation node "size"`},
+		{"unknown field", goodBot + "colour: red\n", goodTask, `unknown field`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := botdef.Load(writeBot(t, tc.bot, tc.task))
+			if err == nil {
+				t.Fatal("the bad bot loaded")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q does not mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadGoodBot(t *testing.T) {
+	b, err := botdef.Load(writeBot(t, goodBot, goodTask))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Session.IdleTimeout.Minutes() != 15 || b.Messages.Default == "" || !b.SmallTalkOn() {
+		t.Fatalf("defaults not applied: %+v", b)
+	}
+}
+
+func TestTemplate(t *testing.T) {
+	vals := map[string]any{"context.a.b": "x", "entities.n": 45000.0, "entities.obj": map[string]any{"k": true}}
+	lookup := func(p botdef.Path) (any, bool) { v, ok := vals[p.String()]; return v, ok }
+	for _, tc := range []struct{ in, want, err string }{
+		{"plain", "plain", ""},
+		{"a {{ context.a.b }} b", "a x b", ""},
+		{"{{entities.n}}", "45000", ""},
+		{"{{entities.obj}}", `{"k":true}`, ""},
+		{"{{context.missing}}!", "!", ""},
+		{"{{context.list[0].x}}", "", ""},
+		{"{{", "", "without"},
+		{"}}", "", "without"},
+		{"{{ }}", "", "empty"},
+		{"{{foo.bar}}", "", "must start with"},
+		{"{{context}}", "", "names no variable"},
+		{"{{context.a b}}", "", "segment"},
+		{"{{context.a[x]}}", "", "not a number"},
+	} {
+		tpl, err := botdef.ParseTemplate(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: err %v, want %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tc.in, err)
+			continue
+		}
+		if got := tpl.Render(lookup); got != tc.want {
+			t.Errorf("%q → %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func FuzzParseTemplate(f *testing.F) {
+	for _, s := range []string{"a {{context.x}}", "{{entities.a[0].b}}", "{{", "}}{{", "{{env.X}}{{task.name}}", "{{context.a[1][2]}}"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tpl, err := botdef.ParseTemplate(s)
+		if err != nil {
+			return
+		}
+		out := tpl.Render(func(botdef.Path) (any, bool) { return "v", true })
+		if tpl.IsLiteral() && out != s {
+			t.Fatalf("literal template %q rendered %q", s, out)
+		}
+		for _, p := range tpl.Paths() {
+			if _, err := botdef.ParsePath(p.String()); err != nil && !strings.Contains(s, "[") {
+				t.Fatalf("path %q from %q does not re-parse: %v", p, s, err)
+			}
+		}
+	})
+}

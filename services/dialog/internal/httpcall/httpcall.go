@@ -1,0 +1,138 @@
+// Package httpcall performs service-node HTTP calls. The client is safe by
+// construction: the address is checked at dial time, after DNS, so a bot
+// cannot reach private, loopback or link-local addresses (cloud metadata
+// included) unless the operator allows it; redirects are not followed;
+// response bodies are bounded.
+package httpcall
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"syscall"
+	"time"
+
+	"github.com/parleyhq/parley/services/dialog/internal/engine"
+)
+
+// Config of the caller.
+type Config struct {
+	// AllowPrivate lets calls reach private, loopback and link-local
+	// addresses (development, or a bank API inside the cluster).
+	AllowPrivate bool
+	// MaxBody bounds a response body (default 1 MiB).
+	MaxBody int64
+}
+
+// Caller implements engine.ServiceCaller.
+type Caller struct {
+	client  *http.Client
+	maxBody int64
+}
+
+// ErrBlocked is returned when the target address is not allowed.
+var ErrBlocked = errors.New("outbound address not allowed")
+
+// New returns a caller.
+func New(cfg Config) *Caller {
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = 1 << 20
+	}
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	if !cfg.AllowPrivate {
+		d.ControlContext = blockNonPublic
+	}
+	tr := &http.Transport{
+		DialContext:         d.DialContext,
+		Proxy:               nil, // a proxy would dial for us and bypass the check
+		MaxIdleConnsPerHost: 16,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 5 * time.Second,
+	}
+	return &Caller{
+		client: &http.Client{
+			Transport:     tr,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		maxBody: cfg.MaxBody,
+	}
+}
+
+func blockNonPublic(_ context.Context, _, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("%w: %s", ErrBlocked, address)
+	}
+	if ip := ap.Addr().Unmap(); !Public(ip) {
+		return fmt.Errorf("%w: %s", ErrBlocked, ip)
+	}
+	return nil
+}
+
+// Public reports whether ip is a public unicast address.
+func Public(ip netip.Addr) bool {
+	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsMulticast() || ip.IsUnspecified() || ip.IsInterfaceLocalMulticast() {
+		return false
+	}
+	for _, p := range blocked {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
+}
+
+var blocked = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("100.64.0.0/10"), // carrier-grade NAT
+	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("240.0.0.0/4"),
+	netip.MustParsePrefix("64:ff9b::/96"), // NAT64 can reach IPv4 private space
+	netip.MustParsePrefix("fc00::/7"),
+}
+
+// Call implements engine.ServiceCaller.
+func (c *Caller) Call(ctx context.Context, r engine.ServiceRequest) (engine.ServiceResponse, error) {
+	timeout := r.Timeout
+	if timeout <= 0 || timeout > 20*time.Second {
+		timeout = 5 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var body io.Reader
+	if r.Body != nil {
+		body = bytes.NewReader(r.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, body)
+	if err != nil {
+		return engine.ServiceResponse{}, fmt.Errorf("build request: %w", err)
+	}
+	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+		return engine.ServiceResponse{}, fmt.Errorf("%w: scheme %q", ErrBlocked, req.URL.Scheme)
+	}
+	for k, v := range r.Header {
+		req.Header.Set(k, v)
+	}
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", "Parley-ServiceNode/1")
+	}
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return engine.ServiceResponse{}, fmt.Errorf("%s %s: %w", r.Method, req.URL.Redacted(), err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody))
+	if err != nil {
+		return engine.ServiceResponse{}, fmt.Errorf("read response of %s: %w", req.URL.Redacted(), err)
+	}
+	return engine.ServiceResponse{StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: data}, nil
+}
+
+var _ engine.ServiceCaller = (*Caller)(nil)

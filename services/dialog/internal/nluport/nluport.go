@@ -1,0 +1,96 @@
+// Package nluport adapts the NLU package (intent classifier with ranking
+// and resolver, entity extractors) to the dialog engine's ports.
+package nluport
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley/services/dialog/botdef"
+	"github.com/parleyhq/parley/services/dialog/internal/engine"
+	"github.com/parleyhq/parley/services/dialog/nlu"
+	"github.com/parleyhq/parley/services/dialog/nlu/entity"
+)
+
+// Recognizer trains the bot's NLU model; it is an engine.RecognizerFactory.
+func Recognizer(b *botdef.Bot) (engine.IntentRecognizer, error) {
+	td := nlu.TrainingData{
+		Language: b.Language,
+		Synonyms: b.NLU.Synonyms,
+		Concepts: b.NLU.Concepts,
+		Thresholds: nlu.Thresholds{
+			Definite: b.NLU.Definite, Minimum: b.NLU.Minimum, Proximity: b.NLU.Proximity,
+		},
+		Entities: map[string]entity.Spec{},
+	}
+	for name, e := range b.Entities {
+		td.Entities[name] = Spec(e)
+	}
+	for _, in := range b.Intents {
+		td.Intents = append(td.Intents, nlu.IntentData{Name: in.Name, Utterances: in.Utterances, Patterns: in.Patterns})
+	}
+	m, err := nlu.Train(td)
+	if err != nil {
+		return nil, fmt.Errorf("train nlu: %w", err)
+	}
+	return model{m}, nil
+}
+
+type model struct{ m *nlu.Model }
+
+func (m model) Recognize(text string) engine.Recognition {
+	r := m.m.Classify(text)
+	out := engine.Recognition{Intent: r.Intent, Candidates: r.Candidates}
+	switch r.Status {
+	case nlu.StatusDefinite:
+		out.Status = engine.StatusDefinite
+	case nlu.StatusProbable:
+		out.Status = engine.StatusProbable
+	case nlu.StatusAmbiguous:
+		out.Status = engine.StatusAmbiguous
+	default:
+		out.Status = engine.StatusNone
+	}
+	return out
+}
+
+// Extractor is an engine.EntityExtractor over nlu/entity.
+type Extractor struct {
+	// Region is the default region for phones, zips and numeric dates.
+	Region string
+	specs  sync.Map // *botdef.EntityDef → entity.Spec
+}
+
+// Extract implements engine.EntityExtractor.
+func (x *Extractor) Extract(def *botdef.EntityDef, text string, now time.Time) (engine.EntityMatch, bool) {
+	var spec entity.Spec
+	if v, ok := x.specs.Load(def); ok {
+		spec = v.(entity.Spec)
+	} else {
+		spec = Spec(def)
+		x.specs.Store(def, spec)
+	}
+	m, ok := entity.Extract(spec, text, entity.Reference{Now: now, Region: x.Region})
+	if !ok {
+		return engine.EntityMatch{}, false
+	}
+	return engine.EntityMatch{Value: m.Value, Start: m.Start, End: m.End}, true
+}
+
+// Spec converts a bot entity to the NLU's spec.
+func Spec(e *botdef.EntityDef) entity.Spec {
+	s := entity.Spec{Type: entity.Type(e.Type), Regex: e.Regex, UnitType: e.UnitType, DefaultUnit: e.DefaultUnit}
+	for _, v := range e.Values {
+		s.Values = append(s.Values, entity.ListValue{Title: v.Title, Value: v.Value, Synonyms: v.Synonyms})
+	}
+	if len(e.Components) > 0 {
+		s.Components = map[string]entity.Spec{}
+		for k, c := range e.Components {
+			s.Components[k] = Spec(c)
+		}
+	}
+	return s
+}
+
+var _ engine.EntityExtractor = (*Extractor)(nil)

@@ -1,0 +1,409 @@
+package nlu
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/parleyhq/parley/services/dialog/nlu/entity"
+	"github.com/parleyhq/parley/services/dialog/nlu/lang"
+)
+
+// Engine names the engine that produced a match, as utterance testing shows.
+type Engine string
+
+// Engines.
+const (
+	EnginePattern Engine = "pattern" // a bot pattern matched: definite
+	EngineExact   Engine = "exact"   // the utterance equals a training utterance: definite
+	EngineML      Engine = "ml"      // the classifier's calibrated confidence
+)
+
+// Status is the resolver's verdict for an utterance.
+type Status string
+
+// Statuses.
+const (
+	// StatusDefinite: exactly one definite match; run its task.
+	StatusDefinite Status = "definite"
+	// StatusProbable: no definite match, and the top probable match is clear
+	// of the runner-up; run its task.
+	StatusProbable Status = "probable"
+	// StatusAmbiguous: several definite matches, or probable matches within
+	// the proximity; the dialog asks "did you mean" with Candidates.
+	StatusAmbiguous Status = "ambiguous"
+	// StatusNone: nothing reaches the minimum threshold; the default dialog
+	// runs.
+	StatusNone Status = "none"
+)
+
+// Match is one intent's result for an utterance.
+type Match struct {
+	Intent   string  `json:"intent"`
+	Score    float64 `json:"score"`
+	Engine   Engine  `json:"engine"`
+	Definite bool    `json:"definite"`
+	Pattern  string  `json:"pattern,omitempty"`
+}
+
+// Result is the outcome of classifying one utterance.
+type Result struct {
+	Status Status `json:"status"`
+	// Intent is the winning intent for definite and probable results.
+	Intent string `json:"intent,omitempty"`
+	// Candidates are the intents to offer when Status is ambiguous.
+	Candidates []string `json:"candidates,omitempty"`
+	// Ranked lists the best matches, definite ones first, then by score
+	// (at most [RankedMax]); it is filled whatever the status, so Ranked[0]
+	// is the top intent even when it is below the minimum threshold.
+	Ranked []Match `json:"ranked"`
+}
+
+// RankedMax is how many matches a Result ranks (Kore shows the top 5).
+const RankedMax = 5
+
+// Top returns the top-ranked intent regardless of thresholds, or "".
+func (r Result) Top() string {
+	if len(r.Ranked) == 0 {
+		return ""
+	}
+	return r.Ranked[0].Intent
+}
+
+// Model is a trained bot NLU. It is safe for concurrent use.
+type Model struct {
+	lang       lang.Language
+	thresholds Thresholds
+	intents    []string // all intents, in definition order
+	mlIntents  []int    // ML class → intent index
+	tp         *textProc
+	feat       *featurizer
+	lin        *linear
+	a, b       float64 // calibration: p = 1/(1+exp(a*s+b))
+	patterns   []pattern
+	exact      map[string]int      // analysed training utterance → intent, -1 if ambiguous
+	known      map[string]struct{} // stems of every word the bot was trained with
+	entities   map[string]entity.Spec
+	pool       sync.Pool
+}
+
+// ErrNoIntents is returned when the training data defines no intent.
+var ErrNoIntents = errors.New("training data has no intents")
+
+// Train trains a model with [DefaultOptions].
+func Train(td TrainingData) (*Model, error) { return TrainOptions(td, DefaultOptions()) }
+
+// TrainOptions trains a model with explicit hyperparameters; it exists for
+// cross-validation and experiments, bots use [Train].
+func TrainOptions(td TrainingData, o Options) (*Model, error) {
+	if err := o.validate(); err != nil {
+		return nil, fmt.Errorf("options: %w", err)
+	}
+	if err := td.Thresholds.Validate(); err != nil {
+		return nil, fmt.Errorf("thresholds: %w", err)
+	}
+	if len(td.Intents) == 0 {
+		return nil, ErrNoIntents
+	}
+	l, err := lang.Get(td.Language)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	m := &Model{lang: l, thresholds: td.Thresholds.WithDefaults(), entities: td.Entities}
+	m.tp = newTextProc(l, td.Synonyms)
+	seen := map[string]bool{}
+	for _, in := range td.Intents {
+		if in.Name == "" {
+			return nil, errors.New("train: an intent has no name")
+		}
+		if seen[in.Name] {
+			return nil, fmt.Errorf("train: intent %q is defined twice", in.Name)
+		}
+		seen[in.Name] = true
+		m.intents = append(m.intents, in.Name)
+	}
+
+	// Vocabulary for spelling correction: every word the bot knows.
+	freq := map[string]int{}
+	addWords := func(s string) {
+		for _, t := range m.tp.tokens(s) {
+			freq[t]++
+		}
+	}
+	for _, in := range td.Intents {
+		for _, u := range in.Utterances {
+			addWords(u)
+		}
+		for _, p := range in.Patterns {
+			addWords(strings.NewReplacer("_", " ", "~", " ").Replace(p))
+		}
+	}
+	for k, vs := range td.Synonyms {
+		addWords(k)
+		for _, v := range vs {
+			addWords(v)
+		}
+	}
+	for _, vs := range td.Concepts {
+		for _, v := range vs {
+			addWords(v)
+		}
+	}
+	m.known = map[string]struct{}{}
+	for w := range freq {
+		st := l.Stem(w)
+		m.tp.stemCache[w] = st
+		m.known[st] = struct{}{}
+	}
+	if o.Spell {
+		m.tp.speller = newSpeller(freq)
+	}
+
+	concepts := map[string][][]string{}
+	for name, vs := range td.Concepts {
+		for _, v := range vs {
+			if a := m.tp.analyse(v, false); len(a.stems) > 0 {
+				concepts[strings.ToLower(name)] = append(concepts[strings.ToLower(name)], a.stems)
+			}
+		}
+	}
+	for ii, in := range td.Intents {
+		for _, src := range in.Patterns {
+			p, err := compilePattern(src, ii, m.tp, concepts)
+			if err != nil {
+				return nil, fmt.Errorf("train: intent %q: %w", in.Name, err)
+			}
+			m.patterns = append(m.patterns, p)
+		}
+	}
+
+	// ML data.
+	var docs []analysis
+	var ys []int32
+	m.exact = map[string]int{}
+	for ii, in := range td.Intents {
+		if len(in.Utterances) == 0 {
+			continue
+		}
+		cls := int32(len(m.mlIntents))
+		m.mlIntents = append(m.mlIntents, ii)
+		for _, u := range in.Utterances {
+			a := m.tp.analyse(u, false)
+			if len(a.stems) == 0 {
+				continue
+			}
+			docs = append(docs, a)
+			ys = append(ys, cls)
+			k := joinKey(a.stems)
+			if prev, ok := m.exact[k]; ok && prev != ii {
+				m.exact[k] = -1
+			} else {
+				m.exact[k] = ii
+			}
+		}
+	}
+	if len(docs) == 0 {
+		return m, nil // pattern-only bot
+	}
+	m.feat = &featurizer{opts: o, stop: l.IsStopWord}
+	m.feat.fit(docs)
+	ds := dataset{nclass: len(m.mlIntents), dim: m.feat.dim(), y: ys, x: make([]sparse, len(docs))}
+	var scratch []int32
+	for i, d := range docs {
+		ds.x[i], scratch = m.feat.vector(d, scratch)
+	}
+	rows := make([]int, len(docs))
+	for i := range rows {
+		rows[i] = i
+	}
+	var alpha []float64
+	m.lin, alpha = trainOvR(ds, rows, o)
+	m.a, m.b = -2, 0 // uncalibrated: a plain logistic on the margin
+	if o.Calibrate {
+		m.a, m.b = calibrate(ds, m.lin, alpha, o)
+	}
+	if m.a >= 0 { // a non-decreasing calibration would invert the ranking
+		m.a, m.b = -2, 0
+	}
+	return m, nil
+}
+
+// Intents returns the intent names in definition order.
+func (m *Model) Intents() []string { return append([]string(nil), m.intents...) }
+
+// Thresholds returns the effective thresholds.
+func (m *Model) Thresholds() Thresholds { return m.thresholds }
+
+// Entities returns the entity specs the model was trained with.
+func (m *Model) Entities() map[string]entity.Spec { return m.entities }
+
+type classifyScratch struct {
+	ids    []int32
+	scores []float64
+}
+
+// Classify ranks the intents for text and resolves them with the bot's
+// thresholds (reference §8.2).
+func (m *Model) Classify(text string) Result {
+	a := m.tp.analyse(text, true)
+	var matches []Match
+	definite := map[int]bool{}
+
+	var present map[string]struct{}
+	if len(m.patterns) > 0 {
+		present = make(map[string]struct{}, len(a.stems))
+		for _, s := range a.stems {
+			present[s] = struct{}{}
+		}
+	}
+	for i := range m.patterns {
+		p := &m.patterns[i]
+		if definite[p.intent] || !p.possible(present) {
+			continue
+		}
+		if p.match(a.stems) {
+			definite[p.intent] = true
+			matches = append(matches, Match{Intent: m.intents[p.intent], Score: 1, Engine: EnginePattern, Definite: true, Pattern: p.src})
+		}
+	}
+	if ii, ok := m.exact[joinKey(a.stems)]; ok && ii >= 0 && !definite[ii] && len(a.stems) > 0 {
+		definite[ii] = true
+		matches = append(matches, Match{Intent: m.intents[ii], Score: 1, Engine: EngineExact, Definite: true})
+	}
+
+	var ml []Match
+	if m.lin != nil && len(a.stems) > 0 {
+		sc, _ := m.pool.Get().(*classifyScratch)
+		if sc == nil {
+			sc = &classifyScratch{scores: make([]float64, m.lin.nclass)}
+		}
+		var x sparse
+		x, sc.ids = m.feat.vector(a, sc.ids)
+		m.lin.scores(x, sc.scores)
+		top := topK(sc.scores, RankedMax+len(definite))
+		cov := math.Sqrt(m.coverage(a))
+		for _, c := range top {
+			ii := m.mlIntents[c]
+			if definite[ii] {
+				continue
+			}
+			p := cov / (1 + math.Exp(m.a*sc.scores[c]+m.b))
+			ml = append(ml, Match{Intent: m.intents[ii], Score: p, Engine: EngineML, Definite: p >= m.thresholds.Definite})
+		}
+		m.pool.Put(sc)
+	}
+	return m.resolve(matches, ml)
+}
+
+// coverage is the share of the utterance's content words (stop words
+// aside) that the bot was trained with. The calibrated probability answers
+// "which intent, given that it is one of these"; scaling it by coverage
+// answers "is it one of these at all", so an utterance made of words the
+// bot never saw cannot reach the thresholds, whatever the classifier's
+// ranking (Kore's FM engine scores word coverage the same way). With only
+// stop words, all words count. Classify uses the square root: bots with few
+// utterances meet many unseen words in real use, and the full factor
+// rejected too many in-scope utterances of the small Braun corpora.
+func (m *Model) coverage(a analysis) float64 {
+	known, total := 0, 0
+	for i, st := range a.stems {
+		if m.lang.IsStopWord(a.raw[i]) {
+			continue
+		}
+		total++
+		if _, ok := m.known[st]; ok {
+			known++
+		}
+	}
+	if total == 0 {
+		for _, st := range a.stems {
+			if _, ok := m.known[st]; ok {
+				known++
+			}
+		}
+		total = len(a.stems)
+	}
+	if total == 0 {
+		return 0
+	}
+	return float64(known) / float64(total)
+}
+
+// topK returns the indices of the k largest scores, best first; ties go to
+// the lower index so results are deterministic.
+func topK(s []float64, k int) []int {
+	if k > len(s) {
+		k = len(s)
+	}
+	out := make([]int, 0, k+1)
+	for i, v := range s {
+		if len(out) == k && v <= s[out[k-1]] {
+			continue
+		}
+		j := len(out)
+		if j < k {
+			out = append(out, i)
+		} else {
+			j = k - 1
+		}
+		for j > 0 && s[out[j-1]] < v {
+			out[j] = out[j-1]
+			j--
+		}
+		out[j] = i
+	}
+	return out
+}
+
+// resolve implements the ranking and resolver: definite matches win (Kore's
+// "prefer definitive matches"), more than one is ambiguous; otherwise the
+// top probable wins unless the runner-up is within the proximity.
+func (m *Model) resolve(definite, ml []Match) Result {
+	t := m.thresholds
+	var defs []Match
+	defs = append(defs, definite...)
+	var probable []Match
+	for _, x := range ml {
+		if x.Definite {
+			defs = append(defs, x)
+		} else if x.Score >= t.Minimum {
+			probable = append(probable, x)
+		}
+	}
+	r := Result{Ranked: append(append([]Match(nil), definite...), ml...)}
+	sort.SliceStable(r.Ranked, func(i, j int) bool {
+		if r.Ranked[i].Definite != r.Ranked[j].Definite {
+			return r.Ranked[i].Definite
+		}
+		return r.Ranked[i].Score > r.Ranked[j].Score
+	})
+	if len(r.Ranked) > RankedMax {
+		r.Ranked = r.Ranked[:RankedMax]
+	}
+	switch {
+	case len(defs) == 1:
+		r.Status, r.Intent = StatusDefinite, defs[0].Intent
+	case len(defs) > 1:
+		r.Status = StatusAmbiguous
+		for _, d := range defs {
+			r.Candidates = append(r.Candidates, d.Intent)
+		}
+	case len(probable) == 0:
+		r.Status = StatusNone
+	default:
+		r.Status, r.Intent = StatusProbable, probable[0].Intent
+		for _, p := range probable[1:] {
+			if probable[0].Score-p.Score <= t.Proximity {
+				r.Candidates = append(r.Candidates, p.Intent)
+			}
+		}
+		if len(r.Candidates) > 0 {
+			r.Candidates = append([]string{probable[0].Intent}, r.Candidates...)
+			r.Status, r.Intent = StatusAmbiguous, ""
+		}
+	}
+	return r
+}

@@ -1,0 +1,222 @@
+package nlu
+
+import (
+	"errors"
+	"testing"
+)
+
+func toyBot() TrainingData {
+	return TrainingData{
+		Intents: []IntentData{
+			{Name: "BookFlight", Utterances: []string{
+				"book a flight to paris", "i want to fly to london", "reserve a plane ticket",
+				"get me a flight tomorrow", "book flights for two people", "i need to fly to new york next week",
+				"find me a cheap flight", "can you book my flight",
+			}, Patterns: []string{"[book reserve] * flight"}},
+			{Name: "CheckWeather", Utterances: []string{
+				"what's the weather like", "will it rain tomorrow", "weather forecast for paris",
+				"is it going to be sunny", "how cold is it outside", "tell me the temperature",
+				"do i need an umbrella today", "what is the forecast for the weekend",
+			}, Patterns: []string{"weather in ~city"}},
+			{Name: "CancelOrder", Utterances: []string{
+				"cancel my order", "i want to cancel the order i placed", "please cancel order 1234",
+				"stop my purchase", "i don't want the order anymore", "cancel the purchase",
+				"how do i cancel an order", "revoke my order",
+			}, Patterns: []string{"cancel * order"}},
+		},
+		Synonyms: map[string][]string{"flight": {"plane", "airplane"}},
+		Concepts: map[string][]string{"city": {"paris", "london", "new york"}},
+	}
+}
+
+func trainToy(t *testing.T) *Model {
+	t.Helper()
+	m, err := Train(toyBot())
+	if err != nil {
+		t.Fatalf("train: %v", err)
+	}
+	return m
+}
+
+func TestClassify(t *testing.T) {
+	m := trainToy(t)
+	tests := []struct {
+		name   string
+		text   string
+		status Status
+		intent string
+		engine Engine
+	}{
+		{"pattern with wildcard", "please cancel my last order", StatusDefinite, "CancelOrder", EnginePattern},
+		{"pattern word matches its synonym", "reserve an airplane", StatusDefinite, "BookFlight", EnginePattern},
+		{"pattern concept, multi-word member", "what's the weather in new york", StatusDefinite, "CheckWeather", EnginePattern},
+		{"exact training utterance", "Will it rain TOMORROW?", StatusDefinite, "CheckWeather", EngineExact},
+		{"ml probable", "is it sunny in berlin", StatusProbable, "CheckWeather", EngineML},
+		{"spelling mistakes", "whats the wether forcast", StatusProbable, "CheckWeather", EngineML},
+		{"out of scope", "how tall is mount everest", StatusNone, "", ""},
+		{"empty", "   ", StatusNone, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := m.Classify(tt.text)
+			if r.Status != tt.status || r.Intent != tt.intent {
+				t.Fatalf("Classify(%q) = %s %q, want %s %q (ranked %+v)", tt.text, r.Status, r.Intent, tt.status, tt.intent, r.Ranked)
+			}
+			if tt.engine != "" && r.Ranked[0].Engine != tt.engine {
+				t.Errorf("engine = %s, want %s", r.Ranked[0].Engine, tt.engine)
+			}
+		})
+	}
+}
+
+func TestClassifyRankingAndConfidence(t *testing.T) {
+	m := trainToy(t)
+	r := m.Classify("is it going to snow in paris")
+	if r.Top() != "CheckWeather" {
+		t.Fatalf("top = %q, want CheckWeather (%+v)", r.Top(), r.Ranked)
+	}
+	for i := 1; i < len(r.Ranked); i++ {
+		if !r.Ranked[i-1].Definite && r.Ranked[i-1].Score < r.Ranked[i].Score {
+			t.Errorf("ranked out of order: %+v", r.Ranked)
+		}
+	}
+	for _, x := range r.Ranked {
+		if x.Score < 0 || x.Score > 1 {
+			t.Errorf("score %v of %s outside [0,1]", x.Score, x.Intent)
+		}
+	}
+	oos := m.Classify("the quarterly revenue of the company grew").Ranked
+	in := m.Classify("cancel the order please").Ranked
+	if len(oos) > 0 && oos[0].Score >= in[0].Score {
+		t.Errorf("out-of-scope confidence %v not below in-scope %v", oos[0].Score, in[0].Score)
+	}
+}
+
+func TestAmbiguousPatterns(t *testing.T) {
+	td := toyBot()
+	td.Intents[2].Patterns = append(td.Intents[2].Patterns, "book * flight")
+	m, err := Train(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := m.Classify("book a flight")
+	if r.Status != StatusAmbiguous || len(r.Candidates) != 2 {
+		t.Fatalf("got %s %v, want ambiguous between two", r.Status, r.Candidates)
+	}
+}
+
+func TestTrainDeterministic(t *testing.T) {
+	a, b := trainToy(t), trainToy(t)
+	for _, text := range []string{"book a plane", "rain later?", "halt my order", "zzz"} {
+		ra, rb := a.Classify(text), b.Classify(text)
+		if len(ra.Ranked) != len(rb.Ranked) {
+			t.Fatalf("%q: different rankings", text)
+		}
+		for i := range ra.Ranked {
+			if ra.Ranked[i] != rb.Ranked[i] {
+				t.Errorf("%q: %+v != %+v", text, ra.Ranked[i], rb.Ranked[i])
+			}
+		}
+	}
+}
+
+func TestTrainErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		td   TrainingData
+		want error
+	}{
+		{"no intents", TrainingData{}, ErrNoIntents},
+		{"unnamed intent", TrainingData{Intents: []IntentData{{Utterances: []string{"hi"}}}}, nil},
+		{"duplicate intent", TrainingData{Intents: []IntentData{{Name: "a"}, {Name: "a"}}}, nil},
+		{"unknown language", TrainingData{Language: "xx", Intents: []IntentData{{Name: "a"}}}, nil},
+		{"bad pattern", TrainingData{Intents: []IntentData{{Name: "a", Patterns: []string{"[open"}}}}, nil},
+		{"unknown concept", TrainingData{Intents: []IntentData{{Name: "a", Patterns: []string{"go ~nowhere"}}}}, nil},
+		{"bad thresholds", TrainingData{Intents: []IntentData{{Name: "a"}}, Thresholds: Thresholds{Minimum: 0.9, Definite: 0.5}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Train(tt.td)
+			if err == nil {
+				t.Fatal("expected an error")
+			}
+			if tt.want != nil && !errors.Is(err, tt.want) {
+				t.Errorf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestPatternOnlyBot(t *testing.T) {
+	m, err := Train(TrainingData{Intents: []IntentData{{Name: "Greet", Patterns: []string{"< [hi hello hey]"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := m.Classify("Hello there"); r.Status != StatusDefinite || r.Intent != "Greet" {
+		t.Errorf("got %+v", r)
+	}
+	if r := m.Classify("well hello"); r.Status != StatusNone {
+		t.Errorf("anchored pattern matched mid-sentence: %+v", r)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	m := &Model{thresholds: Thresholds{}.WithDefaults()}
+	ml := func(intent string, p float64) Match {
+		return Match{Intent: intent, Score: p, Engine: EngineML, Definite: p >= DefaultDefinite}
+	}
+	pat := Match{Intent: "P", Score: 1, Engine: EnginePattern, Definite: true}
+	tests := []struct {
+		name       string
+		definite   []Match
+		ml         []Match
+		status     Status
+		intent     string
+		candidates int
+	}{
+		{"pattern beats probables", []Match{pat}, []Match{ml("A", 0.9)}, StatusDefinite, "P", 0},
+		{"ml definite", nil, []Match{ml("A", 0.97), ml("B", 0.5)}, StatusDefinite, "A", 0},
+		{"two definites", []Match{pat}, []Match{ml("A", 0.99)}, StatusAmbiguous, "", 2},
+		{"clear probable", nil, []Match{ml("A", 0.8), ml("B", 0.6)}, StatusProbable, "A", 0},
+		{"within proximity", nil, []Match{ml("A", 0.8), ml("B", 0.79), ml("C", 0.5)}, StatusAmbiguous, "", 2},
+		{"just outside proximity", nil, []Match{ml("A", 0.8), ml("B", 0.77)}, StatusProbable, "A", 0},
+		{"below minimum", nil, []Match{ml("A", 0.29)}, StatusNone, "", 0},
+		{"nothing", nil, nil, StatusNone, "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := m.resolve(tt.definite, tt.ml)
+			if r.Status != tt.status || r.Intent != tt.intent || len(r.Candidates) != tt.candidates {
+				t.Errorf("got %s %q %v, want %s %q with %d candidates", r.Status, r.Intent, r.Candidates, tt.status, tt.intent, tt.candidates)
+			}
+		})
+	}
+}
+
+func TestThresholds(t *testing.T) {
+	d := Thresholds{}.WithDefaults()
+	if d != (Thresholds{Definite: 0.95, Minimum: 0.3, Proximity: 0.02}) {
+		t.Errorf("defaults = %+v", d)
+	}
+	if got := (Thresholds{Minimum: 0.5}).WithDefaults(); got.Minimum != 0.5 || got.Definite != 0.95 {
+		t.Errorf("override lost: %+v", got)
+	}
+	for _, bad := range []Thresholds{{Minimum: 1.5}, {Proximity: 0.5}, {Definite: 0.2}} {
+		if bad.Validate() == nil {
+			t.Errorf("%+v validated", bad)
+		}
+	}
+}
+
+func TestTopK(t *testing.T) {
+	got := topK([]float64{0.1, 0.9, 0.5, 0.9, -1}, 3)
+	want := []int{1, 3, 2}
+	if len(got) != len(want) {
+		t.Fatalf("topK = %v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("topK = %v, want %v", got, want)
+		}
+	}
+}

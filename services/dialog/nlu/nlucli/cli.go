@@ -1,0 +1,546 @@
+// Package nlucli is the `parley nlu` command: offline evaluation on labelled
+// corpora (eval, cv), Kore-style batch testing of a bot (test) and utterance
+// testing (parse).
+//
+// eval reports accuracy on the top-ranked intent regardless of thresholds,
+// because that is how the published intent-classification scores are
+// computed and how Kore's ML-only accuracy is usually quoted; thresholds only
+// decide out-of-scope rejection (--oos), where an utterance counts as
+// correctly unmatched when the resolver returns no match or the winner is an
+// intent named "None".
+package nlucli
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/parleyhq/parley/services/dialog/nlu"
+	"github.com/parleyhq/parley/services/dialog/nlu/entity"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+const usage = `usage: parley nlu <command> [flags]
+
+commands:
+  eval  --train TRAIN.jsonl --test TEST.jsonl [--oos OOS.jsonl] [--json]
+        train on TRAIN, report accuracy, macro-F1, per-intent scores,
+        confusions, training time and classification speed
+  cv    --train TRAIN.jsonl [--val VAL.jsonl] [--folds 5] [hyperparameters]
+        stratified cross-validation accuracy of a hyperparameter set
+  test  --bot DIR --utterances FILE.jsonl [--json]
+        Kore-style batch test: TP, FP, FN, TN, precision, recall, F1
+  parse --bot DIR [--now RFC3339] [--tz ZONE] [--json] "utterance"
+        ranked intents with engines and scores, and the entities found
+`
+
+// Run executes the nlu command line. args excludes the leading "nlu";
+// loadBot loads a bot's training data from a bot-definition directory.
+// It returns the process exit code.
+func Run(args []string, stdout, stderr io.Writer, loadBot func(dir string) (nlu.TrainingData, error)) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	var err error
+	switch args[0] {
+	case "eval":
+		err = runEval(args[1:], stdout, stderr)
+	case "cv":
+		err = runCV(args[1:], stdout, stderr)
+	case "test":
+		err = runTest(args[1:], stdout, stderr, loadBot)
+	case "parse":
+		err = runParse(args[1:], stdout, stderr, loadBot)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "nlu: unknown command %q\n%s", args[0], usage)
+		return exitUsage
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "nlu %s: %v\n", args[0], err)
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "nlu %s: %v\n", args[0], err)
+		return exitError
+	}
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("nlu "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+// EvalReport is the output of eval; --json prints it as is.
+type EvalReport struct {
+	Train             int                    `json:"train"`
+	Test              int                    `json:"test"`
+	Correct           int                    `json:"correct"`
+	Accuracy          float64                `json:"accuracy"`
+	MacroF1           float64                `json:"macro_f1"`
+	TrainSeconds      float64                `json:"train_seconds"`
+	ClassifyPerSecond float64                `json:"classify_per_second"`
+	OOS               int                    `json:"oos,omitempty"`
+	OOSRecall         *float64               `json:"oos_recall,omitempty"`
+	InScopeRejected   *float64               `json:"in_scope_rejected,omitempty"`
+	PerIntent         map[string]IntentScore `json:"per_intent"`
+	Confusions        []Confusion            `json:"confusions"`
+}
+
+func runEval(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("eval", stderr)
+	trainPath := fs.String("train", "", "training JSONL file (required)")
+	testPath := fs.String("test", "", "test JSONL file (required)")
+	oosPath := fs.String("oos", "", "out-of-scope JSONL file: utterances that should match no intent")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *trainPath == "" || *testPath == "" {
+		return usageError{"--train and --test are required"}
+	}
+	train, err := readJSONL(*trainPath)
+	if err != nil {
+		return err
+	}
+	test, err := readJSONL(*testPath)
+	if err != nil {
+		return err
+	}
+	var oos []Example
+	if *oosPath != "" {
+		if oos, err = readJSONL(*oosPath); err != nil {
+			return err
+		}
+	}
+	rep, err := evaluate(train, test, oos)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	printEval(stdout, rep)
+	return nil
+}
+
+// evaluate trains on train and scores test (and oos). Classification speed
+// is measured on one goroutine over the test set, repeated until at least
+// half a second has elapsed so small corpora still give a stable figure.
+func evaluate(train, test, oos []Example) (EvalReport, error) {
+	rep := EvalReport{Train: len(train), Test: len(test), OOS: len(oos)}
+	if len(test) == 0 {
+		return rep, errors.New("the test file has no examples")
+	}
+	start := time.Now()
+	m, err := nlu.Train(trainingData(train))
+	if err != nil {
+		return rep, fmt.Errorf("train: %w", err)
+	}
+	rep.TrainSeconds = time.Since(start).Seconds()
+
+	gold := make([]string, len(test))
+	pred := make([]string, len(test))
+	rejected := 0
+	start = time.Now()
+	for i, e := range test {
+		r := m.Classify(e.Text)
+		gold[i], pred[i] = e.Intent, r.Top()
+		if r.Status == nlu.StatusNone {
+			rejected++
+		}
+		if pred[i] == e.Intent {
+			rep.Correct++
+		}
+	}
+	n, elapsed := len(test), time.Since(start)
+	for elapsed < 500*time.Millisecond {
+		for _, e := range test {
+			m.Classify(e.Text)
+		}
+		n += len(test)
+		elapsed = time.Since(start)
+	}
+	rep.ClassifyPerSecond = float64(n) / elapsed.Seconds()
+	rep.Accuracy = float64(rep.Correct) / float64(len(test))
+	rep.PerIntent, rep.MacroF1, rep.Confusions = scoreLabels(gold, pred)
+	if len(rep.Confusions) > 10 {
+		rep.Confusions = rep.Confusions[:10]
+	}
+	if len(oos) > 0 {
+		ok := 0
+		for _, e := range oos {
+			r := m.Classify(e.Text)
+			if r.Status == nlu.StatusNone || (r.Status != nlu.StatusAmbiguous && isNoIntent(r.Intent)) {
+				ok++
+			}
+		}
+		rec := float64(ok) / float64(len(oos))
+		rej := float64(rejected) / float64(len(test))
+		rep.OOSRecall, rep.InScopeRejected = &rec, &rej
+	}
+	return rep, nil
+}
+
+func printEval(w io.Writer, r EvalReport) {
+	fmt.Fprintf(w, "train %d, test %d\n", r.Train, r.Test)
+	fmt.Fprintf(w, "accuracy %.4f (%d/%d)  macro-F1 %.4f\n", r.Accuracy, r.Correct, r.Test, r.MacroF1)
+	fmt.Fprintf(w, "training %.3f s  classification %.0f/s (one thread)\n", r.TrainSeconds, r.ClassifyPerSecond)
+	if r.OOSRecall != nil {
+		fmt.Fprintf(w, "out-of-scope: %.4f of %d correctly unmatched; in-scope test rejected %.4f\n", *r.OOSRecall, r.OOS, *r.InScopeRejected)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "intent\tprecision\trecall\tF1\tsupport\t")
+	for _, k := range sortedKeys(r.PerIntent) {
+		s := r.PerIntent[k]
+		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%d\t\n", k, s.Precision, s.Recall, s.F1, s.Support)
+	}
+	tw.Flush()
+	if len(r.Confusions) > 0 {
+		fmt.Fprintln(w, "most confused (gold → predicted):")
+		for _, c := range r.Confusions {
+			fmt.Fprintf(w, "  %3d  %s → %s\n", c.Count, c.Gold, c.Predicted)
+		}
+	}
+}
+
+func runCV(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("cv", stderr)
+	trainPath := fs.String("train", "", "training JSONL file (required)")
+	valPath := fs.String("val", "", "validation JSONL file, pooled with train")
+	folds := fs.Int("folds", 5, "number of stratified folds")
+	o := nlu.DefaultOptions()
+	fs.Float64Var(&o.C, "C", o.C, "SVM cost")
+	fs.IntVar(&o.CharMin, "char-min", o.CharMin, "shortest character n-gram")
+	fs.IntVar(&o.CharMax, "char-max", o.CharMax, "longest character n-gram (0: none)")
+	fs.Float64Var(&o.CharShare, "char-share", o.CharShare, "share of the character block in the vector norm")
+	fs.BoolVar(&o.Bigrams, "bigrams", o.Bigrams, "word bigrams")
+	fs.BoolVar(&o.Raw, "raw", o.Raw, "unstemmed unigrams")
+	fs.BoolVar(&o.Balanced, "balanced", o.Balanced, "class-balanced cost")
+	fs.BoolVar(&o.Spell, "spell", o.Spell, "spelling correction")
+	fs.BoolVar(&o.StopWords, "stop", o.StopWords, "drop stop words from the word block")
+	o.Calibrate = false // accuracy does not depend on it
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *trainPath == "" {
+		return usageError{"--train is required"}
+	}
+	if *folds < 2 {
+		return usageError{"--folds must be at least 2"}
+	}
+	ex, err := readJSONL(*trainPath)
+	if err != nil {
+		return err
+	}
+	if *valPath != "" {
+		val, err := readJSONL(*valPath)
+		if err != nil {
+			return err
+		}
+		ex = append(ex, val...)
+	}
+	acc, err := crossValidate(ex, *folds, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "cv accuracy %.4f (%d examples, %d folds) %+v\n", acc, len(ex), *folds, o)
+	return nil
+}
+
+// crossValidate returns the pooled accuracy of stratified k-fold CV.
+func crossValidate(ex []Example, k int, o nlu.Options) (float64, error) {
+	byIntent := map[string][]int{}
+	for i, e := range ex {
+		byIntent[e.Intent] = append(byIntent[e.Intent], i)
+	}
+	fold := make([]int, len(ex))
+	rng := rand.New(rand.NewPCG(7, 7))
+	next := 0
+	for _, name := range sortedKeys(byIntent) {
+		idx := byIntent[name]
+		rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+		for _, i := range idx {
+			fold[i] = next % k
+			next++
+		}
+	}
+	correct := 0
+	for f := 0; f < k; f++ {
+		var tr, te []Example
+		for i, e := range ex {
+			if fold[i] == f {
+				te = append(te, e)
+			} else {
+				tr = append(tr, e)
+			}
+		}
+		m, err := nlu.TrainOptions(trainingData(tr), o)
+		if err != nil {
+			return 0, fmt.Errorf("fold %d: %w", f, err)
+		}
+		for _, e := range te {
+			if m.Classify(e.Text).Top() == e.Intent {
+				correct++
+			}
+		}
+	}
+	return float64(correct) / float64(len(ex)), nil
+}
+
+// BatchReport is the output of test, with Kore's batch-testing counts.
+type BatchReport struct {
+	Total     int      `json:"total"`
+	TP        int      `json:"tp"`
+	FP        int      `json:"fp"`
+	FN        int      `json:"fn"`
+	TN        int      `json:"tn"`
+	Precision float64  `json:"precision"`
+	Recall    float64  `json:"recall"`
+	F1        float64  `json:"f1"`
+	Failures  []string `json:"failures,omitempty"`
+}
+
+// batchOutcome classifies one row the way Kore's batch test does:
+// TP when exactly the expected intent wins, TN when an utterance expected to
+// match nothing matches nothing, FN when an expected intent is not matched
+// (no match, or only offered among ambiguous candidates — the user got a
+// question, not the task), FP when an unexpected intent is matched or
+// offered.
+func batchOutcome(expected string, r nlu.Result) string {
+	none := isNoIntent(expected)
+	switch r.Status {
+	case nlu.StatusNone:
+		if none {
+			return "TN"
+		}
+		return "FN"
+	case nlu.StatusAmbiguous:
+		if none {
+			return "FP"
+		}
+		for _, c := range r.Candidates {
+			if c == expected {
+				return "FN"
+			}
+		}
+		return "FP"
+	default:
+		if !none && r.Intent == expected {
+			return "TP"
+		}
+		if none && isNoIntent(r.Intent) {
+			return "TN"
+		}
+		return "FP"
+	}
+}
+
+func runTest(args []string, stdout, stderr io.Writer, loadBot func(string) (nlu.TrainingData, error)) error {
+	fs := newFlags("test", stderr)
+	dir := fs.String("bot", "", "bot definition directory (required)")
+	path := fs.String("utterances", "", "JSONL file of {text, intent} (required)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *dir == "" || *path == "" {
+		return usageError{"--bot and --utterances are required"}
+	}
+	m, err := loadModel(*dir, loadBot)
+	if err != nil {
+		return err
+	}
+	rows, err := readJSONL(*path)
+	if err != nil {
+		return err
+	}
+	var rep BatchReport
+	for i, row := range rows {
+		// Kore merges consecutive rows with the same utterance: the first
+		// expectation stands for the group.
+		if i > 0 && rows[i-1].Text == row.Text {
+			continue
+		}
+		rep.Total++
+		r := m.Classify(row.Text)
+		switch o := batchOutcome(row.Intent, r); o {
+		case "TP":
+			rep.TP++
+		case "TN":
+			rep.TN++
+		default:
+			if o == "FP" {
+				rep.FP++
+			} else {
+				rep.FN++
+			}
+			got := r.Intent
+			if r.Status == nlu.StatusAmbiguous {
+				got = "ambiguous: " + strings.Join(r.Candidates, " | ")
+			} else if r.Status == nlu.StatusNone {
+				got = "no match"
+			}
+			rep.Failures = append(rep.Failures, fmt.Sprintf("%s %q: expected %q, got %s", o, row.Text, row.Intent, got))
+		}
+	}
+	rep.Precision = ratio(rep.TP, rep.TP+rep.FP)
+	rep.Recall = ratio(rep.TP, rep.TP+rep.FN)
+	rep.F1 = f1(rep.Precision, rep.Recall)
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	pct := func(n int) float64 { return 100 * ratio(n, rep.Total) }
+	fmt.Fprintf(stdout, "utterances %d\nTP %d (%.1f%%)  FP %d (%.1f%%)  FN %d (%.1f%%)  TN %d (%.1f%%)\n",
+		rep.Total, rep.TP, pct(rep.TP), rep.FP, pct(rep.FP), rep.FN, pct(rep.FN), rep.TN, pct(rep.TN))
+	fmt.Fprintf(stdout, "precision %.4f  recall %.4f  F1 %.4f\n", rep.Precision, rep.Recall, rep.F1)
+	for _, f := range rep.Failures {
+		fmt.Fprintln(stdout, "  "+f)
+	}
+	return nil
+}
+
+func loadModel(dir string, loadBot func(string) (nlu.TrainingData, error)) (*nlu.Model, error) {
+	if loadBot == nil {
+		return nil, errors.New("no bot loader configured")
+	}
+	td, err := loadBot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("load bot %s: %w", dir, err)
+	}
+	m, err := nlu.Train(td)
+	if err != nil {
+		return nil, fmt.Errorf("train bot %s: %w", dir, err)
+	}
+	return m, nil
+}
+
+// ParseReport is the output of parse.
+type ParseReport struct {
+	Text     string         `json:"text"`
+	Result   nlu.Result     `json:"result"`
+	Entities []EntityResult `json:"entities"`
+}
+
+// EntityResult is one entity found in the utterance.
+type EntityResult struct {
+	Name  string `json:"name"`
+	Type  string `json:"type"`
+	Value any    `json:"value"`
+	Text  string `json:"text"`
+	Start int    `json:"start"`
+	End   int    `json:"end"`
+}
+
+func runParse(args []string, stdout, stderr io.Writer, loadBot func(string) (nlu.TrainingData, error)) error {
+	fs := newFlags("parse", stderr)
+	dir := fs.String("bot", "", "bot definition directory (required)")
+	nowFlag := fs.String("now", "", "reference time, RFC 3339 (default: now)")
+	tz := fs.String("tz", "", "reference time zone, e.g. Europe/Berlin (default: the --now offset, else UTC)")
+	region := fs.String("region", "US", "default phone region, ISO 3166 alpha-2")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *dir == "" || fs.NArg() == 0 {
+		return usageError{"--bot and an utterance are required"}
+	}
+	text := strings.Join(fs.Args(), " ")
+	now := time.Now().UTC()
+	if *nowFlag != "" {
+		t, err := time.Parse(time.RFC3339, *nowFlag)
+		if err != nil {
+			return usageError{fmt.Sprintf("--now: %v", err)}
+		}
+		now = t
+	}
+	if *tz != "" {
+		loc, err := time.LoadLocation(*tz)
+		if err != nil {
+			return usageError{fmt.Sprintf("--tz: %v", err)}
+		}
+		now = now.In(loc)
+	}
+	m, err := loadModel(*dir, loadBot)
+	if err != nil {
+		return err
+	}
+	rep := ParseReport{Text: text, Result: m.Classify(text), Entities: []EntityResult{}}
+	ref := entity.Reference{Now: now, Region: *region}
+	specs := m.Entities()
+	for _, name := range sortedKeys(specs) {
+		spec := specs[name]
+		if mt, ok := entity.Extract(spec, text, ref); ok {
+			rep.Entities = append(rep.Entities, EntityResult{Name: name, Type: string(spec.Type), Value: mt.Value, Text: mt.Text, Start: mt.Start, End: mt.End})
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	r := rep.Result
+	fmt.Fprintf(stdout, "%q\nstatus %s", text, r.Status)
+	if r.Intent != "" {
+		fmt.Fprintf(stdout, ", intent %s", r.Intent)
+	}
+	if len(r.Candidates) > 0 {
+		fmt.Fprintf(stdout, ", did you mean: %s", strings.Join(r.Candidates, " | "))
+	}
+	fmt.Fprintln(stdout)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "rank\tintent\tscore\tengine\tdefinite\tpattern")
+	for i, x := range r.Ranked {
+		fmt.Fprintf(tw, "%d\t%s\t%.4f\t%s\t%v\t%s\n", i+1, x.Intent, x.Score, x.Engine, x.Definite, x.Pattern)
+	}
+	tw.Flush()
+	if len(rep.Entities) > 0 {
+		fmt.Fprintln(stdout, "entities:")
+		sort.SliceStable(rep.Entities, func(i, j int) bool { return rep.Entities[i].Start < rep.Entities[j].Start })
+		for _, e := range rep.Entities {
+			v, _ := json.Marshal(e.Value)
+			fmt.Fprintf(stdout, "  %s (%s) = %s  from %q [%d:%d]\n", e.Name, e.Type, v, e.Text, e.Start, e.End)
+		}
+	}
+	return nil
+}

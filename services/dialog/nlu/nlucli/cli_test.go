@@ -1,0 +1,215 @@
+package nlucli
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/parleyhq/parley/services/dialog/nlu"
+	"github.com/parleyhq/parley/services/dialog/nlu/entity"
+)
+
+var trainRows = []Example{
+	{"book a flight to paris", "Flight"}, {"i want to fly to london", "Flight"}, {"reserve a plane ticket", "Flight"},
+	{"find me a cheap flight", "Flight"}, {"get me on a flight tomorrow", "Flight"},
+	{"what's the weather like", "Weather"}, {"will it rain tomorrow", "Weather"}, {"weather forecast for paris", "Weather"},
+	{"is it going to be sunny", "Weather"}, {"how cold is it outside", "Weather"},
+}
+
+func writeJSONL(t *testing.T, rows []Example) string {
+	t.Helper()
+	var b strings.Builder
+	for _, r := range rows {
+		j, _ := json.Marshal(r)
+		b.Write(j)
+		b.WriteByte('\n')
+	}
+	p := filepath.Join(t.TempDir(), "data.jsonl")
+	if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func fakeLoader(dir string) (nlu.TrainingData, error) {
+	if dir != "bot" {
+		return nlu.TrainingData{}, errors.New("no such bot")
+	}
+	td := trainingData(trainRows)
+	td.Entities = map[string]entity.Spec{"when": {Type: entity.Date}, "city": {Type: entity.City}}
+	return td, nil
+}
+
+func run(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := Run(args, &out, &errb, fakeLoader)
+	return code, out.String(), errb.String()
+}
+
+func TestEvalJSON(t *testing.T) {
+	train := writeJSONL(t, trainRows)
+	test := writeJSONL(t, []Example{{"book me a flight", "Flight"}, {"is it raining", "Weather"}, {"a cheap plane to rome", "Flight"}})
+	oos := writeJSONL(t, []Example{{"recommend a novel by tolkien", ""}, {"zzzz qqqq", ""}})
+	code, out, stderr := run("eval", "--train", train, "--test", test, "--oos", oos, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep map[string]any
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	for _, k := range []string{"accuracy", "macro_f1", "train_seconds", "classify_per_second", "oos_recall", "per_intent"} {
+		if _, ok := rep[k]; !ok {
+			t.Errorf("missing key %q", k)
+		}
+	}
+	if rep["accuracy"].(float64) != 1 {
+		t.Errorf("accuracy = %v on an easy test set", rep["accuracy"])
+	}
+	if rep["oos_recall"].(float64) != 1 {
+		t.Errorf("oos_recall = %v for two unrelated utterances", rep["oos_recall"])
+	}
+	if rep["classify_per_second"].(float64) <= 0 {
+		t.Error("no classification speed")
+	}
+}
+
+func TestEvalText(t *testing.T) {
+	train := writeJSONL(t, trainRows)
+	test := writeJSONL(t, []Example{{"book me a flight", "Flight"}, {"book a flight", "Weather"}})
+	code, out, _ := run("eval", "--train", train, "--test", test)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"accuracy 0.5000 (1/2)", "Weather → Flight", "precision"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := [][]string{
+		nil,
+		{"frobnicate"},
+		{"eval"},
+		{"eval", "--bogus"},
+		{"test", "--bot", "bot"},
+		{"parse", "--bot", "bot"},
+		{"cv", "--train", "x", "--folds", "1"},
+	}
+	for _, args := range tests {
+		if code, _, _ := run(args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+	if code, _, stderr := run("eval", "--train", "/nonexistent", "--test", "/nonexistent"); code != exitError || !strings.Contains(stderr, "nonexistent") {
+		t.Errorf("missing file: exit %d, %q", code, stderr)
+	}
+	if code, _, _ := run("test", "--bot", "other", "--utterances", "x"); code != exitError {
+		t.Errorf("loader error: exit %d", code)
+	}
+}
+
+func TestBatchTest(t *testing.T) {
+	utts := writeJSONL(t, []Example{
+		{"book a flight to rome", "Flight"},      // TP
+		{"book a flight to rome", "Weather"},     // same utterance as the row above: merged
+		{"will it rain later", "Weather"},        // TP
+		{"book a flight please", "Weather"},      // FP: matched Flight
+		{"recommend a novel by tolkien", "None"}, // TN
+		{"qqq zzz", "Flight"},                    // FN: no match
+	})
+	code, out, stderr := run("test", "--bot", "bot", "--utterances", utts, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep BatchReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Total != 5 || rep.TP != 2 || rep.FP != 1 || rep.TN != 1 || rep.FN != 1 {
+		t.Fatalf("counts %+v", rep)
+	}
+	if rep.Precision != 2.0/3 || rep.Recall != 2.0/3 {
+		t.Errorf("precision %v recall %v", rep.Precision, rep.Recall)
+	}
+}
+
+func TestBatchOutcome(t *testing.T) {
+	tests := []struct {
+		expected string
+		r        nlu.Result
+		want     string
+	}{
+		{"A", nlu.Result{Status: nlu.StatusDefinite, Intent: "A"}, "TP"},
+		{"A", nlu.Result{Status: nlu.StatusProbable, Intent: "B"}, "FP"},
+		{"A", nlu.Result{Status: nlu.StatusNone}, "FN"},
+		{"A", nlu.Result{Status: nlu.StatusAmbiguous, Candidates: []string{"A", "B"}}, "FN"},
+		{"A", nlu.Result{Status: nlu.StatusAmbiguous, Candidates: []string{"B", "C"}}, "FP"},
+		{"None", nlu.Result{Status: nlu.StatusNone}, "TN"},
+		{"", nlu.Result{Status: nlu.StatusProbable, Intent: "None"}, "TN"},
+		{"", nlu.Result{Status: nlu.StatusProbable, Intent: "B"}, "FP"},
+		{"None", nlu.Result{Status: nlu.StatusAmbiguous, Candidates: []string{"B", "C"}}, "FP"},
+	}
+	for _, tt := range tests {
+		if got := batchOutcome(tt.expected, tt.r); got != tt.want {
+			t.Errorf("batchOutcome(%q, %+v) = %s, want %s", tt.expected, tt.r, got, tt.want)
+		}
+	}
+}
+
+func TestParse(t *testing.T) {
+	code, out, stderr := run("parse", "--bot", "bot", "--now", "2025-03-05T10:00:00Z", "--json", "book a flight to London tomorrow")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep ParseReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Result.Top() != "Flight" || rep.Result.Ranked[0].Engine == "" {
+		t.Errorf("result %+v", rep.Result)
+	}
+	got := map[string]any{}
+	for _, e := range rep.Entities {
+		got[e.Name] = e.Value
+	}
+	if got["when"] != "2025-03-06" || got["city"] != "London" {
+		t.Errorf("entities %+v", rep.Entities)
+	}
+	code, out, _ = run("parse", "--bot", "bot", "will", "it", "rain")
+	if code != 0 || !strings.Contains(out, "Weather") || !strings.Contains(out, "engine") {
+		t.Errorf("text output: %d %s", code, out)
+	}
+}
+
+func TestCrossValidate(t *testing.T) {
+	o := nlu.DefaultOptions()
+	o.Calibrate = false
+	acc, err := crossValidate(trainRows, 5, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc < 0.6 || acc > 1 {
+		t.Errorf("cv accuracy %v on a separable toy corpus", acc)
+	}
+}
+
+func TestScoreLabels(t *testing.T) {
+	per, macro, conf := scoreLabels([]string{"a", "a", "b", "b"}, []string{"a", "b", "b", "b"})
+	if per["a"].Precision != 1 || per["a"].Recall != 0.5 || per["b"].Precision != 2.0/3 || per["b"].Support != 2 {
+		t.Errorf("per-label %+v", per)
+	}
+	wantMacro := (2.0/3 + 0.8) / 2
+	if macro < wantMacro-1e-9 || macro > wantMacro+1e-9 {
+		t.Errorf("macro %v, want %v", macro, wantMacro)
+	}
+	if len(conf) != 1 || conf[0] != (Confusion{Gold: "a", Predicted: "b", Count: 1}) {
+		t.Errorf("confusions %+v", conf)
+	}
+}

@@ -1,0 +1,153 @@
+package nlu
+
+import (
+	"fmt"
+
+	"github.com/parleyhq/parley/services/dialog/nlu/entity"
+)
+
+// TrainingData is everything a bot contributes to its NLU model.
+type TrainingData struct {
+	// Language is the bot language code; "" means English.
+	Language string
+	// Intents are the bot's tasks with their training utterances and patterns.
+	Intents []IntentData
+	// Synonyms maps a word (or phrase) to the words or phrases that mean the
+	// same in this bot. Synonyms are rewritten to their key before both the
+	// classifier and the pattern matcher see the utterance.
+	Synonyms map[string][]string
+	// Concepts maps a concept name (without the "~") to its member words or
+	// phrases; patterns refer to a concept as "~name".
+	Concepts map[string][]string
+	// Thresholds tune the ranking and resolver; zero fields take Kore's
+	// defaults.
+	Thresholds Thresholds
+	// Entities maps an entity name to its spec, for utterance testing.
+	Entities map[string]entity.Spec
+}
+
+// IntentData is one intent's training material.
+type IntentData struct {
+	Name       string
+	Utterances []string
+	Patterns   []string
+}
+
+// Thresholds are the ranking and resolver settings. A zero field means the
+// Kore default, so a bot that configures nothing behaves like a Kore bot.
+type Thresholds struct {
+	// Definite is the ML confidence at or above which a match is definite
+	// (Kore: 0.95).
+	Definite float64 `json:"definite,omitempty"`
+	// Minimum is the ML confidence below which an intent is not a candidate
+	// at all (Kore: 0.3).
+	Minimum float64 `json:"minimum,omitempty"`
+	// Proximity is how close (absolute difference of confidences) the
+	// runner-up probable match must be to the top one for the resolver to
+	// ask "did you mean" instead of picking the top (Kore: 0.02, range 0–0.2).
+	Proximity float64 `json:"proximity,omitempty"`
+}
+
+// Kore's documented defaults (reference §8.1, §8.2).
+const (
+	DefaultDefinite  = 0.95
+	DefaultMinimum   = 0.3
+	DefaultProximity = 0.02
+)
+
+// WithDefaults returns t with zero fields replaced by the Kore defaults.
+func (t Thresholds) WithDefaults() Thresholds {
+	if t.Definite == 0 {
+		t.Definite = DefaultDefinite
+	}
+	if t.Minimum == 0 {
+		t.Minimum = DefaultMinimum
+	}
+	if t.Proximity == 0 {
+		t.Proximity = DefaultProximity
+	}
+	return t
+}
+
+// Validate reports thresholds that cannot work together.
+func (t Thresholds) Validate() error {
+	t = t.WithDefaults()
+	switch {
+	case t.Minimum < 0 || t.Minimum > 1:
+		return fmt.Errorf("minimum threshold %v outside [0,1]", t.Minimum)
+	case t.Definite < t.Minimum || t.Definite > 1:
+		return fmt.Errorf("definite threshold %v outside [minimum %v, 1]", t.Definite, t.Minimum)
+	case t.Proximity < 0 || t.Proximity > 0.2:
+		return fmt.Errorf("proximity %v outside [0, 0.2]", t.Proximity)
+	}
+	return nil
+}
+
+// Options are the classifier hyperparameters. [DefaultOptions] is the one
+// set chosen by cross-validation (see the package doc); bots do not tune it.
+type Options struct {
+	// C is the SVM cost: larger fits the training utterances harder.
+	C float64
+	// CharMin and CharMax bound the character n-gram lengths (within word
+	// boundaries); CharMax 0 disables character features.
+	CharMin, CharMax int
+	// CharShare is the share of the feature vector's squared norm given to
+	// the character block; the word block gets the rest.
+	CharShare float64
+	// Bigrams adds stemmed word bigrams.
+	Bigrams bool
+	// Raw adds unstemmed word unigrams next to the stems.
+	Raw bool
+	// Balanced scales the cost of each intent's positives by
+	// negatives/positives, so small intents are not drowned out.
+	Balanced bool
+	// Spell corrects out-of-vocabulary words to the nearest vocabulary word.
+	Spell bool
+	// StopWords drops the language's stop words from the word block (the
+	// character block keeps them).
+	StopWords bool
+	// Epsilon is the solver's stopping tolerance on the projected gradient.
+	Epsilon float64
+	// MaxIter caps solver passes over the data per intent.
+	MaxIter int
+	// Calibrate fits the confidence calibration; without it confidences
+	// are a fixed logistic of the SVM margin. Only experiments that look at
+	// the ranking alone (cross-validated accuracy) turn it off.
+	Calibrate bool
+	// Seed fixes every shuffle so training is reproducible.
+	Seed uint64
+}
+
+// DefaultOptions returns the hyperparameters chosen by cross-validation on
+// the training splits of the public corpora (see the package doc and
+// RESULTS.md).
+func DefaultOptions() Options {
+	return Options{
+		C:         3,
+		CharMin:   2,
+		CharMax:   5,
+		CharShare: 0.5,
+		Bigrams:   true,
+		Raw:       false,
+		Balanced:  false,
+		Spell:     true,
+		Epsilon:   0.1,
+		MaxIter:   1000,
+		Calibrate: true,
+		Seed:      1,
+	}
+}
+
+func (o Options) validate() error {
+	switch {
+	case o.C <= 0:
+		return fmt.Errorf("C must be positive, got %v", o.C)
+	case o.CharMax > 0 && (o.CharMin < 1 || o.CharMin > o.CharMax):
+		return fmt.Errorf("character n-gram range [%d,%d] is invalid", o.CharMin, o.CharMax)
+	case o.CharShare < 0 || o.CharShare > 1:
+		return fmt.Errorf("char share %v outside [0,1]", o.CharShare)
+	case o.Epsilon <= 0 || o.MaxIter <= 0:
+		return fmt.Errorf("solver tolerance %v and max iterations %d must be positive", o.Epsilon, o.MaxIter)
+	}
+	return nil
+}
