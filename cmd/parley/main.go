@@ -22,6 +22,10 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return cmdToken(args[1:], stdout, stderr)
 		case "chat":
 			return cmdChat(args[1:], stdin, stdout, stderr)
+		case "test":
+			return cmdTest(args[1:], stdout, stderr)
+		case "fakebank":
+			return cmdFakebank(args[1:], stdout, stderr)
 		case "help", "-h", "-help", "--help":
 			usage(stdout)
 			return 0
@@ -39,6 +43,8 @@ Usage:
   parley [flags]                      run services (-target=all by default)
   parley token --user ID [flags]      mint a webhook JWT for an app of the config
   parley chat [flags]                 talk to a bot through the webhook
+  parley test conversations DIR       play conversation tests through the webhook
+  parley fakebank [-listen ADDR]      serve the bank API of the banking sample bot
 
 Run 'parley -h' for the service flags, 'parley token -h' and 'parley chat -h' for theirs.
 `)
