@@ -84,7 +84,7 @@ func (r *partitionRun) start(ctx context.Context) error {
 	r.ctx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	cc, err := cons.Consume(r.dispatch,
 		jetstream.PullMaxMessages(cfg.MaxInFlight),
-		jetstream.PullExpiry(15*time.Second),
+		jetstream.PullExpiry(5*time.Second),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 			if !errors.Is(err, jetstream.ErrNoHeartbeat) {
 				r.g.log.Debug("consume", "partition", r.p, "err", err)
@@ -209,10 +209,15 @@ func (r *partitionRun) releasing() bool {
 // drain stops pulling, lets the lanes finish what they were handed, and
 // aborts whatever is still running after timeout.
 func (r *partitionRun) drain(timeout time.Duration) {
+	// Drain hands the buffered messages to the lanes but waits for the
+	// outstanding pull to end; past a short wait, Stop instead: anything
+	// delivered and not yet handled stays un-acked, and the next owner
+	// replays it from the ack floor.
 	r.cc.Drain()
 	select {
 	case <-r.cc.Closed():
-	case <-time.After(timeout):
+	case <-time.After(min(timeout, 2*time.Second)):
+		r.cc.Stop()
 	}
 	finished := make(chan struct{})
 	go func() { r.inFlight.Wait(); close(finished) }()

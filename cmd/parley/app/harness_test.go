@@ -64,11 +64,12 @@ func testConfig(t testing.TB, busCfg bus.Config) Config {
 
 // process is one running Parley process.
 type process struct {
-	app     *App
-	ingress *ingress.Service
-	dialog  *dialog.Service
-	stop    context.CancelFunc
-	done    chan error
+	app      *App
+	ingress  *ingress.Service
+	dialog   *dialog.Service
+	stop     context.CancelFunc
+	done     chan error
+	stopOnce sync.Once
 }
 
 func (p *process) base() string { return "http://" + p.ingress.Addr().String() }
@@ -142,13 +143,15 @@ func countServices(targets []string) int {
 	return n
 }
 
-// Stop stops the process and waits for it.
+// Stop stops the process and waits for it; later calls return at once.
 func (p *process) Stop() {
-	p.stop()
-	select {
-	case <-p.done:
-	case <-time.After(30 * time.Second):
-	}
+	p.stopOnce.Do(func() {
+		p.stop()
+		select {
+		case <-p.done:
+		case <-time.After(30 * time.Second):
+		}
+	})
 }
 
 func newServer(t testing.TB) (*bustest.Server, bus.Config) {

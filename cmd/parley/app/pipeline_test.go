@@ -146,13 +146,17 @@ func TestRedeliveredTurnIsAppliedOnceAndItsReplyEmittedAgain(t *testing.T) {
 	if err := proto.Unmarshal(e.Value(), &sess); err != nil {
 		t.Fatal(err)
 	}
-	var ctxMap struct {
-		History []any `json:"history"`
+	var stored struct {
+		Context struct {
+			History []any `json:"history"`
+		} `json:"context"`
 	}
-	_ = json.Unmarshal(sess.ContextJson, &ctxMap)
-	if e.Revision() == 0 || len(sess.Recent) != 1 || len(ctxMap.History) != 1 || sess.LastTurnSequence != ack.Sequence {
+	if err := json.Unmarshal(sess.ContextJson, &stored); err != nil {
+		t.Fatal(err)
+	}
+	if e.Revision() == 0 || len(sess.Recent) != 1 || len(stored.Context.History) != 1 || sess.LastTurnSequence != ack.Sequence {
 		t.Fatalf("session after redelivery: revision %d, %d applied turns, %d history entries, last seq %d (turn seq %d)",
-			e.Revision(), len(sess.Recent), len(ctxMap.History), sess.LastTurnSequence, ack.Sequence)
+			e.Revision(), len(sess.Recent), len(stored.Context.History), sess.LastTurnSequence, ack.Sequence)
 	}
 	_ = srv
 }
@@ -195,7 +199,23 @@ func TestTwoDialogReplicasKeepEachUsersOrder(t *testing.T) {
 	url := a.base() + "/chatbot/hooks/" + botID + "/hookInstance/async"
 
 	const mainTurns = 50
-	others := []string{"u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8"}
+	// Other users, half of them on each replica's partitions, so that both
+	// replicas work while the main user's turns run.
+	var others []string
+	onA, onB := 0, 0
+	for i := 0; len(others) < 8 && i < 1000; i++ {
+		user := fmt.Sprintf("u%d", i)
+		p := bus.Partition(bus.ConversationKey(botID, appA+"/"+user), busCfg.Partitions)
+		switch {
+		case slices.Contains(a.dialog.OwnedPartitions(), p) && onA < 4:
+			onA++
+		case slices.Contains(b.dialog.OwnedPartitions(), p) && onB < 4:
+			onB++
+		default:
+			continue
+		}
+		others = append(others, user)
+	}
 	var wg sync.WaitGroup
 	send := func(user string, n int) {
 		defer wg.Done()
