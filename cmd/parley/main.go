@@ -26,6 +26,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return cmdTest(args[1:], stdout, stderr)
 		case "fakebank":
 			return cmdFakebank(args[1:], stdout, stderr)
+		case "nlu":
+			return cmdNLU(args[1:], stdout, stderr)
 		case "help", "-h", "-help", "--help":
 			usage(stdout)
 			return 0
@@ -45,6 +47,7 @@ Usage:
   parley chat [flags]                 talk to a bot through the webhook
   parley test conversations DIR       play conversation tests through the webhook
   parley fakebank [-listen ADDR]      serve the bank API of the banking sample bot
+  parley nlu eval|test|parse ...      measure and inspect intent recognition and entities
 
 Run 'parley -h' for the service flags, 'parley token -h' and 'parley chat -h' for theirs.
 `)

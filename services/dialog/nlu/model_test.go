@@ -220,3 +220,26 @@ func TestTopK(t *testing.T) {
 		}
 	}
 }
+
+func TestClassifyConcurrent(t *testing.T) {
+	m := trainToy(t)
+	want := m.Classify("will it rain in paris").Top()
+	done := make(chan string)
+	for range 4 {
+		go func() {
+			got := ""
+			for range 50 {
+				if top := m.Classify("will it rain in paris").Top(); top != want {
+					got = top
+				}
+				m.Classify("cancel my ordr")
+			}
+			done <- got
+		}()
+	}
+	for range 4 {
+		if got := <-done; got != "" {
+			t.Errorf("concurrent Classify returned %q, want %q", got, want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/services/dialog/botdef"
+	"github.com/parleyhq/parley/services/dialog/botnlu"
 	"github.com/parleyhq/parley/services/dialog/internal/engine"
 	"github.com/parleyhq/parley/services/dialog/nlu"
 	"github.com/parleyhq/parley/services/dialog/nlu/entity"
@@ -15,21 +16,7 @@ import (
 
 // Recognizer trains the bot's NLU model; it is an engine.RecognizerFactory.
 func Recognizer(b *botdef.Bot) (engine.IntentRecognizer, error) {
-	td := nlu.TrainingData{
-		Language: b.Language,
-		Synonyms: b.NLU.Synonyms,
-		Concepts: b.NLU.Concepts,
-		Thresholds: nlu.Thresholds{
-			Definite: b.NLU.Definite, Minimum: b.NLU.Minimum, Proximity: b.NLU.Proximity,
-		},
-		Entities: map[string]entity.Spec{},
-	}
-	for name, e := range b.Entities {
-		td.Entities[name] = Spec(e)
-	}
-	for _, in := range b.Intents {
-		td.Intents = append(td.Intents, nlu.IntentData{Name: in.Name, Utterances: in.Utterances, Patterns: in.Patterns})
-	}
+	td := botnlu.TrainingData(b)
 	m, err := nlu.Train(td)
 	if err != nil {
 		return nil, fmt.Errorf("train nlu: %w", err)
@@ -79,18 +66,6 @@ func (x *Extractor) Extract(def *botdef.EntityDef, text string, now time.Time) (
 }
 
 // Spec converts a bot entity to the NLU's spec.
-func Spec(e *botdef.EntityDef) entity.Spec {
-	s := entity.Spec{Type: entity.Type(e.Type), Regex: e.Regex, UnitType: e.UnitType, DefaultUnit: e.DefaultUnit}
-	for _, v := range e.Values {
-		s.Values = append(s.Values, entity.ListValue{Title: v.Title, Value: v.Value, Synonyms: v.Synonyms})
-	}
-	if len(e.Components) > 0 {
-		s.Components = map[string]entity.Spec{}
-		for k, c := range e.Components {
-			s.Components[k] = Spec(c)
-		}
-	}
-	return s
-}
+func Spec(e *botdef.EntityDef) entity.Spec { return botnlu.EntitySpec(e) }
 
 var _ engine.EntityExtractor = (*Extractor)(nil)

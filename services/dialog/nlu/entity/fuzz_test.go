@@ -30,8 +30,8 @@ func fuzzType(f *testing.F, spec Spec, seeds ...string) {
 		var out res
 		select {
 		case out = <-done:
-		case <-time.After(2 * time.Second):
-			t.Fatalf("extraction of %q did not finish in 2s", text)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("extraction of %q did not finish in 10s", text)
 		}
 		s, ok := out.s, out.ok
 		if !ok {
