@@ -59,6 +59,11 @@ type Config struct {
 	BotEnv map[string]map[string]string `yaml:"bot_env"`
 	// EnterpriseID names the EnterpriseContext scope shared by all bots.
 	EnterpriseID string `yaml:"enterprise_id"`
+	// SessionCacheSize bounds the sessions a replica keeps in memory to skip
+	// the read of its own last write (-1 disables the cache).
+	SessionCacheSize int `yaml:"session_cache_size"`
+	// SessionCacheTTL is how long a cached session is trusted.
+	SessionCacheTTL time.Duration `yaml:"session_cache_ttl"`
 }
 
 // Defaults fills zero fields.
@@ -85,6 +90,12 @@ func (c *Config) Defaults() {
 	if c.RedisKeyPrefix == "" {
 		c.RedisKeyPrefix = "parley:"
 	}
+	if c.SessionCacheSize == 0 {
+		c.SessionCacheSize = 100_000
+	}
+	if c.SessionCacheTTL == 0 {
+		c.SessionCacheTTL = time.Minute
+	}
 }
 
 // Validate reports the first invalid key.
@@ -98,6 +109,10 @@ func (c Config) Validate() error {
 		return errors.New("dialog.lease_ttl: must be at least 1s")
 	case c.MaxSessionLifetime < c.SessionGrace:
 		return errors.New("dialog.max_session_lifetime: must be at least dialog.session_grace")
+	case c.SessionCacheSize < -1:
+		return errors.New("dialog.session_cache_size: must be -1 (off) or positive")
+	case c.SessionCacheTTL < 0 || c.SessionCacheTTL > time.Hour:
+		return errors.New("dialog.session_cache_ttl: must be between 0 and 1h")
 	}
 	return nil
 }
@@ -176,6 +191,9 @@ func (s *Service) Run(ctx context.Context) error {
 			return err
 		}
 		store = kv
+	}
+	if s.cfg.SessionCacheSize > 0 {
+		store = session.NewCached(store, s.cfg.SessionCacheSize, s.cfg.SessionCacheTTL)
 	}
 	var scopeStore scopes.Store = scopes.NewMemory()
 	if s.deps.Redis != nil {

@@ -60,28 +60,29 @@ func (s *Store) Load(ctx context.Context, convKey string) (session.Record, error
 // Save writes next if the key is still at prev's revision. The fencing
 // check compares with prev, which the revision check proves is what is
 // stored.
-func (s *Store) Save(ctx context.Context, convKey string, prev session.Record, next *dialogv1.Session, _ time.Duration) error {
+func (s *Store) Save(ctx context.Context, convKey string, prev session.Record, next *dialogv1.Session, _ time.Duration) (uint64, error) {
 	if next.LastTurnSequence <= prev.LastSequence() {
-		return session.ErrStale
+		return 0, session.ErrStale
 	}
 	data, err := proto.Marshal(next)
 	if err != nil {
-		return fmt.Errorf("save session %s: encode: %w", convKey, err)
+		return 0, fmt.Errorf("save session %s: encode: %w", convKey, err)
 	}
+	var rev uint64
 	if prev.Version == 0 {
-		_, err = s.kv.Create(ctx, key(convKey), data)
+		rev, err = s.kv.Create(ctx, key(convKey), data)
 	} else {
-		_, err = s.kv.Update(ctx, key(convKey), data, prev.Version)
+		rev, err = s.kv.Update(ctx, key(convKey), data, prev.Version)
 	}
 	var apiErr *jetstream.APIError
 	switch {
 	case err == nil:
-		return nil
+		return rev, nil
 	case errors.Is(err, jetstream.ErrKeyExists),
 		errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence:
-		return session.ErrConflict
+		return 0, session.ErrConflict
 	}
-	return fmt.Errorf("save session %s: %w", convKey, err)
+	return 0, fmt.Errorf("save session %s: %w", convKey, err)
 }
 
 var _ session.Store = (*Store)(nil)

@@ -33,18 +33,18 @@ func (s *Store) Load(_ context.Context, key string) (session.Record, error) {
 }
 
 // Save implements session.Store.
-func (s *Store) Save(_ context.Context, key string, prev session.Record, next *dialogv1.Session, _ time.Duration) error {
+func (s *Store) Save(_ context.Context, key string, prev session.Record, next *dialogv1.Session, _ time.Duration) (uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cur := s.m[key]
 	if cur.Version != prev.Version {
-		return session.ErrConflict
+		return 0, session.ErrConflict
 	}
 	if next.LastTurnSequence <= cur.LastSequence() {
-		return session.ErrStale
+		return 0, session.ErrStale
 	}
 	s.m[key] = session.Record{Version: cur.Version + 1, Session: proto.Clone(next).(*dialogv1.Session)}
-	return nil
+	return cur.Version + 1, nil
 }
 
 var _ session.Store = (*Store)(nil)

@@ -140,7 +140,7 @@ func (p *Processor) Process(ctx context.Context, d Delivery) error {
 		if err != nil {
 			return err
 		}
-		err = p.store.Save(ctx, key, rec, next, bot.Def.Session.IdleTimeout+p.cfg.SessionGrace)
+		_, err = p.store.Save(ctx, key, rec, next, bot.Def.Session.IdleTimeout+p.cfg.SessionGrace)
 		switch {
 		case err == nil:
 			p.effects(ctx, d, fx)

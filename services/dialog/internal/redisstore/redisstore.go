@@ -67,23 +67,23 @@ return 1
 
 // Save writes next if the record is still at prev's version and next is a
 // later turn.
-func (s *Store) Save(ctx context.Context, convKey string, prev session.Record, next *dialogv1.Session, ttl time.Duration) error {
+func (s *Store) Save(ctx context.Context, convKey string, prev session.Record, next *dialogv1.Session, ttl time.Duration) (uint64, error) {
 	data, err := proto.Marshal(next)
 	if err != nil {
-		return fmt.Errorf("save session %s: encode: %w", convKey, err)
+		return 0, fmt.Errorf("save session %s: encode: %w", convKey, err)
 	}
 	res, err := save.Run(ctx, s.rdb, []string{s.key(convKey)},
 		strconv.FormatUint(prev.Version, 10), data, ttl.Milliseconds(), strconv.FormatUint(next.LastTurnSequence, 10)).Int()
 	if err != nil {
-		return fmt.Errorf("save session %s: %w", convKey, err)
+		return 0, fmt.Errorf("save session %s: %w", convKey, err)
 	}
 	switch res {
 	case 1:
-		return nil
+		return prev.Version + 1, nil
 	case -1:
-		return session.ErrStale
+		return 0, session.ErrStale
 	default:
-		return session.ErrConflict
+		return 0, session.ErrConflict
 	}
 }
 

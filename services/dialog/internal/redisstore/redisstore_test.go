@@ -20,7 +20,7 @@ func TestConformance(t *testing.T) {
 func TestSaveSetsIdleTTL(t *testing.T) {
 	rdb, prefix := redistest.Client(t)
 	s := New(rdb, prefix)
-	if err := s.Save(t.Context(), "k", session.Record{}, &dialogv1.Session{LastTurnSequence: 1}, 90*time.Second); err != nil {
+	if _, err := s.Save(t.Context(), "k", session.Record{}, &dialogv1.Session{LastTurnSequence: 1}, 90*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	ttl := rdb.PTTL(t.Context(), prefix+"sess:{k}").Val()

@@ -37,8 +37,9 @@ var (
 
 // Store loads and saves sessions. Implementations must make Save atomic:
 // it succeeds only if the stored version still equals prev.Version and the
-// next record's LastTurnSequence is greater than the stored one.
+// next record's LastTurnSequence is greater than the stored one; it returns
+// the version the record now has.
 type Store interface {
 	Load(ctx context.Context, convKey string) (Record, error)
-	Save(ctx context.Context, convKey string, prev Record, next *dialogv1.Session, ttl time.Duration) error
+	Save(ctx context.Context, convKey string, prev Record, next *dialogv1.Session, ttl time.Duration) (uint64, error)
 }

@@ -24,41 +24,42 @@ func Run(t *testing.T, store session.Store, newKey func() string) {
 	t.Run("save then load round-trips", func(t *testing.T) {
 		key := newKey()
 		next := &dialogv1.Session{ConversationKey: key, SessionId: "s1", LastTurnSequence: 7, ContextJson: []byte(`{"a":1}`)}
-		if err := store.Save(t.Context(), key, session.Record{}, next, time.Minute); err != nil {
+		version, err := store.Save(t.Context(), key, session.Record{}, next, time.Minute)
+		if err != nil {
 			t.Fatal(err)
 		}
 		rec, err := store.Load(t.Context(), key)
-		if err != nil || rec.Version == 0 || rec.Session.GetSessionId() != "s1" || string(rec.Session.ContextJson) != `{"a":1}` || rec.LastSequence() != 7 {
+		if err != nil || rec.Version == 0 || rec.Version != version || rec.Session.GetSessionId() != "s1" || string(rec.Session.ContextJson) != `{"a":1}` || rec.LastSequence() != 7 {
 			t.Fatalf("Load = %+v, %v", rec, err)
 		}
 	})
 
 	t.Run("stale version conflicts", func(t *testing.T) {
 		key := newKey()
-		if err := store.Save(t.Context(), key, session.Record{}, &dialogv1.Session{LastTurnSequence: 1}, time.Minute); err != nil {
+		if _, err := store.Save(t.Context(), key, session.Record{}, &dialogv1.Session{LastTurnSequence: 1}, time.Minute); err != nil {
 			t.Fatal(err)
 		}
 		first, _ := store.Load(t.Context(), key)
-		if err := store.Save(t.Context(), key, first, &dialogv1.Session{LastTurnSequence: 2}, time.Minute); err != nil {
+		if _, err := store.Save(t.Context(), key, first, &dialogv1.Session{LastTurnSequence: 2}, time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		err := store.Save(t.Context(), key, first, &dialogv1.Session{LastTurnSequence: 3}, time.Minute)
+		_, err := store.Save(t.Context(), key, first, &dialogv1.Session{LastTurnSequence: 3}, time.Minute)
 		if !errors.Is(err, session.ErrConflict) {
 			t.Fatalf("save at an old version: %v, want ErrConflict", err)
 		}
-		if err := store.Save(t.Context(), key, session.Record{}, &dialogv1.Session{LastTurnSequence: 9}, time.Minute); !errors.Is(err, session.ErrConflict) {
+		if _, err := store.Save(t.Context(), key, session.Record{}, &dialogv1.Session{LastTurnSequence: 9}, time.Minute); !errors.Is(err, session.ErrConflict) {
 			t.Fatalf("create over an existing session: %v, want ErrConflict", err)
 		}
 	})
 
 	t.Run("older or equal turn is stale", func(t *testing.T) {
 		key := newKey()
-		if err := store.Save(t.Context(), key, session.Record{}, &dialogv1.Session{LastTurnSequence: 10}, time.Minute); err != nil {
+		if _, err := store.Save(t.Context(), key, session.Record{}, &dialogv1.Session{LastTurnSequence: 10}, time.Minute); err != nil {
 			t.Fatal(err)
 		}
 		cur, _ := store.Load(t.Context(), key)
 		for _, seq := range []uint64{10, 4} {
-			if err := store.Save(t.Context(), key, cur, &dialogv1.Session{LastTurnSequence: seq}, time.Minute); !errors.Is(err, session.ErrStale) {
+			if _, err := store.Save(t.Context(), key, cur, &dialogv1.Session{LastTurnSequence: seq}, time.Minute); !errors.Is(err, session.ErrStale) {
 				t.Fatalf("save of turn %d after 10: %v, want ErrStale", seq, err)
 			}
 		}
@@ -75,7 +76,7 @@ func Run(t *testing.T, store session.Store, newKey func() string) {
 		start, _ := store.Load(t.Context(), key)
 		for i := range 8 {
 			wg.Go(func() {
-				err := store.Save(t.Context(), key, start, &dialogv1.Session{LastTurnSequence: uint64(100 + i)}, time.Minute)
+				_, err := store.Save(t.Context(), key, start, &dialogv1.Session{LastTurnSequence: uint64(100 + i)}, time.Minute)
 				if err == nil {
 					wins.Add(1)
 				} else if !errors.Is(err, session.ErrConflict) {
