@@ -15,8 +15,11 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/parleyhq/parley/platform/bus"
+	"github.com/parleyhq/parley/platform/otelx"
 	"github.com/parleyhq/parley/platform/registry"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
 	"github.com/parleyhq/parley/services/ingress/internal/auth"
@@ -92,6 +95,9 @@ type Deps struct {
 	// Redis, when set, holds the jti replay set; otherwise a KV bucket does.
 	Redis  redis.UniversalClient
 	Logger *slog.Logger
+	// Tracer and Meter are optional; nil means no traces or metrics.
+	Tracer trace.TracerProvider
+	Meter  metric.MeterProvider
 }
 
 // Service is a running ingress.
@@ -142,19 +148,23 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		guard = kv
 	}
-	b, err := natsio.Open(s.deps.Bus, s.id, log)
+	b, err := natsio.Open(s.deps.Bus, s.id, s.deps.Tracer, log)
 	if err != nil {
 		return err
 	}
 	s.bus = b
 	defer b.Close()
 
-	handler := httpapi.New(s.deps.Registry, auth.NewVerifier(s.deps.Registry, guard, s.cfg.ClockSkew), publisher{b}, httpapi.Limits{
+	webhook, err := httpapi.New(s.deps.Registry, auth.NewVerifier(s.deps.Registry, guard, s.cfg.ClockSkew), publisher{b}, httpapi.Limits{
 		MaxBodyBytes: s.cfg.MaxBodyBytes,
 		MaxTextChars: s.cfg.MaxTextChars,
 		SyncTimeout:  s.cfg.SyncTimeout,
 		Rate:         s.cfg.RateLimit,
-	}, log)
+	}, log, s.deps.Meter)
+	if err != nil {
+		return err
+	}
+	handler := otelx.HTTPHandler(webhook, "webhook", s.deps.Tracer, s.deps.Meter)
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("ingress.listen %s: %w", s.cfg.Listen, err)

@@ -1,7 +1,9 @@
 // Package auth verifies the bearer JWT of a webhook request as Kore.ai's
 // WebHook channel does: HS256/HS512 signed with the client secret of the app
-// associated with the channel instance, the app named by appId (then
-// kore_iss, then iss), and the documented jti rules against replays.
+// associated with the channel instance (or RS256/RS512 with its registered
+// public key), the app named by appId (then kore_iss, then iss), optionally
+// wrapped in JWE for the app's key pair, and the documented jti rules
+// against replays.
 package auth
 
 import (
@@ -64,15 +66,18 @@ type Verifier struct {
 	skew   time.Duration
 	now    func() time.Time
 	parser *jwt.Parser
+	keys   keyCache
 }
 
 // NewVerifier returns a verifier allowing skew on exp, nbf and iat.
 func NewVerifier(apps Apps, replay ReplayGuard, skew time.Duration) *Verifier {
 	v := &Verifier{apps: apps, replay: replay, skew: skew, now: time.Now}
 	v.parser = jwt.NewParser(
-		// Only the HMAC algorithms exist here; "none" and every asymmetric
-		// algorithm are refused before any key is looked at.
-		jwt.WithValidMethods([]string{registry.HS256, registry.HS512}),
+		// "none", ECDSA, PSS and EdDSA are refused before any key is looked
+		// at; the key function then only hands an HMAC method the app's
+		// secrets and an RSA method its public key, so one cannot be used as
+		// the other.
+		jwt.WithValidMethods([]string{registry.HS256, registry.HS512, registry.RS256, registry.RS512}),
 		jwt.WithLeeway(skew),
 		jwt.WithIssuedAt(),
 		jwt.WithTimeFunc(func() time.Time { return v.now() }),
@@ -92,8 +97,18 @@ func (v *Verifier) Verify(ctx context.Context, header string, inst registry.Inst
 		return Identity{}, &Error{Msg: MsgInvalidToken + ": expected 'Authorization: bearer <JWT>'"}
 	}
 	token = strings.TrimSpace(token)
+	if len(token) > maxTokenBytes {
+		return Identity{}, &Error{Msg: MsgInvalidToken + ": the token is too long"}
+	}
+	instApp, _ := v.apps.App(inst.App)
 	if strings.Count(token, ".") == 4 {
-		return Identity{}, &Error{Msg: MsgInvalidToken + ": encrypted (JWE) tokens are not enabled for this app"}
+		inner, err := v.decrypt(token, instApp)
+		if err != nil {
+			return Identity{}, err
+		}
+		token = inner
+	} else if instApp.EnforceJWE {
+		return Identity{}, &Error{Msg: MsgInvalidToken + ": this app accepts only JWE-encrypted tokens"}
 	}
 
 	var app registry.App
@@ -114,7 +129,7 @@ func (v *Verifier) Verify(ctx context.Context, header string, inst registry.Inst
 			return nil, fmt.Errorf("algorithm %s is not allowed for app %s", t.Method.Alg(), clientID)
 		}
 		app = a
-		return []byte(a.ClientSecret), nil
+		return v.verificationKey(t.Method.Alg(), a)
 	})
 	if err != nil {
 		return Identity{}, &Error{Msg: "error verifying the jwt: " + describe(err), Err: err}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/metric"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -67,11 +68,17 @@ type Handler struct {
 	instLim  *limiter
 	userLim  *limiter
 	mux      *http.ServeMux
+	tel      *telemetry
 }
 
-// New returns the webhook handler.
-func New(reg registry.View, v Verifier, pub Publisher, lim Limits, log *slog.Logger) *Handler {
+// New returns the webhook handler; mp may be nil (no metrics).
+func New(reg registry.View, v Verifier, pub Publisher, lim Limits, log *slog.Logger, mp metric.MeterProvider) (*Handler, error) {
+	tel, err := newTelemetry(mp)
+	if err != nil {
+		return nil, fmt.Errorf("webhook metrics: %w", err)
+	}
 	h := &Handler{
+		tel: tel,
 		reg: reg, verifier: v, pub: pub, lim: lim, log: log, now: time.Now,
 		instLim: newLimiter(lim.Rate.PerInstance, lim.Rate.PerInstanceBurst),
 		userLim: newLimiter(lim.Rate.PerUser, lim.Rate.PerUserBurst),
@@ -83,11 +90,13 @@ func New(reg registry.View, v Verifier, pub Publisher, lim Limits, log *slog.Log
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, msgRouteNotFound)
 	})
-	return h
+	return h, nil
 }
 
 // ServeHTTP implements http.Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	w := &statusWriter{ResponseWriter: rw}
+	defer func() { h.tel.recordRefusal(r.Context(), w.status) }()
 	defer func() {
 		if p := recover(); p != nil {
 			h.log.ErrorContext(r.Context(), "panic in webhook handler", "panic", fmt.Sprint(p))
@@ -119,9 +128,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, v apiVersion) {
 	botID, instanceID := r.PathValue("botId"), r.PathValue("instanceId")
 	inst, ok := h.reg.Instance(botID, instanceID)
 	if !ok {
+		h.tel.received.Add(ctx, 1, modeAttr("unknown"))
 		writeError(w, http.StatusNotFound, msgBotNotFound)
 		return
 	}
+	h.tel.received.Add(ctx, 1, modeAttr(string(inst.Mode)))
 	id, err := h.verifier.Verify(ctx, r.Header.Get("Authorization"), inst)
 	if err != nil {
 		var ae *auth.Error
@@ -182,6 +193,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, v apiVersion) {
 		writeError(w, http.StatusServiceUnavailable, msgUnavailable)
 		return
 	}
+	h.tel.accepted.Add(ctx, 1, modeAttr(string(inst.Mode)))
 	if turn.Mode == eventsv1.Mode_MODE_ASYNC {
 		// V1's documented asynchronous acknowledgement is an empty message.
 		w.WriteHeader(http.StatusOK)
@@ -192,12 +204,15 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, v apiVersion) {
 	reply, err := waiter.Wait(wctx)
 	if err != nil {
 		if ctx.Err() != nil {
+			h.tel.recordSync(ctx, now, "abandoned")
 			return // the caller went away; the turn still completes
 		}
 		h.log.WarnContext(ctx, "sync reply timed out", "bot_id", botID, "turn_id", turn.TurnId, "timeout", timeout)
+		h.tel.recordSync(ctx, now, "timeout")
 		writeError(w, http.StatusGatewayTimeout, msgTimedOut)
 		return
 	}
+	h.tel.recordSync(ctx, now, "replied")
 	v.respond(w, inst, turn, reply)
 }
 

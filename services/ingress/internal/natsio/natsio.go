@@ -13,15 +13,18 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/parleyhq/parley/platform/bus"
+	"github.com/parleyhq/parley/platform/otelx"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
 )
 
 // Bus publishes turns and waits for synchronous replies.
 type Bus struct {
 	conn    *bus.Conn
+	tracer  trace.TracerProvider
 	log     *slog.Logger
 	inbox   string // <root>.<ingress id>
 	sub     *nats.Subscription
@@ -34,9 +37,10 @@ type Bus struct {
 const SyncSubjectRoot = "parley.sync"
 
 // Open subscribes to this ingress instance's reply subject.
-func Open(conn *bus.Conn, ingressID string, log *slog.Logger) (*Bus, error) {
+func Open(conn *bus.Conn, ingressID string, tp trace.TracerProvider, log *slog.Logger) (*Bus, error) {
 	b := &Bus{
 		conn:    conn,
+		tracer:  tp,
 		log:     log,
 		inbox:   conn.Cfg.Subject(SyncSubjectRoot) + "." + ingressID,
 		waiters: map[string]chan *eventsv1.Reply{},
@@ -117,6 +121,8 @@ func (b *Bus) Publish(ctx context.Context, turn *eventsv1.Turn, deadline time.Ti
 		Header:  nats.Header{},
 	}
 	msg.Header.Set(bus.HeaderTurnID, turn.TurnId)
+	msg.Header.Set(jetstream.MsgIDHeader, turn.TurnId)
+	ctx, span := otelx.StartPublish(ctx, b.tracer, msg, b.conn.Cfg.Subject(bus.SubjectTurns))
 	var pending *Pending
 	if turn.Mode == eventsv1.Mode_MODE_SYNC {
 		pending = &Pending{b: b, id: turn.TurnId, ch: make(chan *eventsv1.Reply, 1)}
@@ -126,7 +132,9 @@ func (b *Bus) Publish(ctx context.Context, turn *eventsv1.Turn, deadline time.Ti
 		msg.Header.Set(bus.HeaderReplyTo, b.inbox+"."+turn.TurnId)
 		msg.Header.Set(bus.HeaderReplyDeadline, strconv.FormatInt(deadline.UnixMilli(), 10))
 	}
-	if _, err := b.conn.JS.PublishMsg(ctx, msg, jetstream.WithMsgID(turn.TurnId)); err != nil {
+	_, err = b.conn.JS.PublishMsg(ctx, msg)
+	otelx.End(span, err)
+	if err != nil {
 		if pending != nil {
 			pending.Cancel()
 		}
