@@ -16,6 +16,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/partition"
@@ -124,6 +126,9 @@ type Deps struct {
 	// Redis, when set, holds sessions; otherwise a JetStream KV bucket does.
 	Redis  redis.UniversalClient
 	Logger *slog.Logger
+	// Tracer and Meter are optional; nil means no traces or metrics.
+	Tracer trace.TracerProvider
+	Meter  metric.MeterProvider
 }
 
 // Service is a running dialog replica.
@@ -204,10 +209,14 @@ func (s *Service) Run(ctx context.Context) error {
 		EnterpriseID: s.cfg.EnterpriseID,
 		Ports: processor.Ports{
 			Extractor: &nluport.Extractor{},
-			Services:  httpcall.New(httpcall.Config{AllowPrivate: s.cfg.AllowPrivateServiceTargets}),
+			Services:  httpcall.New(httpcall.Config{AllowPrivate: s.cfg.AllowPrivateServiceTargets, Tracer: s.deps.Tracer, Meter: s.deps.Meter}),
 			Scopes:    scopeStore,
 		},
-	}, store, s.bots, natsio.Emitter{Conn: conn}, log)
+	}, store, s.bots, natsio.Emitter{Conn: conn, Tracer: s.deps.Tracer}, log)
+	tel, err := natsio.NewTelemetry(s.deps.Tracer, s.deps.Meter)
+	if err != nil {
+		return err
+	}
 	group, err := partition.New(conn.JS, partition.Config{
 		Group:       "dialog",
 		Stream:      conn.Cfg.Name(bus.StreamTurns),
@@ -219,7 +228,7 @@ func (s *Service) Run(ctx context.Context) error {
 		AckWait:     s.cfg.AckWait,
 		MaxInFlight: s.cfg.MaxInFlight,
 		Replicas:    conn.Cfg.Replicas,
-	}, natsio.Handler(proc), log)
+	}, natsio.Handler(proc, conn.Cfg.Subject(bus.SubjectTurns), tel), log)
 	if err != nil {
 		return err
 	}

@@ -12,9 +12,12 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/natsembed"
+	"github.com/parleyhq/parley/platform/opsserver"
 	"github.com/parleyhq/parley/platform/registry"
 	"github.com/parleyhq/parley/platform/run"
 	"github.com/parleyhq/parley/services/channels"
@@ -54,6 +57,12 @@ type App struct {
 	// Started receives each service once it is built, for callers (tests,
 	// the start banner) that need its address.
 	Started func(name string, svc run.Service)
+	// Tracer and Meter are given to every service; nil disables them.
+	Tracer trace.TracerProvider
+	Meter  metric.MeterProvider
+	// Checks, when set, receives each dependency's and service's readiness
+	// check for /readyz.
+	Checks opsserver.Checks
 
 	reg   *registry.Static
 	conn  *bus.Conn
@@ -128,6 +137,7 @@ func (a *App) initBus(context.Context) (run.Service, error) {
 		return nil, err
 	}
 	a.conn = conn
+	a.addCheck("nats", opsserver.NATSCheck(conn.NC))
 	return waitService{stop: func() {
 		conn.Close()
 		if srv != nil {
@@ -152,23 +162,26 @@ func (a *App) initStore(ctx context.Context) (run.Service, error) {
 		return nil, fmt.Errorf("redis.url: %s is not reachable: %w", opt.Addr, err)
 	}
 	a.redis = rdb
+	a.addCheck("redis", opsserver.RedisCheck(rdb))
 	return waitService{stop: func() { _ = rdb.Close() }}, nil
 }
 
 func (a *App) initIngress(context.Context) (run.Service, error) {
-	svc, err := ingress.New(a.Cfg.Ingress, ingress.Deps{Bus: a.conn, Registry: a.reg, Redis: a.redis, Logger: a.Log})
+	svc, err := ingress.New(a.Cfg.Ingress, ingress.Deps{Bus: a.conn, Registry: a.reg, Redis: a.redis, Logger: a.Log, Tracer: a.Tracer, Meter: a.Meter})
 	if err != nil {
 		return nil, fmt.Errorf("ingress: %w", err)
 	}
+	a.addCheck(Ingress, opsserver.ReadyCheck(svc.Ready()))
 	a.Started(Ingress, svc)
 	return svc, nil
 }
 
 func (a *App) initDialog(context.Context) (run.Service, error) {
-	svc, err := dialog.New(a.Cfg.Dialog, dialog.Deps{Bus: a.conn, Registry: a.reg, Redis: a.redis, Logger: a.Log})
+	svc, err := dialog.New(a.Cfg.Dialog, dialog.Deps{Bus: a.conn, Registry: a.reg, Redis: a.redis, Logger: a.Log, Tracer: a.Tracer, Meter: a.Meter})
 	if err != nil {
 		return nil, fmt.Errorf("dialog: %w", err)
 	}
+	a.addCheck(Dialog, opsserver.ReadyCheck(svc.Ready()))
 	a.Started(Dialog, svc)
 	return svc, nil
 }
@@ -187,6 +200,16 @@ func (a *App) initChannels(context.Context) (run.Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("channels: %w", err)
 	}
+	a.addCheck(Channels, opsserver.ReadyCheck(svc.Ready()))
 	a.Started(Channels, svc)
 	return svc, nil
+}
+
+func (a *App) addCheck(name string, c opsserver.Check) {
+	if a.Checks == nil {
+		return
+	}
+	if err := a.Checks.AddCheck(name, c); err != nil {
+		a.Log.Warn("readiness check not registered", "check", name, "err", err)
+	}
 }

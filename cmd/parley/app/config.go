@@ -10,6 +10,7 @@ import (
 	"github.com/parleyhq/parley/platform/config"
 	"github.com/parleyhq/parley/platform/logx"
 	"github.com/parleyhq/parley/platform/natsembed"
+	"github.com/parleyhq/parley/platform/opsserver"
 	"github.com/parleyhq/parley/platform/registry"
 	"github.com/parleyhq/parley/services/channels"
 	"github.com/parleyhq/parley/services/dialog"
@@ -29,6 +30,8 @@ type Config struct {
 	Dialog     dialog.Config     `yaml:"dialog"`
 	Dispatcher dispatcher.Config `yaml:"dispatcher"`
 	Channels   channels.Config   `yaml:"channels"`
+	// Ops serves /livez, /readyz and /metrics.
+	Ops opsserver.Config `yaml:"ops"`
 	// Registry is the declarative list of apps, bots and webhook instances.
 	Registry registry.Config `yaml:"registry"`
 }
@@ -89,6 +92,7 @@ func (c *Config) Defaults() {
 	c.Dialog.Defaults()
 	c.Dispatcher.Defaults()
 	c.Channels.Defaults()
+	c.Ops.Defaults()
 }
 
 // Validate reports every invalid key.
@@ -100,6 +104,7 @@ func (c Config) Validate() error {
 		c.Dialog.Validate(),
 		c.Dispatcher.Validate(),
 		c.Channels.Validate(),
+		c.Ops.Validate(),
 		c.Registry.Validate(),
 	)
 }

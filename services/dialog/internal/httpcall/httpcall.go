@@ -17,6 +17,10 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/parleyhq/parley/platform/otelx"
 	"github.com/parleyhq/parley/services/dialog/internal/engine"
 )
 
@@ -27,6 +31,10 @@ type Config struct {
 	AllowPrivate bool
 	// MaxBody bounds a response body (default 1 MiB).
 	MaxBody int64
+	// Tracer and Meter give each call a CLIENT span (and traceparent on the
+	// request) and HTTP client metrics; nil disables them.
+	Tracer trace.TracerProvider
+	Meter  metric.MeterProvider
 }
 
 // Caller implements engine.ServiceCaller.
@@ -56,7 +64,7 @@ func New(cfg Config) *Caller {
 	}
 	return &Caller{
 		client: &http.Client{
-			Transport:     tr,
+			Transport:     otelx.HTTPTransport(tr, cfg.Tracer, cfg.Meter),
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 		maxBody: cfg.MaxBody,

@@ -11,24 +11,33 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/parleyhq/parley/platform/bus"
+	"github.com/parleyhq/parley/platform/otelx"
 	"github.com/parleyhq/parley/platform/partition"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
 	"github.com/parleyhq/parley/services/dialog/internal/processor"
 )
 
-// Emitter sends replies on the bus.
-type Emitter struct{ Conn *bus.Conn }
+// Emitter sends replies on the bus, carrying the turn's trace context.
+type Emitter struct {
+	Conn   *bus.Conn
+	Tracer trace.TracerProvider
+}
 
 // Sync publishes the reply to the waiting ingress.
-func (e Emitter) Sync(_ context.Context, replyTo string, r *eventsv1.Reply) error {
+func (e Emitter) Sync(ctx context.Context, replyTo string, r *eventsv1.Reply) error {
 	data, err := proto.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("encode reply: %w", err)
 	}
-	return e.Conn.NC.Publish(replyTo, data)
+	msg := &nats.Msg{Subject: replyTo, Data: data, Header: nats.Header{}}
+	otelx.InjectNATS(ctx, msg.Header)
+	return e.Conn.NC.PublishMsg(msg)
 }
 
 // Async stores the reply in the replies stream; the turn id de-duplicates
@@ -40,13 +49,34 @@ func (e Emitter) Async(ctx context.Context, r *eventsv1.Reply) error {
 	}
 	msg := &nats.Msg{Subject: e.Conn.Cfg.ReplySubject(r.BotId, r.ConversationKey), Data: data, Header: nats.Header{}}
 	msg.Header.Set(bus.HeaderTurnID, r.TurnId)
-	_, err = e.Conn.JS.PublishMsg(ctx, msg, jetstream.WithMsgID("reply-"+r.TurnId))
+	msg.Header.Set(jetstream.MsgIDHeader, "reply-"+r.TurnId)
+	ctx, span := otelx.StartPublish(ctx, e.Tracer, msg, e.Conn.Cfg.Subject(bus.SubjectReplies))
+	_, err = e.Conn.JS.PublishMsg(ctx, msg)
+	otelx.End(span, err)
 	return err
 }
 
-// Handler adapts the processor to the partition consumer.
-func Handler(p *processor.Processor) partition.Handler {
-	return func(ctx context.Context, m jetstream.Msg) error {
+// Handler adapts the processor to the partition consumer: one CONSUMER
+// span per delivery, continuing the trace the ingress started.
+func Handler(p *processor.Processor, destination string, tel *Telemetry) partition.Handler {
+	return func(ctx context.Context, m jetstream.Msg) (err error) {
+		start := time.Now()
+		ctx, span := otelx.StartJetStreamProcess(ctx, tel.Tracer, m, destination)
+		defer func() {
+			outcome := "ok"
+			var perm *partition.PermanentError
+			switch {
+			case errors.As(err, &perm):
+				outcome = "dead_letter"
+			case err != nil:
+				outcome = "retry"
+			}
+			tel.processing.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attribute.String("outcome", outcome)))
+			otelx.End(span, err)
+		}()
+		if md, mdErr := m.Metadata(); mdErr == nil && md.NumDelivered > 1 {
+			tel.redeliveries.Add(ctx, 1, metric.WithAttributes(attribute.String("stream", md.Stream), attribute.String("consumer", md.Consumer)))
+		}
 		d, err := Decode(m)
 		if err != nil {
 			return partition.Permanent(err)
