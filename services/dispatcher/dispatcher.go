@@ -1,42 +1,76 @@
 // Package dispatcher delivers asynchronous replies to each webhook channel's
-// POST_URL.
+// POST_URL: one POST per bot message, then the end-of-task status as a
+// separate last message (contract §5, §11.1–11.3), each signed with Standard
+// Webhooks headers and retried until it is delivered or dead-lettered.
 //
-// In this first version it only prepares the replies stream; delivery with
-// retries, ordering and dead letters is the subject of its own change.
+// It consumes PARLEY_OUT through the partition package (group
+// "dispatcher"): each partition is owned by one replica, and inside it each
+// conversation has a lane, so a user's messages arrive in the order the bot
+// produced them, a message being retried holds back only that user's later
+// ones, and different users deliver in parallel. See internal/delivery for
+// the retry, once-in-effect and holding rules.
+//
+// State lives in JetStream so that every replica agrees:
+//   - <prefix>parley_delivered (KV, TTL delivered_ttl): message ids delivered
+//     or dead-lettered, checked before each POST;
+//   - <prefix>parley_endpoints (KV): channels disabled after 410 Gone;
+//   - <prefix>PARLEY_DLQ (stream, subjects <prefix>.parley.dlq.<bot>.<inst>):
+//     dead letters as parley.dispatcher.v1.DeadLetter.
+//
+// Libraries: github.com/sony/gobreaker/v2 for the per-endpoint circuit
+// breaker (rolling window, half-open probe); the retry schedule is an
+// explicit list with proportional jitter (contract §11.2), written out
+// rather than taken from a backoff library because the schedule, not a
+// formula, is the contract. Webhook signatures are in the standalone
+// webhooksig package, which receivers can import.
 package dispatcher
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel/metric"
+	"google.golang.org/grpc"
 
 	"github.com/parleyhq/parley/platform/bus"
+	"github.com/parleyhq/parley/platform/partition"
 	"github.com/parleyhq/parley/platform/registry"
+	"github.com/parleyhq/parley/services/dispatcher/internal/admin"
+	"github.com/parleyhq/parley/services/dispatcher/internal/delivery"
+	"github.com/parleyhq/parley/services/dispatcher/internal/dlq"
+	"github.com/parleyhq/parley/services/dispatcher/internal/httpout"
+	"github.com/parleyhq/parley/services/dispatcher/webhooksig"
 )
-
-// Config of the dispatcher.
-type Config struct{}
-
-// Defaults fills zero fields.
-func (c *Config) Defaults() {}
-
-// Validate reports the first invalid key.
-func (c Config) Validate() error { return nil }
 
 // Deps are what the dispatcher is given.
 type Deps struct {
 	Bus      *bus.Conn
 	Registry registry.View
 	Logger   *slog.Logger
+	// Meter receives the delivery metrics; nil means none.
+	Meter metric.MeterProvider
 }
 
 // Service is a running dispatcher.
 type Service struct {
-	cfg  Config
-	deps Deps
+	cfg   Config
+	deps  Deps
+	log   *slog.Logger
+	ready chan struct{}
+	admin *admin.Server
+
+	dlq       atomic.Pointer[dlq.Store]
+	endpoints atomic.Pointer[delivery.Endpoints]
+	adminAddr atomic.Pointer[net.Addr]
+	group     atomic.Pointer[partition.Group]
 }
 
-// New validates the configuration.
+// New validates the configuration and the channels' signing secrets; it
+// opens nothing.
 func New(cfg Config, deps Deps) (*Service, error) {
 	cfg.Defaults()
 	if err := cfg.Validate(); err != nil {
@@ -45,14 +79,180 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if deps.Bus == nil || deps.Registry == nil || deps.Logger == nil {
 		return nil, errors.New("dispatcher: bus, registry and logger are required")
 	}
-	return &Service{cfg: cfg, deps: deps}, nil
+	var errs []error
+	for i, in := range deps.Registry.Instances() {
+		for j, sec := range in.SigningSecrets {
+			if _, err := webhooksig.DecodeSecret(sec); err != nil {
+				errs = append(errs, fmt.Errorf("registry.instances[%d].signing_secrets[%d]: %w", i, j, err))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, deps: deps, ready: make(chan struct{}), log: deps.Logger.With("service", "dispatcher", "member", cfg.MemberID)}
+	s.admin = &admin.Server{Backend: backend{s}, Conn: deps.Bus, Registry: deps.Registry, Log: s.log}
+	return s, nil
 }
 
-// Run prepares the streams and waits for ctx.
+type backend struct{ s *Service }
+
+func (b backend) DeadLetters() *dlq.Store        { return b.s.dlq.Load() }
+func (b backend) Endpoints() *delivery.Endpoints { return b.s.endpoints.Load() }
+
+// Ready is closed once the replica consumes.
+func (s *Service) Ready() <-chan struct{} { return s.ready }
+
+// RegisterAdmin adds DeadLetterAdmin and ProactiveAdmin to a gRPC server
+// (the channels service's, eventually). Calls fail with Unavailable until
+// Run has opened the streams.
+func (s *Service) RegisterAdmin(g *grpc.Server) { s.admin.Register(g) }
+
+// AdminAddr is the address of the dispatcher's own admin listener, nil if
+// it is disabled or not started.
+func (s *Service) AdminAddr() net.Addr {
+	if a := s.adminAddr.Load(); a != nil {
+		return *a
+	}
+	return nil
+}
+
+// OwnedPartitions lists the partitions this replica consumes now.
+func (s *Service) OwnedPartitions() []int {
+	if g := s.group.Load(); g != nil {
+		return g.Owned()
+	}
+	return nil
+}
+
+// ChannelDisabled reports whether a channel was disabled by a 410.
+func (s *Service) ChannelDisabled(botID, instanceID string) bool {
+	eps := s.endpoints.Load()
+	inst, ok := s.deps.Registry.Instance(botID, instanceID)
+	if eps == nil || !ok {
+		return false
+	}
+	_, off := eps.Disabled(inst)
+	return off
+}
+
+// BreakerState returns the circuit state of a channel ("closed",
+// "half-open", "open"), for tests and diagnostics.
+func (s *Service) BreakerState(botID, instanceID string) string {
+	eps := s.endpoints.Load()
+	inst, ok := s.deps.Registry.Instance(botID, instanceID)
+	if eps == nil || !ok {
+		return ""
+	}
+	return eps.State(inst).String()
+}
+
+// Run delivers until ctx is done, then lets POSTs under way finish (up to
+// drain_timeout) and leaves the rest to the next owner.
 func (s *Service) Run(ctx context.Context) error {
-	if err := s.deps.Bus.EnsureStreams(ctx); err != nil {
+	conn := s.deps.Bus
+	if err := conn.EnsureStreams(ctx); err != nil {
 		return err
 	}
-	<-ctx.Done()
-	return nil
+	store, err := dlq.Open(ctx, conn, s.cfg.DLQMaxAge)
+	if err != nil {
+		return err
+	}
+	ledger, err := delivery.OpenLedger(ctx, conn.JS, conn.Cfg.Name("parley_delivered"), conn.Cfg.Replicas, s.cfg.DeliveredTTL)
+	if err != nil {
+		return err
+	}
+	b := s.cfg.Breaker
+	eps, err := delivery.NewEndpoints(ctx, conn.JS, conn.Cfg.Name("parley_endpoints"), conn.Cfg.Replicas,
+		delivery.BreakerSettings{FailureRatio: b.FailureRatio, MinRequests: uint32(b.MinRequests), Window: b.Window, OpenTimeout: b.OpenTimeout},
+		s.cfg.MaxConcurrency, s.log)
+	if err != nil {
+		return err
+	}
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	if err := eps.Watch(watchCtx); err != nil {
+		return err
+	}
+	metrics, err := delivery.NewMetrics(s.deps.Meter)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	client := httpout.New(httpout.Options{
+		Timeout: s.cfg.PerAttemptTimeout, MaxResponseBytes: s.cfg.MaxResponseBytes,
+		AllowPrivate: s.cfg.AllowPrivateNetworks, MaxConnsPerHost: s.cfg.MaxConcurrency,
+	})
+	defer client.CloseIdle()
+	s.dlq.Store(store)
+	s.endpoints.Store(eps)
+
+	engine := delivery.New(delivery.Settings{
+		Schedule: s.cfg.RetrySchedule, Jitter: s.cfg.Jitter, MaxAge: s.cfg.MaxRetryDuration,
+		Progress: s.cfg.AckWait / 3, Hold: 2*s.cfg.MaxRetryDuration + s.cfg.AckWait,
+	}, delivery.Deps{
+		Registry: s.deps.Registry, Client: client, Ledger: ledger, DLQ: store, Endpoints: eps,
+		Metrics: metrics, Logger: s.log,
+	}, ctx.Done())
+	group, err := partition.New(conn.JS, partition.Config{
+		Group:        "dispatcher",
+		Stream:       conn.Cfg.Name(bus.StreamReplies),
+		SubjectRoot:  conn.Cfg.Subject(bus.SubjectReplies),
+		Partitions:   conn.Cfg.Partitions,
+		MemberID:     s.cfg.MemberID,
+		LeaseBucket:  conn.Cfg.Name("parley_leases"),
+		LeaseTTL:     s.cfg.LeaseTTL,
+		AckWait:      s.cfg.AckWait,
+		MaxInFlight:  s.cfg.MaxInFlight,
+		DrainTimeout: s.cfg.DrainTimeout,
+		Replicas:     conn.Cfg.Replicas,
+		KeyOf:        engine.KeyOf,
+	}, engine.Handle, s.log)
+	if err != nil {
+		return err
+	}
+	s.group.Store(group)
+	engine.Owned = group.Owned
+	// The keep-alive runs until the group has drained, so held messages do
+	// not time out during shutdown.
+	keepCtx, stopKeep := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopKeep()
+	go engine.KeepAlive(keepCtx)
+
+	if addr := *s.cfg.AdminListen; addr != "" {
+		stopAdmin, err := s.serveAdmin(addr)
+		if err != nil {
+			// Delivery must not stop because the admin port is taken; the
+			// same services can be registered on another server.
+			s.log.Error("admin gRPC listener not started", "addr", addr, "err", err)
+		} else {
+			defer stopAdmin()
+		}
+	}
+	go func() {
+		select {
+		case <-group.Ready():
+			close(s.ready)
+		case <-ctx.Done():
+		}
+	}()
+	s.log.Info("dispatcher consuming", "partitions", conn.Cfg.Partitions, "schedule", fmt.Sprint(s.cfg.RetrySchedule))
+	return group.Run(ctx)
+}
+
+func (s *Service) serveAdmin(addr string) (func(), error) {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	g := grpc.NewServer(grpc.ChainUnaryInterceptor(admin.Recover(s.log)))
+	s.RegisterAdmin(g)
+	a := lis.Addr()
+	s.adminAddr.Store(&a)
+	go func() {
+		if err := g.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			s.log.Error("admin gRPC server", "err", err)
+		}
+	}()
+	s.log.Info("dispatcher admin gRPC listening", "addr", a.String())
+	return g.GracefulStop, nil
 }

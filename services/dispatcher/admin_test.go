@@ -1,0 +1,340 @@
+package dispatcher_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"github.com/parleyhq/parley/platform/registry"
+	dispatcherv1 "github.com/parleyhq/parley/proto/gen/go/parley/dispatcher/v1"
+	"github.com/parleyhq/parley/services/dispatcher"
+)
+
+func adminConfig() dispatcher.Config {
+	cfg := fastConfig()
+	addr := "127.0.0.1:0"
+	cfg.AdminListen = &addr
+	return cfg
+}
+
+func dialAdmin(t *testing.T, r *running) *grpc.ClientConn {
+	t.Helper()
+	addr := r.svc.AdminAddr()
+	if addr == nil {
+		t.Fatal("admin listener not started")
+	}
+	cc, err := grpc.NewClient(addr.String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cc.Close() })
+	return cc
+}
+
+// Dead letters are listed (filtered, paged), read, replayed under their
+// original webhook-id and purged through the gRPC API; a dead-lettered
+// message does not hold back the user's later ones.
+func TestDeadLetterAdmin(t *testing.T) {
+	var fixed atomic.Bool
+	rc := newReceiver(t, func(_ *http.Request, body []byte, _ int64) int {
+		if bytes.Contains(body, []byte("bad")) && !fixed.Load() {
+			return http.StatusBadRequest
+		}
+		return http.StatusOK
+	})
+	e := newEnv(t,
+		registry.Instance{InstanceID: "async", PostURL: rc.url()},
+		registry.Instance{InstanceID: "other", PostURL: rc.url()},
+	)
+	d := e.start(adminConfig())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl := dispatcherv1.NewDeadLetterAdminClient(dialAdmin(t, d))
+
+	p := e.publisher()
+	r1 := p.reply("async", "u1", "ok1", "bad1")
+	r2 := p.reply("async", "u1", "ok2")
+	p.reply("other", "u2", "bad2")
+	waitFor(t, "later messages past the dead letter", 10*time.Second, func() bool {
+		return rc.distinct() >= 5 && e.dlqCount() >= 2 // u1: ok1, status, ok2, status; u2: status
+	})
+	ids := []string{}
+	for _, h := range rc.snapshot() {
+		if h.To == "u1" {
+			ids = append(ids, h.ID)
+		}
+	}
+	want := []string{r1.Messages[0].MessageId, statusID(r1.TurnId), r2.Messages[0].MessageId, statusID(r2.TurnId)}
+	if strings.Join(ids, ",") != strings.Join(want, ",") {
+		t.Fatalf("u1 deliveries %v, want %v", ids, want)
+	}
+
+	all, err := cl.List(ctx, &dispatcherv1.ListDeadLettersRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all.DeadLetters) != 2 || all.NextPageToken != "" {
+		t.Fatalf("List = %d letters, token %q; want 2 and no more pages", len(all.DeadLetters), all.NextPageToken)
+	}
+	mine, err := cl.List(ctx, &dispatcherv1.ListDeadLettersRequest{BotId: botID, InstanceId: "async"})
+	if err != nil || len(mine.DeadLetters) != 1 || mine.DeadLetters[0].MessageId != r1.Messages[1].MessageId {
+		t.Fatalf("List(async) = %v, %v", mine, err)
+	}
+	page1, err := cl.List(ctx, &dispatcherv1.ListDeadLettersRequest{BotId: botID, PageSize: 1})
+	if err != nil || len(page1.DeadLetters) != 1 || page1.NextPageToken == "" {
+		t.Fatalf("List page 1 = %v, %v", page1, err)
+	}
+	page2, err := cl.List(ctx, &dispatcherv1.ListDeadLettersRequest{BotId: botID, PageSize: 1, PageToken: page1.NextPageToken})
+	if err != nil || len(page2.DeadLetters) != 1 || page2.DeadLetters[0].Sequence == page1.DeadLetters[0].Sequence {
+		t.Fatalf("List page 2 = %v, %v", page2, err)
+	}
+
+	seq := mine.DeadLetters[0].Sequence
+	dl, err := cl.Get(ctx, &dispatcherv1.GetDeadLetterRequest{Sequence: seq})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dl.Reason != "final_status" || dl.LastStatusCode != 400 || len(dl.Attempts) != 1 || dl.Reply.GetTurnId() != r1.TurnId ||
+		!bytes.Contains(dl.Body, []byte(`"text":"bad1"`)) || dl.Kind != dispatcherv1.ItemKind_ITEM_KIND_MESSAGE || dl.MessageIndex != 1 {
+		t.Errorf("Get = %v", dl)
+	}
+	if _, err := cl.Get(ctx, &dispatcherv1.GetDeadLetterRequest{Sequence: 9999}); status.Code(err) != codes.NotFound {
+		t.Errorf("Get(9999) = %v, want NotFound", err)
+	}
+
+	fixed.Store(true)
+	rep, err := cl.Replay(ctx, &dispatcherv1.ReplayRequest{Selector: &dispatcherv1.Selector{Select: &dispatcherv1.Selector_Sequence{Sequence: seq}}})
+	if err != nil || rep.Replayed != 1 {
+		t.Fatalf("Replay = %v, %v", rep, err)
+	}
+	waitFor(t, "the replayed message", 10*time.Second, func() bool { return rc.times(r1.Messages[1].MessageId) == 1 })
+	for _, h := range rc.snapshot() {
+		if h.ID == r1.Messages[1].MessageId && !bytes.Contains(h.Body, []byte(`"text":"bad1"`)) {
+			t.Errorf("replayed body %s", h.Body)
+		}
+	}
+	// Only the dead part is replayed: the turn's status is not sent again.
+	if n := rc.times(statusID(r1.TurnId)); n != 1 {
+		t.Errorf("status of the replayed turn delivered %d times", n)
+	}
+	if n := e.dlqCount(); n != 1 {
+		t.Errorf("%d dead letters after replay, want 1", n)
+	}
+
+	// A range replay of new dead letters of one channel.
+	fixed.Store(false)
+	r3 := p.reply("async", "u3", "bad3", "bad4")
+	waitFor(t, "new dead letters", 10*time.Second, func() bool { return e.dlqCount() >= 3 })
+	fixed.Store(true)
+	rep, err = cl.Replay(ctx, &dispatcherv1.ReplayRequest{Selector: &dispatcherv1.Selector{Select: &dispatcherv1.Selector_Range{
+		Range: &dispatcherv1.SequenceRange{First: seq + 1, Channel: &dispatcherv1.Channel{BotId: botID, InstanceId: "async"}},
+	}}})
+	if err != nil || rep.Replayed != 2 {
+		t.Fatalf("Replay(range) = %v, %v", rep, err)
+	}
+	waitFor(t, "replayed range", 10*time.Second, func() bool {
+		return rc.times(r3.Messages[0].MessageId) == 1 && rc.times(r3.Messages[1].MessageId) == 1
+	})
+	var u3 []string
+	for _, h := range rc.snapshot() {
+		if h.To == "u3" {
+			u3 = append(u3, h.ID)
+		}
+	}
+	// The status was delivered first (its messages were dead); the replays
+	// follow in their original order.
+	if want := []string{statusID(r3.TurnId), r3.Messages[0].MessageId, r3.Messages[1].MessageId}; !slices.Equal(u3, want) {
+		t.Errorf("u3 deliveries %v, want %v", u3, want)
+	}
+
+	pur, err := cl.Purge(ctx, &dispatcherv1.PurgeRequest{Selector: &dispatcherv1.Selector{Select: &dispatcherv1.Selector_Channel{Channel: &dispatcherv1.Channel{BotId: botID, InstanceId: "other"}}}})
+	if err != nil || pur.Purged != 1 {
+		t.Fatalf("Purge = %v, %v", pur, err)
+	}
+	left, err := cl.List(ctx, &dispatcherv1.ListDeadLettersRequest{})
+	if err != nil || len(left.DeadLetters) != 0 {
+		t.Fatalf("List after purge = %v, %v", left, err)
+	}
+	if _, err := cl.Replay(ctx, &dispatcherv1.ReplayRequest{}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("Replay without selector = %v", err)
+	}
+}
+
+// ProactiveAdmin.SendMessage delivers to async channels, in order after the
+// user's earlier replies, once per idempotency key, and refuses sync ones.
+func TestProactiveSendMessage(t *testing.T) {
+	rc := newReceiver(t, nil)
+	e := newEnv(t,
+		registry.Instance{InstanceID: "async", PostURL: rc.url()},
+		registry.Instance{InstanceID: "sync", Mode: registry.ModeSync},
+	)
+	d := e.start(adminConfig())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl := dispatcherv1.NewProactiveAdminClient(dialAdmin(t, d))
+
+	p := e.publisher()
+	r := p.reply("async", "alice", "earlier")
+	req := &dispatcherv1.SendMessageRequest{
+		BotId: botID, InstanceId: "async", FromId: "alice", IdempotencyKey: "notify-42",
+		Messages: []*dispatcherv1.ProactiveMessage{
+			{Body: &dispatcherv1.ProactiveMessage_Text{Text: "Your card has shipped."}},
+			{Body: &dispatcherv1.ProactiveMessage_Text{Text: "Track it in the app."}},
+		},
+	}
+	resp, err := cl.SendMessage(ctx, req)
+	if err != nil || len(resp.MessageIds) != 2 {
+		t.Fatalf("SendMessage = %v, %v", resp, err)
+	}
+	again, err := cl.SendMessage(ctx, req)
+	if err != nil || again.TurnId != resp.TurnId {
+		t.Fatalf("SendMessage again = %v, %v", again, err)
+	}
+	waitFor(t, "proactive delivery", 10*time.Second, func() bool { return rc.distinct() >= 4 })
+	var got []string
+	for _, h := range rc.snapshot() {
+		got = append(got, h.ID)
+	}
+	want := []string{r.Messages[0].MessageId, statusID(r.TurnId), resp.MessageIds[0], resp.MessageIds[1]}
+	if !slices.Equal(got, want) {
+		t.Errorf("deliveries %v, want %v", got, want)
+	}
+	if b := string(rc.snapshot()[2].Body); b != `{"to":"alice","from":"`+botID+`","text":"Your card has shipped."}` {
+		t.Errorf("proactive body %s", b)
+	}
+
+	_, err = cl.SendMessage(ctx, &dispatcherv1.SendMessageRequest{BotId: botID, InstanceId: "sync", FromId: "bob",
+		Messages: []*dispatcherv1.ProactiveMessage{{Body: &dispatcherv1.ProactiveMessage_Text{Text: "x"}}}})
+	if status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("SendMessage(sync) = %v, want FailedPrecondition", err)
+	}
+	_, err = cl.SendMessage(ctx, &dispatcherv1.SendMessageRequest{BotId: botID, InstanceId: "nope", FromId: "bob",
+		Messages: []*dispatcherv1.ProactiveMessage{{Body: &dispatcherv1.ProactiveMessage_Text{Text: "x"}}}})
+	if status.Code(err) != codes.NotFound {
+		t.Errorf("SendMessage(unknown) = %v, want NotFound", err)
+	}
+}
+
+// The admin services can also be registered on someone else's server, and
+// re-enable a channel disabled by a 410.
+func TestRegisterAdminAndEnableChannel(t *testing.T) {
+	var gone atomic.Bool
+	gone.Store(true)
+	rc := newReceiver(t, func(*http.Request, []byte, int64) int {
+		if gone.Load() {
+			return http.StatusGone
+		}
+		return http.StatusOK
+	})
+	e := newEnv(t, registry.Instance{InstanceID: "async", PostURL: rc.url()})
+	d := e.start(fastConfig())
+	if d.svc.AdminAddr() != nil {
+		t.Fatal("admin listener started although disabled")
+	}
+	srv := grpc.NewServer()
+	d.svc.RegisterAdmin(srv)
+	lis := listen(t)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	cc, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	cl := dispatcherv1.NewDeadLetterAdminClient(cc)
+
+	p := e.publisher()
+	p.reply("async", "u1", "one")
+	waitFor(t, "disabled", 10*time.Second, func() bool { return d.svc.ChannelDisabled(botID, "async") })
+	gone.Store(false)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := cl.EnableChannel(ctx, &dispatcherv1.EnableChannelRequest{Channel: &dispatcherv1.Channel{BotId: botID, InstanceId: "async"}})
+	if err != nil || !res.WasDisabled {
+		t.Fatalf("EnableChannel = %v, %v", res, err)
+	}
+	waitFor(t, "enabled on the replica", 5*time.Second, func() bool { return !d.svc.ChannelDisabled(botID, "async") })
+	r := p.reply("async", "u1", "two")
+	waitFor(t, "delivery after re-enable", 10*time.Second, func() bool {
+		return rc.times(r.Messages[0].MessageId) == 1
+	})
+}
+
+// Metrics count deliveries, failures, retries, dead letters and skipped
+// sync replies per channel.
+func TestMetrics(t *testing.T) {
+	var n atomic.Int64
+	rc := newReceiver(t, func(_ *http.Request, body []byte, _ int64) int {
+		if bytes.Contains(body, []byte("nope")) {
+			return http.StatusForbidden
+		}
+		if n.Add(1)%2 == 1 {
+			return http.StatusBadGateway
+		}
+		return http.StatusOK
+	})
+	e := newEnv(t,
+		registry.Instance{InstanceID: "async", PostURL: rc.url()},
+		registry.Instance{InstanceID: "sync", Mode: registry.ModeSync},
+	)
+	reader := metric.NewManualReader()
+	mp := metric.NewMeterProvider(metric.WithReader(reader))
+	e.start(fastConfig(), func(d *dispatcher.Deps) { d.Meter = mp })
+	p := e.publisher()
+	p.reply("sync", "u1", "skip me")
+	p.reply("async", "u1", "a", "b", "nope")
+	waitFor(t, "deliveries", 10*time.Second, func() bool { return rc.distinct() >= 3 && e.dlqCount() >= 1 })
+
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	sums := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if s, ok := m.Data.(metricdata.Sum[int64]); ok {
+				for _, dp := range s.DataPoints {
+					inst, _ := dp.Attributes.Value("instance_id")
+					reason, _ := dp.Attributes.Value("reason")
+					key := m.Name + "/" + inst.AsString()
+					if reason.AsString() != "" {
+						key += "/" + reason.AsString()
+					}
+					sums[key] += dp.Value
+				}
+			}
+			if h, ok := m.Data.(metricdata.Histogram[float64]); ok && m.Name == "parley.dispatcher.attempt.duration" {
+				for _, dp := range h.DataPoints {
+					sums[m.Name] += int64(dp.Count)
+				}
+			}
+		}
+	}
+	for key, want := range map[string]int64{
+		"parley.dispatcher.delivered/async":                  3,
+		"parley.dispatcher.dead_lettered/async/final_status": 1,
+		"parley.dispatcher.skipped/sync/sync_channel":        1,
+		"parley.dispatcher.in_flight/async":                  0,
+		"parley.dispatcher.failed/async":                     sums["parley.dispatcher.attempt.duration"] - 3,
+		"parley.dispatcher.retried/async":                    sums["parley.dispatcher.attempt.duration"] - 4,
+	} {
+		if sums[key] != want {
+			t.Errorf("%s = %d, want %d (all: %v)", key, sums[key], want, sums)
+		}
+	}
+	if sums["parley.dispatcher.failed/async"] < 2 {
+		t.Errorf("failed = %d, want at least 2", sums["parley.dispatcher.failed/async"])
+	}
+}

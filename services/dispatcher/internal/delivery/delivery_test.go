@@ -1,0 +1,120 @@
+package delivery
+
+import (
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/platform/registry"
+	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
+	"github.com/parleyhq/parley/services/dispatcher/internal/httpout"
+)
+
+func TestClassify(t *testing.T) {
+	for _, tc := range []struct {
+		r    httpout.Result
+		want outcome
+	}{
+		{httpout.Result{Status: 200}, outDelivered},
+		{httpout.Result{Status: 204}, outDelivered},
+		{httpout.Result{Status: 301}, outFinal},
+		{httpout.Result{Status: 400}, outFinal},
+		{httpout.Result{Status: 404}, outFinal},
+		{httpout.Result{Status: 408}, outRetry},
+		{httpout.Result{Status: 410}, outGone},
+		{httpout.Result{Status: 425}, outRetry},
+		{httpout.Result{Status: 429}, outBackpressure},
+		{httpout.Result{Status: 500}, outRetry},
+		{httpout.Result{Status: 502}, outRetry},
+		{httpout.Result{Status: 503}, outBackpressure},
+		{httpout.Result{Err: errors.New("connection refused")}, outRetry},
+		{httpout.Result{Err: httpout.ErrRefused}, outRefused},
+	} {
+		if got := classify(tc.r); got != tc.want {
+			t.Errorf("classify(%d, %v) = %v, want %v", tc.r.Status, tc.r.Err, got, tc.want)
+		}
+	}
+}
+
+func TestRetryDelay(t *testing.T) {
+	j := &job{e: &Engine{set: Settings{Jitter: 0.2}}}
+	for range 1000 {
+		if d := j.jitter(10 * time.Second); d < 8*time.Second || d > 12*time.Second {
+			t.Fatalf("jitter(10s) = %v, outside ±20%%", d)
+		}
+	}
+	if d := j.jitter(0); d != 0 {
+		t.Errorf("jitter(0) = %v", d)
+	}
+	if d := j.jitter(24 * time.Hour); d < 19*time.Hour || d > 29*time.Hour {
+		t.Errorf("jitter(24h) = %v", d)
+	}
+	now := time.Now()
+	for _, tc := range []struct {
+		ra       string
+		min, max time.Duration
+	}{
+		{"", 8 * time.Second, 12 * time.Second},
+		{"1", 10 * time.Second, 10 * time.Second},    // clamped up to the schedule
+		{"15", 15 * time.Second, 15 * time.Second},   // within [d, 2d]
+		{"3600", 20 * time.Second, 20 * time.Second}, // clamped down to 2d
+		{now.Add(time.Hour).UTC().Format(http.TimeFormat), 20 * time.Second, 20 * time.Second},
+	} {
+		d := j.retryDelay(10*time.Second, httpout.Result{RetryAfter: tc.ra})
+		if d < tc.min || d > tc.max {
+			t.Errorf("Retry-After %q: delay %v, want [%v, %v]", tc.ra, d, tc.min, tc.max)
+		}
+	}
+}
+
+func TestSchedulePerInstance(t *testing.T) {
+	j := &job{e: &Engine{set: Settings{Schedule: []time.Duration{0, time.Second}}}}
+	if s := j.schedule(); len(s) != 2 {
+		t.Errorf("default schedule %v", s)
+	}
+	j.inst = registry.Instance{RetrySchedule: []time.Duration{0, 1, 2, 3}}
+	if s := j.schedule(); len(s) != 4 {
+		t.Errorf("instance schedule %v", s)
+	}
+}
+
+func TestBuildItemsParts(t *testing.T) {
+	r := &eventsv1.Reply{
+		TurnId: "t1", BotId: "st-1", FromId: "u",
+		Messages: []*eventsv1.BotMessage{{Body: &eventsv1.BotMessage_Text{Text: "a"}}, {MessageId: "ms-x", Body: &eventsv1.BotMessage_Text{Text: "b"}}},
+		Form:     &eventsv1.Form{},
+	}
+	all, err := BuildItems(r, "")
+	if err != nil || len(all) != 4 {
+		t.Fatalf("BuildItems = %d items, %v", len(all), err)
+	}
+	if all[0].ID != DerivedID("t1", "message/0") || all[1].ID != "ms-x" || all[3].ID != DerivedID("t1", "status") {
+		t.Errorf("ids %s %s %s", all[0].ID, all[1].ID, all[3].ID)
+	}
+	if string(all[2].Body) != `{"to":"u","from":"st-1","form":{}}` || string(all[3].Body) != `{"to":"u","from":"st-1","endOfTask":false}` {
+		t.Errorf("bodies %s / %s", all[2].Body, all[3].Body)
+	}
+	again, _ := BuildItems(r, "")
+	if again[0].ID != all[0].ID {
+		t.Error("derived ids are not stable")
+	}
+	msgs, _ := BuildItems(r, "messages")
+	if len(msgs) != 2 {
+		t.Errorf("messages only: %d items", len(msgs))
+	}
+	st, _ := BuildItems(r, " status ")
+	if len(st) != 1 || st[0].ID != all[3].ID {
+		t.Errorf("status only: %v", st)
+	}
+}
+
+func TestLedgerKey(t *testing.T) {
+	if k := key("ms-4b1e-ab_9="); k != "ms-4b1e-ab_9=" {
+		t.Errorf("safe id changed: %s", k)
+	}
+	k1, k2 := key("a.b"), key("a b")
+	if k1 == k2 || len(k1) != 34 || !keySafe.MatchString(k1) {
+		t.Errorf("unsafe ids: %q %q", k1, k2)
+	}
+}
