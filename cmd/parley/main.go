@@ -28,6 +28,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return cmdFakebank(args[1:], stdout, stderr)
 		case "nlu":
 			return cmdNLU(args[1:], stdout, stderr)
+		case "admin":
+			return cmdAdmin(args[1:], stdout, stderr)
 		case "help", "-h", "-help", "--help":
 			usage(stdout)
 			return 0
@@ -48,6 +50,7 @@ Usage:
   parley test conversations DIR       play conversation tests through the webhook
   parley fakebank [-listen ADDR]      serve the bank API of the banking sample bot
   parley nlu eval|test|parse ...      measure and inspect intent recognition and entities
+  parley admin <command> [flags]      manage apps, bots, webhook channels, dead letters (parley admin help)
 
 Run 'parley -h' for the service flags, 'parley token -h' and 'parley chat -h' for theirs.
 `)

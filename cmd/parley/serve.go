@@ -9,9 +9,12 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/parleyhq/parley/cmd/parley/app"
 	"github.com/parleyhq/parley/platform/logx"
+	"github.com/parleyhq/parley/platform/opsserver"
+	"github.com/parleyhq/parley/platform/otelx"
 	"github.com/parleyhq/parley/platform/run"
 )
 
@@ -21,6 +24,7 @@ type serveFlags struct {
 	listTargets, verify                     bool
 	natsURL, natsListen, redisURL, dataDir  string
 	ingressListen, channelsListen, logLevel string
+	opsListen                               string
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, *flag.FlagSet, error) {
@@ -38,6 +42,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, *flag.FlagSe
 	fs.StringVar(&f.ingressListen, "ingress.listen", "", "webhook listen address")
 	fs.StringVar(&f.channelsListen, "channels.listen", "", "admin gRPC listen address")
 	fs.StringVar(&f.logLevel, "log.level", "", "debug, info, warn or error")
+	fs.StringVar(&f.opsListen, "ops.listen", "", "address of /livez, /readyz and /metrics")
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
@@ -81,6 +86,7 @@ func (f *serveFlags) apply(cfg *app.Config) {
 	overlay(&cfg.Ingress.Listen, f.ingressListen)
 	overlay(&cfg.Channels.Listen, f.channelsListen)
 	overlay(&cfg.Log.Level, f.logLevel)
+	overlay(&cfg.Ops.Listen, f.opsListen)
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -125,7 +131,35 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	for i := range targets {
 		targets[i] = strings.TrimSpace(targets[i])
 	}
-	if err := a.Run(ctx, targets); err != nil {
+
+	// Telemetry: traces only when OTEL_* configures an exporter; metrics
+	// always, on the ops server's /metrics.
+	providers, err := otelx.Setup(ctx, "parley-"+strings.Join(targets, "-"))
+	if err != nil {
+		log.Error("telemetry", slog.Any("err", err))
+		return 1
+	}
+	defer func() {
+		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = providers.Shutdown(shutdown)
+	}()
+	ops, err := opsserver.New(a.Cfg.Ops, opsserver.Deps{Logger: log, Metrics: providers.MetricsHandler()})
+	if err != nil {
+		log.Error("ops server", slog.Any("err", err))
+		return 1
+	}
+	a.Tracer, a.Meter, a.Checks = providers.TracerProvider, providers.MeterProvider, ops
+	opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
+	opsDone := make(chan error, 1)
+	go func() { opsDone <- ops.Run(opsCtx) }()
+	defer func() { stopOps(); <-opsDone }()
+
+	// On SIGTERM /readyz fails first; the services stop after the delay,
+	// so load balancers stop sending before the listeners close.
+	runCtx, cancelRun := ops.StopContext(ctx)
+	defer cancelRun()
+	if err := a.Run(runCtx, targets); err != nil {
 		log.Error("parley stopped", slog.Any("err", err))
 		return 1
 	}

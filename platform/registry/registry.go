@@ -26,6 +26,10 @@ const (
 const (
 	HS256 = "HS256"
 	HS512 = "HS512"
+	// RS256 and RS512 are verified with the public key registered for the
+	// app (App.PublicKey).
+	RS256 = "RS256"
+	RS512 = "RS512"
 )
 
 // DefaultAudiences are the two audience URLs Kore's documentation uses.
@@ -43,6 +47,25 @@ type App struct {
 	RequireExp bool `yaml:"require_exp"`
 	// Audiences accepted in aud when present; empty means DefaultAudiences.
 	Audiences []string `yaml:"audiences"`
+	// PublicKey is the PEM RSA public key of the client, used for RS256 and
+	// RS512 tokens.
+	PublicKey string `yaml:"public_key"`
+	// EnforceJWE accepts only JWE-wrapped tokens (Kore's Enforce JWE).
+	EnforceJWE bool `yaml:"enforce_jwe"`
+	// JWEPrivateKey is the platform's PEM RSA private key of this app that
+	// decrypts JWE tokens; clients encrypt with its public half, published
+	// as a JWK with id JWEKeyID. Without it, JWE tokens are refused.
+	JWEPrivateKey string `yaml:"jwe_private_key"`
+	JWEKeyID      string `yaml:"jwe_key_id"`
+	// RetiringSecrets are previous client secrets still accepted until
+	// their deadline, after a rotation. Only the channels registry sets them.
+	RetiringSecrets []RetiringSecret `yaml:"-"`
+}
+
+// RetiringSecret is a replaced secret that stays valid until Until.
+type RetiringSecret struct {
+	Secret string
+	Until  time.Time
 }
 
 // Bot is a deployed bot definition.
@@ -72,6 +95,15 @@ type Instance struct {
 	// SigningSecrets sign asynchronous replies (Standard Webhooks); during a
 	// rotation both the new and the old secret are listed.
 	SigningSecrets []string `yaml:"signing_secrets"`
+	// RetrySchedule overrides the dispatcher's retry schedule for this
+	// instance: the delay before each attempt, the first usually 0.
+	RetrySchedule []time.Duration `yaml:"retry_schedule"`
+	// MaxConcurrency overrides the dispatcher's limit of simultaneous POSTs
+	// to this instance's POST_URL.
+	MaxConcurrency int `yaml:"max_concurrency"`
+	// StandardResponses are this channel's overrides of the bot's standard
+	// responses, by message key.
+	StandardResponses map[string]string `yaml:"standard_responses"`
 }
 
 // Serving reports whether the instance may take traffic.
@@ -116,17 +148,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s.client_id: %q is listed twice", p, a.ClientID))
 		}
 		apps[a.ClientID] = true
-		if len(a.ClientSecret) < 16 {
-			errs = append(errs, fmt.Errorf("%s.client_secret: must be at least 16 characters", p))
-		}
-		if len(a.Algorithms) == 0 {
-			errs = append(errs, fmt.Errorf("%s.algorithms: at least one of HS256, HS512 is required", p))
-		}
-		for j, alg := range a.Algorithms {
-			if alg != HS256 && alg != HS512 {
-				errs = append(errs, fmt.Errorf("%s.algorithms[%d]: %q is not HS256 or HS512", p, j, alg))
-			}
-		}
+		errs = append(errs, a.validateKeys(p)...)
 	}
 	bots := map[string]bool{}
 	for i, b := range c.Bots {
@@ -172,6 +194,17 @@ func (c Config) Validate() error {
 		}
 		if in.SyncTimeout < 0 || in.SyncTimeout > 5*time.Minute {
 			errs = append(errs, fmt.Errorf("%s.sync_timeout: must be between 0 (the default) and 5m", p))
+		}
+		if len(in.RetrySchedule) > 50 {
+			errs = append(errs, fmt.Errorf("%s.retry_schedule: at most 50 attempts", p))
+		}
+		for j, d := range in.RetrySchedule {
+			if d < 0 || d > 24*time.Hour {
+				errs = append(errs, fmt.Errorf("%s.retry_schedule[%d]: must be between 0 and 24h", p, j))
+			}
+		}
+		if in.MaxConcurrency < 0 || in.MaxConcurrency > 10000 {
+			errs = append(errs, fmt.Errorf("%s.max_concurrency: must be between 0 (the dispatcher default) and 10000", p))
 		}
 	}
 	return errors.Join(errs...)

@@ -301,40 +301,42 @@ func TestMetrics(t *testing.T) {
 	if err := reader.Collect(context.Background(), &rm); err != nil {
 		t.Fatal(err)
 	}
+	// Keys are outcome/channel for the outcomes counter, and the
+	// instrument name for the rest.
 	sums := map[string]int64{}
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
 			if s, ok := m.Data.(metricdata.Sum[int64]); ok {
 				for _, dp := range s.DataPoints {
-					inst, _ := dp.Attributes.Value("instance_id")
-					reason, _ := dp.Attributes.Value("reason")
-					key := m.Name + "/" + inst.AsString()
-					if reason.AsString() != "" {
-						key += "/" + reason.AsString()
+					channel, _ := dp.Attributes.Value("channel")
+					key := m.Name + "/" + channel.AsString()
+					if oc, ok := dp.Attributes.Value("outcome"); ok {
+						key = oc.AsString() + "/" + channel.AsString()
 					}
 					sums[key] += dp.Value
 				}
 			}
-			if h, ok := m.Data.(metricdata.Histogram[float64]); ok && m.Name == "parley.dispatcher.attempt.duration" {
+			if h, ok := m.Data.(metricdata.Histogram[float64]); ok && m.Name == "parley.delivery.attempt" {
 				for _, dp := range h.DataPoints {
 					sums[m.Name] += int64(dp.Count)
 				}
 			}
 		}
 	}
+	async, sync := e.channel("async"), e.channel("sync")
 	for key, want := range map[string]int64{
-		"parley.dispatcher.delivered/async":                  3,
-		"parley.dispatcher.dead_lettered/async/final_status": 1,
-		"parley.dispatcher.skipped/sync/sync_channel":        1,
-		"parley.dispatcher.in_flight/async":                  0,
-		"parley.dispatcher.failed/async":                     sums["parley.dispatcher.attempt.duration"] - 3,
-		"parley.dispatcher.retried/async":                    sums["parley.dispatcher.attempt.duration"] - 4,
+		"delivered/" + async:                 3,
+		"dead_lettered/" + async:             1,
+		"skipped/" + sync:                    1,
+		"parley.delivery.in_flight/" + async: 0,
+		"failed/" + async:                    sums["parley.delivery.attempt"] - 3,
+		"retried/" + async:                   sums["parley.delivery.attempt"] - 4,
 	} {
 		if sums[key] != want {
 			t.Errorf("%s = %d, want %d (all: %v)", key, sums[key], want, sums)
 		}
 	}
-	if sums["parley.dispatcher.failed/async"] < 2 {
-		t.Errorf("failed = %d, want at least 2", sums["parley.dispatcher.failed/async"])
+	if sums["failed/"+async] < 2 {
+		t.Errorf("failed = %d, want at least 2", sums["failed/"+async])
 	}
 }

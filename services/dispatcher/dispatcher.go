@@ -33,10 +33,13 @@ import (
 	"net"
 	"sync/atomic"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 
 	"github.com/parleyhq/parley/platform/bus"
+	"github.com/parleyhq/parley/platform/otelx"
 	"github.com/parleyhq/parley/platform/partition"
 	"github.com/parleyhq/parley/platform/registry"
 	"github.com/parleyhq/parley/services/dispatcher/internal/admin"
@@ -53,6 +56,9 @@ type Deps struct {
 	Logger   *slog.Logger
 	// Meter receives the delivery metrics; nil means none.
 	Meter metric.MeterProvider
+	// Tracer gives each reply a CONSUMER span continuing the turn's trace,
+	// and each POST a CLIENT span; nil means none.
+	Tracer trace.TracerProvider
 }
 
 // Service is a running dispatcher.
@@ -181,6 +187,7 @@ func (s *Service) Run(ctx context.Context) error {
 	client := httpout.New(httpout.Options{
 		Timeout: s.cfg.PerAttemptTimeout, MaxResponseBytes: s.cfg.MaxResponseBytes,
 		AllowPrivate: s.cfg.AllowPrivateNetworks, MaxConnsPerHost: s.cfg.MaxConcurrency,
+		Tracer: s.deps.Tracer, Meter: s.deps.Meter,
 	})
 	defer client.CloseIdle()
 	s.dlq.Store(store)
@@ -206,7 +213,7 @@ func (s *Service) Run(ctx context.Context) error {
 		DrainTimeout: s.cfg.DrainTimeout,
 		Replicas:     conn.Cfg.Replicas,
 		KeyOf:        engine.KeyOf,
-	}, engine.Handle, s.log)
+	}, traced(engine.Handle, s.deps.Tracer, conn.Cfg.Subject(bus.SubjectReplies)), s.log)
 	if err != nil {
 		return err
 	}
@@ -255,4 +262,15 @@ func (s *Service) serveAdmin(addr string) (func(), error) {
 	}()
 	s.log.Info("dispatcher admin gRPC listening", "addr", a.String())
 	return g.GracefulStop, nil
+}
+
+// traced gives each reply a CONSUMER span whose parent is the trace the
+// webhook request started, so the POSTs below it join the turn's trace.
+func traced(h partition.Handler, tp trace.TracerProvider, destination string) partition.Handler {
+	return func(ctx context.Context, msg jetstream.Msg) error {
+		ctx, span := otelx.StartJetStreamProcess(ctx, tp, msg, destination)
+		err := h(ctx, msg)
+		otelx.End(span, err)
+		return err
+	}
 }

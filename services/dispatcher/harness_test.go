@@ -376,3 +376,11 @@ func listen(t testing.TB) net.Listener {
 func registryInstance(id, url string, secrets ...string) registry.Instance {
 	return registry.Instance{InstanceID: id, PostURL: url, SigningSecrets: secrets}
 }
+
+// channel is the metrics label of an instance of the test bot.
+func (e *env) channel(instanceID string) string {
+	if instanceID == "" {
+		return botID
+	}
+	return botID + "/" + instanceID
+}

@@ -187,10 +187,11 @@ func (a *App) initDialog(context.Context) (run.Service, error) {
 }
 
 func (a *App) initDispatcher(context.Context) (run.Service, error) {
-	svc, err := dispatcher.New(a.Cfg.Dispatcher, dispatcher.Deps{Bus: a.conn, Registry: a.reg, Logger: a.Log})
+	svc, err := dispatcher.New(a.Cfg.Dispatcher, dispatcher.Deps{Bus: a.conn, Registry: a.reg, Logger: a.Log, Tracer: a.Tracer, Meter: a.Meter})
 	if err != nil {
 		return nil, fmt.Errorf("dispatcher: %w", err)
 	}
+	a.addCheck(Dispatcher, opsserver.ReadyCheck(svc.Ready()))
 	a.Started(Dispatcher, svc)
 	return svc, nil
 }

@@ -44,6 +44,9 @@ func testConfig(t testing.TB, busCfg bus.Config) Config {
 	cfg.Ingress.RateLimit.PerUserBurst = 10000
 	cfg.Channels.Listen = "127.0.0.1:0"
 	cfg.Dialog.LeaseTTL = 2 * time.Second
+	noAdmin := "" // tests run several processes: no fixed admin port
+	cfg.Dispatcher.AdminListen = &noAdmin
+	cfg.Dispatcher.AllowPrivateNetworks = true
 	cfg.Registry = registry.Config{
 		Apps: []registry.App{
 			{ClientID: appA, Name: "A", ClientSecret: secretA, Algorithms: []string{"HS256", "HS512"}},

@@ -1,24 +1,39 @@
 package delivery
 
 import (
+	"context"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
+
+	"github.com/parleyhq/parley/platform/otelx"
 )
 
-// Metrics are the dispatcher's instruments; every one carries the channel
-// (bot_id, instance_id).
+// Metrics are the dispatcher's instruments, named in the platform's metric
+// catalogue (otelx) so that dashboards and alerts find them: outcomes per
+// channel (delivered, retried, failed, dead_lettered, skipped), attempt
+// duration, delivery latency, and POSTs in flight.
 type Metrics struct {
-	delivered    metric.Int64Counter
-	retried      metric.Int64Counter
-	failed       metric.Int64Counter
-	deadLettered metric.Int64Counter
-	skipped      metric.Int64Counter
+	delivered    outcomeCounter
+	retried      outcomeCounter
+	failed       outcomeCounter
+	deadLettered outcomeCounter
+	skipped      outcomeCounter
 	inFlight     metric.Int64UpDownCounter
 	attemptDur   metric.Float64Histogram
 	latency      metric.Float64Histogram
+}
+
+// outcomeCounter adds one outcome label to the shared outcomes counter.
+type outcomeCounter struct {
+	c     metric.Int64Counter
+	label metric.MeasurementOption
+}
+
+func (o outcomeCounter) Add(ctx context.Context, n int64, opts ...metric.AddOption) {
+	o.c.Add(ctx, n, append(opts, o.label)...)
 }
 
 // NewMetrics builds the instruments on mp (a no-op provider when nil).
@@ -27,37 +42,37 @@ func NewMetrics(mp metric.MeterProvider) (*Metrics, error) {
 		mp = noop.NewMeterProvider()
 	}
 	m := mp.Meter("github.com/parleyhq/parley/services/dispatcher")
-	var err error
-	mk := func(name, desc string) metric.Int64Counter {
-		c, e := m.Int64Counter(name, metric.WithDescription(desc), metric.WithUnit("{message}"))
-		if e != nil {
-			err = e
-		}
-		return c
+	outcomes, err := otelx.NewCounter(m, otelx.MetricDeliveryOutcomes)
+	if err != nil {
+		return nil, err
+	}
+	mk := func(name string) outcomeCounter {
+		return outcomeCounter{c: outcomes, label: metric.WithAttributes(attribute.String("outcome", name))}
 	}
 	x := &Metrics{
-		delivered:    mk("parley.dispatcher.delivered", "Messages the endpoint accepted with a 2xx."),
-		retried:      mk("parley.dispatcher.retried", "Attempts scheduled again after a retryable failure or backpressure."),
-		failed:       mk("parley.dispatcher.failed", "Attempts that did not get a 2xx (including backpressure)."),
-		deadLettered: mk("parley.dispatcher.dead_lettered", "Messages given up and stored in the DLQ, by reason."),
-		skipped:      mk("parley.dispatcher.skipped", "Messages not POSTed: already delivered, or a sync channel's reply (reason)."),
+		delivered: mk("delivered"), retried: mk("retried"), failed: mk("failed"),
+		deadLettered: mk("dead_lettered"), skipped: mk("skipped"),
 	}
-	if x.inFlight, err = m.Int64UpDownCounter("parley.dispatcher.in_flight", metric.WithDescription("POSTs in progress."), metric.WithUnit("{request}")); err != nil {
+	if x.inFlight, err = m.Int64UpDownCounter("parley.delivery.in_flight", metric.WithDescription("POSTs in progress."), metric.WithUnit("{request}")); err != nil {
 		return nil, err
 	}
-	if x.attemptDur, err = m.Float64Histogram("parley.dispatcher.attempt.duration", metric.WithDescription("Duration of one POST."), metric.WithUnit("s")); err != nil {
+	if x.attemptDur, err = otelx.NewHistogram(m, otelx.MetricDeliveryAttempt); err != nil {
 		return nil, err
 	}
-	if x.latency, err = m.Float64Histogram("parley.dispatcher.delivery.latency", metric.WithDescription("From the reply's production to the 2xx, retries included."), metric.WithUnit("s")); err != nil {
+	if x.latency, err = otelx.NewHistogram(m, otelx.MetricDeliveryLatency); err != nil {
 		return nil, err
 	}
-	return x, err
+	return x, nil
 }
 
-func channelAttrs(botID, instanceID string, extra ...attribute.KeyValue) metric.MeasurementOption {
-	return metric.WithAttributes(append([]attribute.KeyValue{
-		attribute.String("bot_id", botID), attribute.String("instance_id", instanceID),
-	}, extra...)...)
+// channelAttrs labels a measurement with its channel. Reasons stay in logs
+// and dead letters: as labels they would multiply the series.
+func channelAttrs(botID, instanceID string, _ ...attribute.KeyValue) metric.MeasurementOption {
+	channel := botID
+	if instanceID != "" {
+		channel += "/" + instanceID
+	}
+	return metric.WithAttributes(attribute.String("channel", channel))
 }
 
 func seconds(d time.Duration) float64 { return d.Seconds() }

@@ -17,6 +17,11 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/parleyhq/parley/platform/otelx"
 )
 
 // ErrRefused is returned (wrapped) when the guard refuses a destination.
@@ -35,6 +40,10 @@ type Options struct {
 	AllowPrivate bool
 	// MaxConnsPerHost bounds the connections to one endpoint.
 	MaxConnsPerHost int
+	// Tracer and Meter give each POST a CLIENT span, whose traceparent the
+	// request carries, and HTTP client metrics; nil disables them.
+	Tracer trace.TracerProvider
+	Meter  metric.MeterProvider
 }
 
 // Client posts webhooks.
@@ -59,7 +68,7 @@ func New(o Options) *Client {
 		ExpectContinueTimeout: time.Second,
 	}
 	return &Client{opts: o, hc: &http.Client{
-		Transport: tr,
+		Transport: otelx.HTTPTransport(tr, o.Tracer, o.Meter),
 		// Standard Webhooks: 3xx is a failure; following a redirect would
 		// also let a receiver steer us past the guard's intent.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

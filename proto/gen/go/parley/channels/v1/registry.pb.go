@@ -12,6 +12,8 @@ package channelsv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -135,11 +137,28 @@ func (IntegrationMode) EnumDescriptor() ([]byte, []int) {
 type App struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Client ID, cs-<uuid>.
-	ClientId      string      `protobuf:"bytes,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
-	Name          string      `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Algorithms    []Algorithm `protobuf:"varint,3,rep,packed,name=algorithms,proto3,enum=parley.channels.v1.Algorithm" json:"algorithms,omitempty"`
-	EnforceJti    bool        `protobuf:"varint,4,opt,name=enforce_jti,json=enforceJti,proto3" json:"enforce_jti,omitempty"`
-	EnforceJwe    bool        `protobuf:"varint,5,opt,name=enforce_jwe,json=enforceJwe,proto3" json:"enforce_jwe,omitempty"`
+	ClientId   string      `protobuf:"bytes,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	Name       string      `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Algorithms []Algorithm `protobuf:"varint,3,rep,packed,name=algorithms,proto3,enum=parley.channels.v1.Algorithm" json:"algorithms,omitempty"`
+	EnforceJti bool        `protobuf:"varint,4,opt,name=enforce_jti,json=enforceJti,proto3" json:"enforce_jti,omitempty"`
+	EnforceJwe bool        `protobuf:"varint,5,opt,name=enforce_jwe,json=enforceJwe,proto3" json:"enforce_jwe,omitempty"`
+	// exp is mandatory even without a jti.
+	RequireExp bool `protobuf:"varint,6,opt,name=require_exp,json=requireExp,proto3" json:"require_exp,omitempty"`
+	// Accepted aud values; empty means Kore's two documented URLs.
+	Audiences []string `protobuf:"bytes,7,rep,name=audiences,proto3" json:"audiences,omitempty"`
+	// The client's PEM RSA public key, for RS256 and RS512.
+	PublicKeyPem string `protobuf:"bytes,8,opt,name=public_key_pem,json=publicKeyPem,proto3" json:"public_key_pem,omitempty"`
+	// Output only: the platform's public key clients encrypt JWE tokens to,
+	// as a JWK (kty, e, n, kid).
+	JwePublicJwk string `protobuf:"bytes,9,opt,name=jwe_public_jwk,json=jwePublicJwk,proto3" json:"jwe_public_jwk,omitempty"`
+	// Output only: "config" when the config file declares the app.
+	ManagedBy string `protobuf:"bytes,10,opt,name=managed_by,json=managedBy,proto3" json:"managed_by,omitempty"`
+	// Output only: deadlines of replaced client secrets still accepted.
+	RetiringSecretsUntil []*timestamppb.Timestamp `protobuf:"bytes,11,rep,name=retiring_secrets_until,json=retiringSecretsUntil,proto3" json:"retiring_secrets_until,omitempty"`
+	// Output only: the record's revision, for expected_revision.
+	Revision      uint64                 `protobuf:"varint,12,opt,name=revision,proto3" json:"revision,omitempty"`
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -209,19 +228,178 @@ func (x *App) GetEnforceJwe() bool {
 	return false
 }
 
-// Bot is a deployed bot.
-type Bot struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// Stream id, st-<uuid>.
-	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+func (x *App) GetRequireExp() bool {
+	if x != nil {
+		return x.RequireExp
+	}
+	return false
+}
+
+func (x *App) GetAudiences() []string {
+	if x != nil {
+		return x.Audiences
+	}
+	return nil
+}
+
+func (x *App) GetPublicKeyPem() string {
+	if x != nil {
+		return x.PublicKeyPem
+	}
+	return ""
+}
+
+func (x *App) GetJwePublicJwk() string {
+	if x != nil {
+		return x.JwePublicJwk
+	}
+	return ""
+}
+
+func (x *App) GetManagedBy() string {
+	if x != nil {
+		return x.ManagedBy
+	}
+	return ""
+}
+
+func (x *App) GetRetiringSecretsUntil() []*timestamppb.Timestamp {
+	if x != nil {
+		return x.RetiringSecretsUntil
+	}
+	return nil
+}
+
+func (x *App) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *App) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *App) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+// BotVersion is one stored version of a bot definition.
+type BotVersion struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Version int32                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	// sha256 of the directory's paths and contents.
+	Digest        string                 `protobuf:"bytes,2,opt,name=digest,proto3" json:"digest,omitempty"`
+	SizeBytes     int64                  `protobuf:"varint,3,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	Files         int32                  `protobuf:"varint,4,opt,name=files,proto3" json:"files,omitempty"`
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	Note          string                 `protobuf:"bytes,6,opt,name=note,proto3" json:"note,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
+func (x *BotVersion) Reset() {
+	*x = BotVersion{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BotVersion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BotVersion) ProtoMessage() {}
+
+func (x *BotVersion) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BotVersion.ProtoReflect.Descriptor instead.
+func (*BotVersion) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *BotVersion) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *BotVersion) GetDigest() string {
+	if x != nil {
+		return x.Digest
+	}
+	return ""
+}
+
+func (x *BotVersion) GetSizeBytes() int64 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
+func (x *BotVersion) GetFiles() int32 {
+	if x != nil {
+		return x.Files
+	}
+	return 0
+}
+
+func (x *BotVersion) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *BotVersion) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// Bot is a deployed bot.
+type Bot struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stream id, st-<uuid>.
+	Id   string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// Output only: the version serving traffic, 0 for none.
+	PublishedVersion int32 `protobuf:"varint,3,opt,name=published_version,json=publishedVersion,proto3" json:"published_version,omitempty"`
+	// Output only: versions published before, oldest first; RollbackBot
+	// returns to the last one.
+	PublishHistory []int32                `protobuf:"varint,4,rep,packed,name=publish_history,json=publishHistory,proto3" json:"publish_history,omitempty"`
+	Versions       []*BotVersion          `protobuf:"bytes,5,rep,name=versions,proto3" json:"versions,omitempty"`
+	ManagedBy      string                 `protobuf:"bytes,6,opt,name=managed_by,json=managedBy,proto3" json:"managed_by,omitempty"`
+	Revision       uint64                 `protobuf:"varint,7,opt,name=revision,proto3" json:"revision,omitempty"`
+	CreateTime     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime     *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
 func (x *Bot) Reset() {
 	*x = Bot{}
-	mi := &file_parley_channels_v1_registry_proto_msgTypes[1]
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -233,7 +411,7 @@ func (x *Bot) String() string {
 func (*Bot) ProtoMessage() {}
 
 func (x *Bot) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_channels_v1_registry_proto_msgTypes[1]
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -246,7 +424,7 @@ func (x *Bot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Bot.ProtoReflect.Descriptor instead.
 func (*Bot) Descriptor() ([]byte, []int) {
-	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{1}
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Bot) GetId() string {
@@ -263,25 +441,95 @@ func (x *Bot) GetName() string {
 	return ""
 }
 
+func (x *Bot) GetPublishedVersion() int32 {
+	if x != nil {
+		return x.PublishedVersion
+	}
+	return 0
+}
+
+func (x *Bot) GetPublishHistory() []int32 {
+	if x != nil {
+		return x.PublishHistory
+	}
+	return nil
+}
+
+func (x *Bot) GetVersions() []*BotVersion {
+	if x != nil {
+		return x.Versions
+	}
+	return nil
+}
+
+func (x *Bot) GetManagedBy() string {
+	if x != nil {
+		return x.ManagedBy
+	}
+	return ""
+}
+
+func (x *Bot) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *Bot) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Bot) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
 // WebhookInstance is one webhook channel of a bot.
 type WebhookInstance struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	BotId string                 `protobuf:"bytes,1,opt,name=bot_id,json=botId,proto3" json:"bot_id,omitempty"`
 	// Empty for the bot's first instance (served at /chatbot/hooks/{botId}).
-	InstanceId    string          `protobuf:"bytes,2,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
-	Name          string          `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
-	AppClientId   string          `protobuf:"bytes,4,opt,name=app_client_id,json=appClientId,proto3" json:"app_client_id,omitempty"`
-	Mode          IntegrationMode `protobuf:"varint,5,opt,name=mode,proto3,enum=parley.channels.v1.IntegrationMode" json:"mode,omitempty"`
-	PostUrl       string          `protobuf:"bytes,6,opt,name=post_url,json=postUrl,proto3" json:"post_url,omitempty"`
-	Enabled       bool            `protobuf:"varint,7,opt,name=enabled,proto3" json:"enabled,omitempty"`
-	Approved      bool            `protobuf:"varint,8,opt,name=approved,proto3" json:"approved,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	InstanceId  string          `protobuf:"bytes,2,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	Name        string          `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	AppClientId string          `protobuf:"bytes,4,opt,name=app_client_id,json=appClientId,proto3" json:"app_client_id,omitempty"`
+	Mode        IntegrationMode `protobuf:"varint,5,opt,name=mode,proto3,enum=parley.channels.v1.IntegrationMode" json:"mode,omitempty"`
+	PostUrl     string          `protobuf:"bytes,6,opt,name=post_url,json=postUrl,proto3" json:"post_url,omitempty"`
+	Enabled     bool            `protobuf:"varint,7,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	Approved    bool            `protobuf:"varint,8,opt,name=approved,proto3" json:"approved,omitempty"`
+	// Output only: a bots admin rejected the channel.
+	Rejected   bool   `protobuf:"varint,9,opt,name=rejected,proto3" json:"rejected,omitempty"`
+	ReviewedBy string `protobuf:"bytes,10,opt,name=reviewed_by,json=reviewedBy,proto3" json:"reviewed_by,omitempty"`
+	ReviewNote string `protobuf:"bytes,11,opt,name=review_note,json=reviewNote,proto3" json:"review_note,omitempty"`
+	// Overrides the ingress sync budget; 0 is the default.
+	SyncTimeout *durationpb.Duration `protobuf:"bytes,12,opt,name=sync_timeout,json=syncTimeout,proto3" json:"sync_timeout,omitempty"`
+	// Delay before each delivery attempt to POST_URL; empty is the default.
+	RetrySchedule  []*durationpb.Duration `protobuf:"bytes,13,rep,name=retry_schedule,json=retrySchedule,proto3" json:"retry_schedule,omitempty"`
+	MaxConcurrency int32                  `protobuf:"varint,14,opt,name=max_concurrency,json=maxConcurrency,proto3" json:"max_concurrency,omitempty"`
+	// Channel-specific overrides of the bot's standard responses.
+	StandardResponses map[string]string `protobuf:"bytes,15,rep,name=standard_responses,json=standardResponses,proto3" json:"standard_responses,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Output only: whether a POST_URL access token is set (it is never
+	// returned).
+	HasAccessToken bool `protobuf:"varint,16,opt,name=has_access_token,json=hasAccessToken,proto3" json:"has_access_token,omitempty"`
+	// Output only: how many signing secrets are valid (two during a
+	// rotation's overlap).
+	SigningSecrets int32                  `protobuf:"varint,17,opt,name=signing_secrets,json=signingSecrets,proto3" json:"signing_secrets,omitempty"`
+	ManagedBy      string                 `protobuf:"bytes,18,opt,name=managed_by,json=managedBy,proto3" json:"managed_by,omitempty"`
+	Revision       uint64                 `protobuf:"varint,19,opt,name=revision,proto3" json:"revision,omitempty"`
+	CreateTime     *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime     *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *WebhookInstance) Reset() {
 	*x = WebhookInstance{}
-	mi := &file_parley_channels_v1_registry_proto_msgTypes[2]
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -293,7 +541,7 @@ func (x *WebhookInstance) String() string {
 func (*WebhookInstance) ProtoMessage() {}
 
 func (x *WebhookInstance) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_channels_v1_registry_proto_msgTypes[2]
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -306,7 +554,7 @@ func (x *WebhookInstance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WebhookInstance.ProtoReflect.Descriptor instead.
 func (*WebhookInstance) Descriptor() ([]byte, []int) {
-	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{2}
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *WebhookInstance) GetBotId() string {
@@ -365,6 +613,97 @@ func (x *WebhookInstance) GetApproved() bool {
 	return false
 }
 
+func (x *WebhookInstance) GetRejected() bool {
+	if x != nil {
+		return x.Rejected
+	}
+	return false
+}
+
+func (x *WebhookInstance) GetReviewedBy() string {
+	if x != nil {
+		return x.ReviewedBy
+	}
+	return ""
+}
+
+func (x *WebhookInstance) GetReviewNote() string {
+	if x != nil {
+		return x.ReviewNote
+	}
+	return ""
+}
+
+func (x *WebhookInstance) GetSyncTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.SyncTimeout
+	}
+	return nil
+}
+
+func (x *WebhookInstance) GetRetrySchedule() []*durationpb.Duration {
+	if x != nil {
+		return x.RetrySchedule
+	}
+	return nil
+}
+
+func (x *WebhookInstance) GetMaxConcurrency() int32 {
+	if x != nil {
+		return x.MaxConcurrency
+	}
+	return 0
+}
+
+func (x *WebhookInstance) GetStandardResponses() map[string]string {
+	if x != nil {
+		return x.StandardResponses
+	}
+	return nil
+}
+
+func (x *WebhookInstance) GetHasAccessToken() bool {
+	if x != nil {
+		return x.HasAccessToken
+	}
+	return false
+}
+
+func (x *WebhookInstance) GetSigningSecrets() int32 {
+	if x != nil {
+		return x.SigningSecrets
+	}
+	return 0
+}
+
+func (x *WebhookInstance) GetManagedBy() string {
+	if x != nil {
+		return x.ManagedBy
+	}
+	return ""
+}
+
+func (x *WebhookInstance) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *WebhookInstance) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *WebhookInstance) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
 type ListWebhookInstancesRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	BotId         string                 `protobuf:"bytes,1,opt,name=bot_id,json=botId,proto3" json:"bot_id,omitempty"`
@@ -376,7 +715,7 @@ type ListWebhookInstancesRequest struct {
 
 func (x *ListWebhookInstancesRequest) Reset() {
 	*x = ListWebhookInstancesRequest{}
-	mi := &file_parley_channels_v1_registry_proto_msgTypes[3]
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -388,7 +727,7 @@ func (x *ListWebhookInstancesRequest) String() string {
 func (*ListWebhookInstancesRequest) ProtoMessage() {}
 
 func (x *ListWebhookInstancesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_channels_v1_registry_proto_msgTypes[3]
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -401,7 +740,7 @@ func (x *ListWebhookInstancesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWebhookInstancesRequest.ProtoReflect.Descriptor instead.
 func (*ListWebhookInstancesRequest) Descriptor() ([]byte, []int) {
-	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{3}
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ListWebhookInstancesRequest) GetBotId() string {
@@ -435,7 +774,7 @@ type ListWebhookInstancesResponse struct {
 
 func (x *ListWebhookInstancesResponse) Reset() {
 	*x = ListWebhookInstancesResponse{}
-	mi := &file_parley_channels_v1_registry_proto_msgTypes[4]
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -447,7 +786,7 @@ func (x *ListWebhookInstancesResponse) String() string {
 func (*ListWebhookInstancesResponse) ProtoMessage() {}
 
 func (x *ListWebhookInstancesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_channels_v1_registry_proto_msgTypes[4]
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -460,7 +799,7 @@ func (x *ListWebhookInstancesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWebhookInstancesResponse.ProtoReflect.Descriptor instead.
 func (*ListWebhookInstancesResponse) Descriptor() ([]byte, []int) {
-	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{4}
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListWebhookInstancesResponse) GetInstances() []*WebhookInstance {
@@ -487,7 +826,7 @@ type GetWebhookInstanceRequest struct {
 
 func (x *GetWebhookInstanceRequest) Reset() {
 	*x = GetWebhookInstanceRequest{}
-	mi := &file_parley_channels_v1_registry_proto_msgTypes[5]
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -499,7 +838,7 @@ func (x *GetWebhookInstanceRequest) String() string {
 func (*GetWebhookInstanceRequest) ProtoMessage() {}
 
 func (x *GetWebhookInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_channels_v1_registry_proto_msgTypes[5]
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -512,7 +851,7 @@ func (x *GetWebhookInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWebhookInstanceRequest.ProtoReflect.Descriptor instead.
 func (*GetWebhookInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{5}
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetWebhookInstanceRequest) GetBotId() string {
@@ -539,7 +878,7 @@ type ListAppsRequest struct {
 
 func (x *ListAppsRequest) Reset() {
 	*x = ListAppsRequest{}
-	mi := &file_parley_channels_v1_registry_proto_msgTypes[6]
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -551,7 +890,7 @@ func (x *ListAppsRequest) String() string {
 func (*ListAppsRequest) ProtoMessage() {}
 
 func (x *ListAppsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_channels_v1_registry_proto_msgTypes[6]
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -564,7 +903,7 @@ func (x *ListAppsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAppsRequest.ProtoReflect.Descriptor instead.
 func (*ListAppsRequest) Descriptor() ([]byte, []int) {
-	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{6}
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListAppsRequest) GetPageSize() int32 {
@@ -591,7 +930,7 @@ type ListAppsResponse struct {
 
 func (x *ListAppsResponse) Reset() {
 	*x = ListAppsResponse{}
-	mi := &file_parley_channels_v1_registry_proto_msgTypes[7]
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -603,7 +942,7 @@ func (x *ListAppsResponse) String() string {
 func (*ListAppsResponse) ProtoMessage() {}
 
 func (x *ListAppsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parley_channels_v1_registry_proto_msgTypes[7]
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -616,7 +955,7 @@ func (x *ListAppsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAppsResponse.ProtoReflect.Descriptor instead.
 func (*ListAppsResponse) Descriptor() ([]byte, []int) {
-	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{7}
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListAppsResponse) GetApps() []*App {
@@ -633,11 +972,1425 @@ func (x *ListAppsResponse) GetNextPageToken() string {
 	return ""
 }
 
+type AppWithSecret struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	App   *App                   `protobuf:"bytes,1,opt,name=app,proto3" json:"app,omitempty"`
+	// The client secret, returned only here: on creation and rotation.
+	ClientSecret  string `protobuf:"bytes,2,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AppWithSecret) Reset() {
+	*x = AppWithSecret{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AppWithSecret) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AppWithSecret) ProtoMessage() {}
+
+func (x *AppWithSecret) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AppWithSecret.ProtoReflect.Descriptor instead.
+func (*AppWithSecret) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *AppWithSecret) GetApp() *App {
+	if x != nil {
+		return x.App
+	}
+	return nil
+}
+
+func (x *AppWithSecret) GetClientSecret() string {
+	if x != nil {
+		return x.ClientSecret
+	}
+	return ""
+}
+
+type CreateAppRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// client_id is generated when empty; the output-only fields are ignored.
+	App *App `protobuf:"bytes,1,opt,name=app,proto3" json:"app,omitempty"`
+	// Generated when empty; at least 16 characters otherwise.
+	ClientSecret  string `protobuf:"bytes,2,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateAppRequest) Reset() {
+	*x = CreateAppRequest{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateAppRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateAppRequest) ProtoMessage() {}
+
+func (x *CreateAppRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateAppRequest.ProtoReflect.Descriptor instead.
+func (*CreateAppRequest) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *CreateAppRequest) GetApp() *App {
+	if x != nil {
+		return x.App
+	}
+	return nil
+}
+
+func (x *CreateAppRequest) GetClientSecret() string {
+	if x != nil {
+		return x.ClientSecret
+	}
+	return ""
+}
+
+type GetAppRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ClientId      string                 `protobuf:"bytes,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAppRequest) Reset() {
+	*x = GetAppRequest{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAppRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAppRequest) ProtoMessage() {}
+
+func (x *GetAppRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAppRequest.ProtoReflect.Descriptor instead.
+func (*GetAppRequest) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *GetAppRequest) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+type UpdateAppRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Replaces every settable field of the app named by app.client_id.
+	App *App `protobuf:"bytes,1,opt,name=app,proto3" json:"app,omitempty"`
+	// When not 0, the update applies only at this revision (ABORTED otherwise).
+	ExpectedRevision uint64 `protobuf:"varint,2,opt,name=expected_revision,json=expectedRevision,proto3" json:"expected_revision,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *UpdateAppRequest) Reset() {
+	*x = UpdateAppRequest{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateAppRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateAppRequest) ProtoMessage() {}
+
+func (x *UpdateAppRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateAppRequest.ProtoReflect.Descriptor instead.
+func (*UpdateAppRequest) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *UpdateAppRequest) GetApp() *App {
+	if x != nil {
+		return x.App
+	}
+	return nil
+}
+
+func (x *UpdateAppRequest) GetExpectedRevision() uint64 {
+	if x != nil {
+		return x.ExpectedRevision
+	}
+	return 0
+}
+
+type DeleteAppRequest struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	ClientId         string                 `protobuf:"bytes,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	ExpectedRevision uint64                 `protobuf:"varint,2,opt,name=expected_revision,json=expectedRevision,proto3" json:"expected_revision,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *DeleteAppRequest) Reset() {
+	*x = DeleteAppRequest{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteAppRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteAppRequest) ProtoMessage() {}
+
+func (x *DeleteAppRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteAppRequest.ProtoReflect.Descriptor instead.
+func (*DeleteAppRequest) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *DeleteAppRequest) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+func (x *DeleteAppRequest) GetExpectedRevision() uint64 {
+	if x != nil {
+		return x.ExpectedRevision
+	}
+	return 0
+}
+
+type DeleteResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteResponse) Reset() {
+	*x = DeleteResponse{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteResponse) ProtoMessage() {}
+
+func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteResponse.ProtoReflect.Descriptor instead.
+func (*DeleteResponse) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{14}
+}
+
+type RotateAppSecretRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ClientId string                 `protobuf:"bytes,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	// How long the old secret stays valid; the server default when unset,
+	// 0s to revoke it at once.
+	Overlap       *durationpb.Duration `protobuf:"bytes,2,opt,name=overlap,proto3" json:"overlap,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateAppSecretRequest) Reset() {
+	*x = RotateAppSecretRequest{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateAppSecretRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateAppSecretRequest) ProtoMessage() {}
+
+func (x *RotateAppSecretRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateAppSecretRequest.ProtoReflect.Descriptor instead.
+func (*RotateAppSecretRequest) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *RotateAppSecretRequest) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+func (x *RotateAppSecretRequest) GetOverlap() *durationpb.Duration {
+	if x != nil {
+		return x.Overlap
+	}
+	return nil
+}
+
+type RotateJWEKeyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ClientId      string                 `protobuf:"bytes,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateJWEKeyRequest) Reset() {
+	*x = RotateJWEKeyRequest{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateJWEKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateJWEKeyRequest) ProtoMessage() {}
+
+func (x *RotateJWEKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateJWEKeyRequest.ProtoReflect.Descriptor instead.
+func (*RotateJWEKeyRequest) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *RotateJWEKeyRequest) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+type CreateBotRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id is generated (st-<uuid v5>) when empty.
+	Bot           *Bot `protobuf:"bytes,1,opt,name=bot,proto3" json:"bot,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateBotRequest) Reset() {
+	*x = CreateBotRequest{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateBotRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateBotRequest) ProtoMessage() {}
+
+func (x *CreateBotRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateBotRequest.ProtoReflect.Descriptor instead.
+func (*CreateBotRequest) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *CreateBotRequest) GetBot() *Bot {
+	if x != nil {
+		return x.Bot
+	}
+	return nil
+}
+
+type GetBotRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBotRequest) Reset() {
+	*x = GetBotRequest{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBotRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBotRequest) ProtoMessage() {}
+
+func (x *GetBotRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBotRequest.ProtoReflect.Descriptor instead.
+func (*GetBotRequest) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *GetBotRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type UpdateBotRequest struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Bot              *Bot                   `protobuf:"bytes,1,opt,name=bot,proto3" json:"bot,omitempty"`
+	ExpectedRevision uint64                 `protobuf:"varint,2,opt,name=expected_revision,json=expectedRevision,proto3" json:"expected_revision,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *UpdateBotRequest) Reset() {
+	*x = UpdateBotRequest{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateBotRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateBotRequest) ProtoMessage() {}
+
+func (x *UpdateBotRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateBotRequest.ProtoReflect.Descriptor instead.
+func (*UpdateBotRequest) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *UpdateBotRequest) GetBot() *Bot {
+	if x != nil {
+		return x.Bot
+	}
+	return nil
+}
+
+func (x *UpdateBotRequest) GetExpectedRevision() uint64 {
+	if x != nil {
+		return x.ExpectedRevision
+	}
+	return 0
+}
+
+type DeleteBotRequest struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Id               string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	ExpectedRevision uint64                 `protobuf:"varint,2,opt,name=expected_revision,json=expectedRevision,proto3" json:"expected_revision,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *DeleteBotRequest) Reset() {
+	*x = DeleteBotRequest{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteBotRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteBotRequest) ProtoMessage() {}
+
+func (x *DeleteBotRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteBotRequest.ProtoReflect.Descriptor instead.
+func (*DeleteBotRequest) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *DeleteBotRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *DeleteBotRequest) GetExpectedRevision() uint64 {
+	if x != nil {
+		return x.ExpectedRevision
+	}
+	return 0
+}
+
+type ListBotsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PageSize      int32                  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBotsRequest) Reset() {
+	*x = ListBotsRequest{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBotsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBotsRequest) ProtoMessage() {}
+
+func (x *ListBotsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBotsRequest.ProtoReflect.Descriptor instead.
+func (*ListBotsRequest) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ListBotsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListBotsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListBotsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Bots          []*Bot                 `protobuf:"bytes,1,rep,name=bots,proto3" json:"bots,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBotsResponse) Reset() {
+	*x = ListBotsResponse{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBotsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBotsResponse) ProtoMessage() {}
+
+func (x *ListBotsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBotsResponse.ProtoReflect.Descriptor instead.
+func (*ListBotsResponse) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ListBotsResponse) GetBots() []*Bot {
+	if x != nil {
+		return x.Bots
+	}
+	return nil
+}
+
+func (x *ListBotsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type ImportBotRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The bot; when empty, the id declared in the archive's bot.yaml. The bot
+	// is created if it does not exist.
+	BotId string `protobuf:"bytes,1,opt,name=bot_id,json=botId,proto3" json:"bot_id,omitempty"`
+	// The bot directory as a tar.gz.
+	Archive []byte `protobuf:"bytes,2,opt,name=archive,proto3" json:"archive,omitempty"`
+	// Publish the imported version at once.
+	Publish       bool   `protobuf:"varint,3,opt,name=publish,proto3" json:"publish,omitempty"`
+	Note          string `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportBotRequest) Reset() {
+	*x = ImportBotRequest{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportBotRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportBotRequest) ProtoMessage() {}
+
+func (x *ImportBotRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportBotRequest.ProtoReflect.Descriptor instead.
+func (*ImportBotRequest) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ImportBotRequest) GetBotId() string {
+	if x != nil {
+		return x.BotId
+	}
+	return ""
+}
+
+func (x *ImportBotRequest) GetArchive() []byte {
+	if x != nil {
+		return x.Archive
+	}
+	return nil
+}
+
+func (x *ImportBotRequest) GetPublish() bool {
+	if x != nil {
+		return x.Publish
+	}
+	return false
+}
+
+func (x *ImportBotRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+type ImportBotResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Bot     *Bot                   `protobuf:"bytes,1,opt,name=bot,proto3" json:"bot,omitempty"`
+	Version int32                  `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	// False when the archive equals an existing version, which is reused.
+	NewVersion    bool `protobuf:"varint,3,opt,name=new_version,json=newVersion,proto3" json:"new_version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportBotResponse) Reset() {
+	*x = ImportBotResponse{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportBotResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportBotResponse) ProtoMessage() {}
+
+func (x *ImportBotResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportBotResponse.ProtoReflect.Descriptor instead.
+func (*ImportBotResponse) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ImportBotResponse) GetBot() *Bot {
+	if x != nil {
+		return x.Bot
+	}
+	return nil
+}
+
+func (x *ImportBotResponse) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *ImportBotResponse) GetNewVersion() bool {
+	if x != nil {
+		return x.NewVersion
+	}
+	return false
+}
+
+type ExportBotRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	BotId string                 `protobuf:"bytes,1,opt,name=bot_id,json=botId,proto3" json:"bot_id,omitempty"`
+	// 0 exports the published version.
+	Version       int32 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportBotRequest) Reset() {
+	*x = ExportBotRequest{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportBotRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportBotRequest) ProtoMessage() {}
+
+func (x *ExportBotRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportBotRequest.ProtoReflect.Descriptor instead.
+func (*ExportBotRequest) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ExportBotRequest) GetBotId() string {
+	if x != nil {
+		return x.BotId
+	}
+	return ""
+}
+
+func (x *ExportBotRequest) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type ExportBotResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Archive       []byte                 `protobuf:"bytes,1,opt,name=archive,proto3" json:"archive,omitempty"`
+	Version       int32                  `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	Digest        string                 `protobuf:"bytes,3,opt,name=digest,proto3" json:"digest,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportBotResponse) Reset() {
+	*x = ExportBotResponse{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportBotResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportBotResponse) ProtoMessage() {}
+
+func (x *ExportBotResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportBotResponse.ProtoReflect.Descriptor instead.
+func (*ExportBotResponse) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ExportBotResponse) GetArchive() []byte {
+	if x != nil {
+		return x.Archive
+	}
+	return nil
+}
+
+func (x *ExportBotResponse) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *ExportBotResponse) GetDigest() string {
+	if x != nil {
+		return x.Digest
+	}
+	return ""
+}
+
+type PublishBotVersionRequest struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	BotId            string                 `protobuf:"bytes,1,opt,name=bot_id,json=botId,proto3" json:"bot_id,omitempty"`
+	Version          int32                  `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	ExpectedRevision uint64                 `protobuf:"varint,3,opt,name=expected_revision,json=expectedRevision,proto3" json:"expected_revision,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *PublishBotVersionRequest) Reset() {
+	*x = PublishBotVersionRequest{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PublishBotVersionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PublishBotVersionRequest) ProtoMessage() {}
+
+func (x *PublishBotVersionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PublishBotVersionRequest.ProtoReflect.Descriptor instead.
+func (*PublishBotVersionRequest) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *PublishBotVersionRequest) GetBotId() string {
+	if x != nil {
+		return x.BotId
+	}
+	return ""
+}
+
+func (x *PublishBotVersionRequest) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *PublishBotVersionRequest) GetExpectedRevision() uint64 {
+	if x != nil {
+		return x.ExpectedRevision
+	}
+	return 0
+}
+
+type RollbackBotRequest struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	BotId            string                 `protobuf:"bytes,1,opt,name=bot_id,json=botId,proto3" json:"bot_id,omitempty"`
+	ExpectedRevision uint64                 `protobuf:"varint,2,opt,name=expected_revision,json=expectedRevision,proto3" json:"expected_revision,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *RollbackBotRequest) Reset() {
+	*x = RollbackBotRequest{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RollbackBotRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RollbackBotRequest) ProtoMessage() {}
+
+func (x *RollbackBotRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RollbackBotRequest.ProtoReflect.Descriptor instead.
+func (*RollbackBotRequest) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *RollbackBotRequest) GetBotId() string {
+	if x != nil {
+		return x.BotId
+	}
+	return ""
+}
+
+func (x *RollbackBotRequest) GetExpectedRevision() uint64 {
+	if x != nil {
+		return x.ExpectedRevision
+	}
+	return 0
+}
+
+type WebhookInstanceWithSecret struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Instance *WebhookInstance       `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	// The signing secret (Standard Webhooks, "whsec_..."), returned only on
+	// creation and rotation.
+	SigningSecret string `protobuf:"bytes,2,opt,name=signing_secret,json=signingSecret,proto3" json:"signing_secret,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WebhookInstanceWithSecret) Reset() {
+	*x = WebhookInstanceWithSecret{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebhookInstanceWithSecret) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebhookInstanceWithSecret) ProtoMessage() {}
+
+func (x *WebhookInstanceWithSecret) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebhookInstanceWithSecret.ProtoReflect.Descriptor instead.
+func (*WebhookInstanceWithSecret) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *WebhookInstanceWithSecret) GetInstance() *WebhookInstance {
+	if x != nil {
+		return x.Instance
+	}
+	return nil
+}
+
+func (x *WebhookInstanceWithSecret) GetSigningSecret() string {
+	if x != nil {
+		return x.SigningSecret
+	}
+	return ""
+}
+
+type CreateWebhookInstanceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// New instances are neither approved nor enabled.
+	Instance *WebhookInstance `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	// The POST_URL bearer token (async); write-only.
+	AccessToken           string `protobuf:"bytes,2,opt,name=access_token,json=accessToken,proto3" json:"access_token,omitempty"`
+	GenerateSigningSecret bool   `protobuf:"varint,3,opt,name=generate_signing_secret,json=generateSigningSecret,proto3" json:"generate_signing_secret,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *CreateWebhookInstanceRequest) Reset() {
+	*x = CreateWebhookInstanceRequest{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateWebhookInstanceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateWebhookInstanceRequest) ProtoMessage() {}
+
+func (x *CreateWebhookInstanceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateWebhookInstanceRequest.ProtoReflect.Descriptor instead.
+func (*CreateWebhookInstanceRequest) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *CreateWebhookInstanceRequest) GetInstance() *WebhookInstance {
+	if x != nil {
+		return x.Instance
+	}
+	return nil
+}
+
+func (x *CreateWebhookInstanceRequest) GetAccessToken() string {
+	if x != nil {
+		return x.AccessToken
+	}
+	return ""
+}
+
+func (x *CreateWebhookInstanceRequest) GetGenerateSigningSecret() bool {
+	if x != nil {
+		return x.GenerateSigningSecret
+	}
+	return false
+}
+
+type UpdateWebhookInstanceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Replaces the settable fields: name, app, mode, post_url, sync_timeout,
+	// retry_schedule, max_concurrency, standard_responses. Approval and
+	// enablement change only through their own calls.
+	Instance         *WebhookInstance `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	ExpectedRevision uint64           `protobuf:"varint,2,opt,name=expected_revision,json=expectedRevision,proto3" json:"expected_revision,omitempty"`
+	// Replaces the access token when set_access_token is true ("" clears it).
+	SetAccessToken bool   `protobuf:"varint,3,opt,name=set_access_token,json=setAccessToken,proto3" json:"set_access_token,omitempty"`
+	AccessToken    string `protobuf:"bytes,4,opt,name=access_token,json=accessToken,proto3" json:"access_token,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *UpdateWebhookInstanceRequest) Reset() {
+	*x = UpdateWebhookInstanceRequest{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateWebhookInstanceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateWebhookInstanceRequest) ProtoMessage() {}
+
+func (x *UpdateWebhookInstanceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateWebhookInstanceRequest.ProtoReflect.Descriptor instead.
+func (*UpdateWebhookInstanceRequest) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *UpdateWebhookInstanceRequest) GetInstance() *WebhookInstance {
+	if x != nil {
+		return x.Instance
+	}
+	return nil
+}
+
+func (x *UpdateWebhookInstanceRequest) GetExpectedRevision() uint64 {
+	if x != nil {
+		return x.ExpectedRevision
+	}
+	return 0
+}
+
+func (x *UpdateWebhookInstanceRequest) GetSetAccessToken() bool {
+	if x != nil {
+		return x.SetAccessToken
+	}
+	return false
+}
+
+func (x *UpdateWebhookInstanceRequest) GetAccessToken() string {
+	if x != nil {
+		return x.AccessToken
+	}
+	return ""
+}
+
+type InstanceRef struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	BotId            string                 `protobuf:"bytes,1,opt,name=bot_id,json=botId,proto3" json:"bot_id,omitempty"`
+	InstanceId       string                 `protobuf:"bytes,2,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	ExpectedRevision uint64                 `protobuf:"varint,3,opt,name=expected_revision,json=expectedRevision,proto3" json:"expected_revision,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *InstanceRef) Reset() {
+	*x = InstanceRef{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InstanceRef) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InstanceRef) ProtoMessage() {}
+
+func (x *InstanceRef) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InstanceRef.ProtoReflect.Descriptor instead.
+func (*InstanceRef) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *InstanceRef) GetBotId() string {
+	if x != nil {
+		return x.BotId
+	}
+	return ""
+}
+
+func (x *InstanceRef) GetInstanceId() string {
+	if x != nil {
+		return x.InstanceId
+	}
+	return ""
+}
+
+func (x *InstanceRef) GetExpectedRevision() uint64 {
+	if x != nil {
+		return x.ExpectedRevision
+	}
+	return 0
+}
+
+type ReviewRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BotId         string                 `protobuf:"bytes,1,opt,name=bot_id,json=botId,proto3" json:"bot_id,omitempty"`
+	InstanceId    string                 `protobuf:"bytes,2,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	Note          string                 `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReviewRequest) Reset() {
+	*x = ReviewRequest{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReviewRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReviewRequest) ProtoMessage() {}
+
+func (x *ReviewRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReviewRequest.ProtoReflect.Descriptor instead.
+func (*ReviewRequest) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *ReviewRequest) GetBotId() string {
+	if x != nil {
+		return x.BotId
+	}
+	return ""
+}
+
+func (x *ReviewRequest) GetInstanceId() string {
+	if x != nil {
+		return x.InstanceId
+	}
+	return ""
+}
+
+func (x *ReviewRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+type RotateSigningSecretRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BotId         string                 `protobuf:"bytes,1,opt,name=bot_id,json=botId,proto3" json:"bot_id,omitempty"`
+	InstanceId    string                 `protobuf:"bytes,2,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	Overlap       *durationpb.Duration   `protobuf:"bytes,3,opt,name=overlap,proto3" json:"overlap,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateSigningSecretRequest) Reset() {
+	*x = RotateSigningSecretRequest{}
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateSigningSecretRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateSigningSecretRequest) ProtoMessage() {}
+
+func (x *RotateSigningSecretRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parley_channels_v1_registry_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateSigningSecretRequest.ProtoReflect.Descriptor instead.
+func (*RotateSigningSecretRequest) Descriptor() ([]byte, []int) {
+	return file_parley_channels_v1_registry_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *RotateSigningSecretRequest) GetBotId() string {
+	if x != nil {
+		return x.BotId
+	}
+	return ""
+}
+
+func (x *RotateSigningSecretRequest) GetInstanceId() string {
+	if x != nil {
+		return x.InstanceId
+	}
+	return ""
+}
+
+func (x *RotateSigningSecretRequest) GetOverlap() *durationpb.Duration {
+	if x != nil {
+		return x.Overlap
+	}
+	return nil
+}
+
 var File_parley_channels_v1_registry_proto protoreflect.FileDescriptor
 
 const file_parley_channels_v1_registry_proto_rawDesc = "" +
 	"\n" +
-	"!parley/channels/v1/registry.proto\x12\x12parley.channels.v1\"\xb7\x01\n" +
+	"!parley/channels/v1/registry.proto\x12\x12parley.channels.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc9\x04\n" +
 	"\x03App\x12\x1b\n" +
 	"\tclient_id\x18\x01 \x01(\tR\bclientId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12=\n" +
@@ -647,10 +2400,44 @@ const file_parley_channels_v1_registry_proto_rawDesc = "" +
 	"\venforce_jti\x18\x04 \x01(\bR\n" +
 	"enforceJti\x12\x1f\n" +
 	"\venforce_jwe\x18\x05 \x01(\bR\n" +
-	"enforceJwe\")\n" +
+	"enforceJwe\x12\x1f\n" +
+	"\vrequire_exp\x18\x06 \x01(\bR\n" +
+	"requireExp\x12\x1c\n" +
+	"\taudiences\x18\a \x03(\tR\taudiences\x12$\n" +
+	"\x0epublic_key_pem\x18\b \x01(\tR\fpublicKeyPem\x12$\n" +
+	"\x0ejwe_public_jwk\x18\t \x01(\tR\fjwePublicJwk\x12\x1d\n" +
+	"\n" +
+	"managed_by\x18\n" +
+	" \x01(\tR\tmanagedBy\x12P\n" +
+	"\x16retiring_secrets_until\x18\v \x03(\v2\x1a.google.protobuf.TimestampR\x14retiringSecretsUntil\x12\x1a\n" +
+	"\brevision\x18\f \x01(\x04R\brevision\x12;\n" +
+	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\"\xc4\x01\n" +
+	"\n" +
+	"BotVersion\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x05R\aversion\x12\x16\n" +
+	"\x06digest\x18\x02 \x01(\tR\x06digest\x12\x1d\n" +
+	"\n" +
+	"size_bytes\x18\x03 \x01(\x03R\tsizeBytes\x12\x14\n" +
+	"\x05files\x18\x04 \x01(\x05R\x05files\x12;\n" +
+	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12\x12\n" +
+	"\x04note\x18\x06 \x01(\tR\x04note\"\xf0\x02\n" +
 	"\x03Bot\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\"\x8b\x02\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12+\n" +
+	"\x11published_version\x18\x03 \x01(\x05R\x10publishedVersion\x12'\n" +
+	"\x0fpublish_history\x18\x04 \x03(\x05R\x0epublishHistory\x12:\n" +
+	"\bversions\x18\x05 \x03(\v2\x1e.parley.channels.v1.BotVersionR\bversions\x12\x1d\n" +
+	"\n" +
+	"managed_by\x18\x06 \x01(\tR\tmanagedBy\x12\x1a\n" +
+	"\brevision\x18\a \x01(\x04R\brevision\x12;\n" +
+	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\"\xcb\a\n" +
 	"\x0fWebhookInstance\x12\x15\n" +
 	"\x06bot_id\x18\x01 \x01(\tR\x05botId\x12\x1f\n" +
 	"\vinstance_id\x18\x02 \x01(\tR\n" +
@@ -660,7 +2447,29 @@ const file_parley_channels_v1_registry_proto_rawDesc = "" +
 	"\x04mode\x18\x05 \x01(\x0e2#.parley.channels.v1.IntegrationModeR\x04mode\x12\x19\n" +
 	"\bpost_url\x18\x06 \x01(\tR\apostUrl\x12\x18\n" +
 	"\aenabled\x18\a \x01(\bR\aenabled\x12\x1a\n" +
-	"\bapproved\x18\b \x01(\bR\bapproved\"p\n" +
+	"\bapproved\x18\b \x01(\bR\bapproved\x12\x1a\n" +
+	"\brejected\x18\t \x01(\bR\brejected\x12\x1f\n" +
+	"\vreviewed_by\x18\n" +
+	" \x01(\tR\n" +
+	"reviewedBy\x12\x1f\n" +
+	"\vreview_note\x18\v \x01(\tR\n" +
+	"reviewNote\x12<\n" +
+	"\fsync_timeout\x18\f \x01(\v2\x19.google.protobuf.DurationR\vsyncTimeout\x12@\n" +
+	"\x0eretry_schedule\x18\r \x03(\v2\x19.google.protobuf.DurationR\rretrySchedule\x12'\n" +
+	"\x0fmax_concurrency\x18\x0e \x01(\x05R\x0emaxConcurrency\x12i\n" +
+	"\x12standard_responses\x18\x0f \x03(\v2:.parley.channels.v1.WebhookInstance.StandardResponsesEntryR\x11standardResponses\x12(\n" +
+	"\x10has_access_token\x18\x10 \x01(\bR\x0ehasAccessToken\x12'\n" +
+	"\x0fsigning_secrets\x18\x11 \x01(\x05R\x0esigningSecrets\x12\x1d\n" +
+	"\n" +
+	"managed_by\x18\x12 \x01(\tR\tmanagedBy\x12\x1a\n" +
+	"\brevision\x18\x13 \x01(\x04R\brevision\x12;\n" +
+	"\vcreate_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\x1aD\n" +
+	"\x16StandardResponsesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"p\n" +
 	"\x1bListWebhookInstancesRequest\x12\x15\n" +
 	"\x06bot_id\x18\x01 \x01(\tR\x05botId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
@@ -679,7 +2488,95 @@ const file_parley_channels_v1_registry_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\"g\n" +
 	"\x10ListAppsResponse\x12+\n" +
 	"\x04apps\x18\x01 \x03(\v2\x17.parley.channels.v1.AppR\x04apps\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*z\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"_\n" +
+	"\rAppWithSecret\x12)\n" +
+	"\x03app\x18\x01 \x01(\v2\x17.parley.channels.v1.AppR\x03app\x12#\n" +
+	"\rclient_secret\x18\x02 \x01(\tR\fclientSecret\"b\n" +
+	"\x10CreateAppRequest\x12)\n" +
+	"\x03app\x18\x01 \x01(\v2\x17.parley.channels.v1.AppR\x03app\x12#\n" +
+	"\rclient_secret\x18\x02 \x01(\tR\fclientSecret\",\n" +
+	"\rGetAppRequest\x12\x1b\n" +
+	"\tclient_id\x18\x01 \x01(\tR\bclientId\"j\n" +
+	"\x10UpdateAppRequest\x12)\n" +
+	"\x03app\x18\x01 \x01(\v2\x17.parley.channels.v1.AppR\x03app\x12+\n" +
+	"\x11expected_revision\x18\x02 \x01(\x04R\x10expectedRevision\"\\\n" +
+	"\x10DeleteAppRequest\x12\x1b\n" +
+	"\tclient_id\x18\x01 \x01(\tR\bclientId\x12+\n" +
+	"\x11expected_revision\x18\x02 \x01(\x04R\x10expectedRevision\"\x10\n" +
+	"\x0eDeleteResponse\"j\n" +
+	"\x16RotateAppSecretRequest\x12\x1b\n" +
+	"\tclient_id\x18\x01 \x01(\tR\bclientId\x123\n" +
+	"\aoverlap\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\aoverlap\"2\n" +
+	"\x13RotateJWEKeyRequest\x12\x1b\n" +
+	"\tclient_id\x18\x01 \x01(\tR\bclientId\"=\n" +
+	"\x10CreateBotRequest\x12)\n" +
+	"\x03bot\x18\x01 \x01(\v2\x17.parley.channels.v1.BotR\x03bot\"\x1f\n" +
+	"\rGetBotRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"j\n" +
+	"\x10UpdateBotRequest\x12)\n" +
+	"\x03bot\x18\x01 \x01(\v2\x17.parley.channels.v1.BotR\x03bot\x12+\n" +
+	"\x11expected_revision\x18\x02 \x01(\x04R\x10expectedRevision\"O\n" +
+	"\x10DeleteBotRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12+\n" +
+	"\x11expected_revision\x18\x02 \x01(\x04R\x10expectedRevision\"M\n" +
+	"\x0fListBotsRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"g\n" +
+	"\x10ListBotsResponse\x12+\n" +
+	"\x04bots\x18\x01 \x03(\v2\x17.parley.channels.v1.BotR\x04bots\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"q\n" +
+	"\x10ImportBotRequest\x12\x15\n" +
+	"\x06bot_id\x18\x01 \x01(\tR\x05botId\x12\x18\n" +
+	"\aarchive\x18\x02 \x01(\fR\aarchive\x12\x18\n" +
+	"\apublish\x18\x03 \x01(\bR\apublish\x12\x12\n" +
+	"\x04note\x18\x04 \x01(\tR\x04note\"y\n" +
+	"\x11ImportBotResponse\x12)\n" +
+	"\x03bot\x18\x01 \x01(\v2\x17.parley.channels.v1.BotR\x03bot\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x05R\aversion\x12\x1f\n" +
+	"\vnew_version\x18\x03 \x01(\bR\n" +
+	"newVersion\"C\n" +
+	"\x10ExportBotRequest\x12\x15\n" +
+	"\x06bot_id\x18\x01 \x01(\tR\x05botId\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x05R\aversion\"_\n" +
+	"\x11ExportBotResponse\x12\x18\n" +
+	"\aarchive\x18\x01 \x01(\fR\aarchive\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x05R\aversion\x12\x16\n" +
+	"\x06digest\x18\x03 \x01(\tR\x06digest\"x\n" +
+	"\x18PublishBotVersionRequest\x12\x15\n" +
+	"\x06bot_id\x18\x01 \x01(\tR\x05botId\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x05R\aversion\x12+\n" +
+	"\x11expected_revision\x18\x03 \x01(\x04R\x10expectedRevision\"X\n" +
+	"\x12RollbackBotRequest\x12\x15\n" +
+	"\x06bot_id\x18\x01 \x01(\tR\x05botId\x12+\n" +
+	"\x11expected_revision\x18\x02 \x01(\x04R\x10expectedRevision\"\x83\x01\n" +
+	"\x19WebhookInstanceWithSecret\x12?\n" +
+	"\binstance\x18\x01 \x01(\v2#.parley.channels.v1.WebhookInstanceR\binstance\x12%\n" +
+	"\x0esigning_secret\x18\x02 \x01(\tR\rsigningSecret\"\xba\x01\n" +
+	"\x1cCreateWebhookInstanceRequest\x12?\n" +
+	"\binstance\x18\x01 \x01(\v2#.parley.channels.v1.WebhookInstanceR\binstance\x12!\n" +
+	"\faccess_token\x18\x02 \x01(\tR\vaccessToken\x126\n" +
+	"\x17generate_signing_secret\x18\x03 \x01(\bR\x15generateSigningSecret\"\xd9\x01\n" +
+	"\x1cUpdateWebhookInstanceRequest\x12?\n" +
+	"\binstance\x18\x01 \x01(\v2#.parley.channels.v1.WebhookInstanceR\binstance\x12+\n" +
+	"\x11expected_revision\x18\x02 \x01(\x04R\x10expectedRevision\x12(\n" +
+	"\x10set_access_token\x18\x03 \x01(\bR\x0esetAccessToken\x12!\n" +
+	"\faccess_token\x18\x04 \x01(\tR\vaccessToken\"r\n" +
+	"\vInstanceRef\x12\x15\n" +
+	"\x06bot_id\x18\x01 \x01(\tR\x05botId\x12\x1f\n" +
+	"\vinstance_id\x18\x02 \x01(\tR\n" +
+	"instanceId\x12+\n" +
+	"\x11expected_revision\x18\x03 \x01(\x04R\x10expectedRevision\"[\n" +
+	"\rReviewRequest\x12\x15\n" +
+	"\x06bot_id\x18\x01 \x01(\tR\x05botId\x12\x1f\n" +
+	"\vinstance_id\x18\x02 \x01(\tR\n" +
+	"instanceId\x12\x12\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\"\x89\x01\n" +
+	"\x1aRotateSigningSecretRequest\x12\x15\n" +
+	"\x06bot_id\x18\x01 \x01(\tR\x05botId\x12\x1f\n" +
+	"\vinstance_id\x18\x02 \x01(\tR\n" +
+	"instanceId\x123\n" +
+	"\aoverlap\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\aoverlap*z\n" +
 	"\tAlgorithm\x12\x19\n" +
 	"\x15ALGORITHM_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fALGORITHM_HS256\x10\x01\x12\x13\n" +
@@ -689,11 +2586,34 @@ const file_parley_channels_v1_registry_proto_rawDesc = "" +
 	"\x0fIntegrationMode\x12 \n" +
 	"\x1cINTEGRATION_MODE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15INTEGRATION_MODE_SYNC\x10\x01\x12\x1a\n" +
-	"\x16INTEGRATION_MODE_ASYNC\x10\x022\xca\x02\n" +
+	"\x16INTEGRATION_MODE_ASYNC\x10\x022\xe9\x12\n" +
 	"\fChannelAdmin\x12U\n" +
-	"\bListApps\x12#.parley.channels.v1.ListAppsRequest\x1a$.parley.channels.v1.ListAppsResponse\x12y\n" +
+	"\bListApps\x12#.parley.channels.v1.ListAppsRequest\x1a$.parley.channels.v1.ListAppsResponse\x12T\n" +
+	"\tCreateApp\x12$.parley.channels.v1.CreateAppRequest\x1a!.parley.channels.v1.AppWithSecret\x12D\n" +
+	"\x06GetApp\x12!.parley.channels.v1.GetAppRequest\x1a\x17.parley.channels.v1.App\x12J\n" +
+	"\tUpdateApp\x12$.parley.channels.v1.UpdateAppRequest\x1a\x17.parley.channels.v1.App\x12U\n" +
+	"\tDeleteApp\x12$.parley.channels.v1.DeleteAppRequest\x1a\".parley.channels.v1.DeleteResponse\x12`\n" +
+	"\x0fRotateAppSecret\x12*.parley.channels.v1.RotateAppSecretRequest\x1a!.parley.channels.v1.AppWithSecret\x12P\n" +
+	"\fRotateJWEKey\x12'.parley.channels.v1.RotateJWEKeyRequest\x1a\x17.parley.channels.v1.App\x12U\n" +
+	"\bListBots\x12#.parley.channels.v1.ListBotsRequest\x1a$.parley.channels.v1.ListBotsResponse\x12J\n" +
+	"\tCreateBot\x12$.parley.channels.v1.CreateBotRequest\x1a\x17.parley.channels.v1.Bot\x12D\n" +
+	"\x06GetBot\x12!.parley.channels.v1.GetBotRequest\x1a\x17.parley.channels.v1.Bot\x12J\n" +
+	"\tUpdateBot\x12$.parley.channels.v1.UpdateBotRequest\x1a\x17.parley.channels.v1.Bot\x12U\n" +
+	"\tDeleteBot\x12$.parley.channels.v1.DeleteBotRequest\x1a\".parley.channels.v1.DeleteResponse\x12X\n" +
+	"\tImportBot\x12$.parley.channels.v1.ImportBotRequest\x1a%.parley.channels.v1.ImportBotResponse\x12X\n" +
+	"\tExportBot\x12$.parley.channels.v1.ExportBotRequest\x1a%.parley.channels.v1.ExportBotResponse\x12Z\n" +
+	"\x11PublishBotVersion\x12,.parley.channels.v1.PublishBotVersionRequest\x1a\x17.parley.channels.v1.Bot\x12N\n" +
+	"\vRollbackBot\x12&.parley.channels.v1.RollbackBotRequest\x1a\x17.parley.channels.v1.Bot\x12y\n" +
 	"\x14ListWebhookInstances\x12/.parley.channels.v1.ListWebhookInstancesRequest\x1a0.parley.channels.v1.ListWebhookInstancesResponse\x12h\n" +
-	"\x12GetWebhookInstance\x12-.parley.channels.v1.GetWebhookInstanceRequest\x1a#.parley.channels.v1.WebhookInstanceBGZEgithub.com/parleyhq/parley/proto/gen/go/parley/channels/v1;channelsv1b\x06proto3"
+	"\x12GetWebhookInstance\x12-.parley.channels.v1.GetWebhookInstanceRequest\x1a#.parley.channels.v1.WebhookInstance\x12x\n" +
+	"\x15CreateWebhookInstance\x120.parley.channels.v1.CreateWebhookInstanceRequest\x1a-.parley.channels.v1.WebhookInstanceWithSecret\x12n\n" +
+	"\x15UpdateWebhookInstance\x120.parley.channels.v1.UpdateWebhookInstanceRequest\x1a#.parley.channels.v1.WebhookInstance\x12\\\n" +
+	"\x15DeleteWebhookInstance\x12\x1f.parley.channels.v1.InstanceRef\x1a\".parley.channels.v1.DeleteResponse\x12t\n" +
+	"\x13RotateSigningSecret\x12..parley.channels.v1.RotateSigningSecretRequest\x1a-.parley.channels.v1.WebhookInstanceWithSecret\x12`\n" +
+	"\x16ApproveWebhookInstance\x12!.parley.channels.v1.ReviewRequest\x1a#.parley.channels.v1.WebhookInstance\x12_\n" +
+	"\x15RejectWebhookInstance\x12!.parley.channels.v1.ReviewRequest\x1a#.parley.channels.v1.WebhookInstance\x12]\n" +
+	"\x15EnableWebhookInstance\x12\x1f.parley.channels.v1.InstanceRef\x1a#.parley.channels.v1.WebhookInstance\x12^\n" +
+	"\x16DisableWebhookInstance\x12\x1f.parley.channels.v1.InstanceRef\x1a#.parley.channels.v1.WebhookInstanceBGZEgithub.com/parleyhq/parley/proto/gen/go/parley/channels/v1;channelsv1b\x06proto3"
 
 var (
 	file_parley_channels_v1_registry_proto_rawDescOnce sync.Once
@@ -708,35 +2628,135 @@ func file_parley_channels_v1_registry_proto_rawDescGZIP() []byte {
 }
 
 var file_parley_channels_v1_registry_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_parley_channels_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_parley_channels_v1_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_parley_channels_v1_registry_proto_goTypes = []any{
 	(Algorithm)(0),                       // 0: parley.channels.v1.Algorithm
 	(IntegrationMode)(0),                 // 1: parley.channels.v1.IntegrationMode
 	(*App)(nil),                          // 2: parley.channels.v1.App
-	(*Bot)(nil),                          // 3: parley.channels.v1.Bot
-	(*WebhookInstance)(nil),              // 4: parley.channels.v1.WebhookInstance
-	(*ListWebhookInstancesRequest)(nil),  // 5: parley.channels.v1.ListWebhookInstancesRequest
-	(*ListWebhookInstancesResponse)(nil), // 6: parley.channels.v1.ListWebhookInstancesResponse
-	(*GetWebhookInstanceRequest)(nil),    // 7: parley.channels.v1.GetWebhookInstanceRequest
-	(*ListAppsRequest)(nil),              // 8: parley.channels.v1.ListAppsRequest
-	(*ListAppsResponse)(nil),             // 9: parley.channels.v1.ListAppsResponse
+	(*BotVersion)(nil),                   // 3: parley.channels.v1.BotVersion
+	(*Bot)(nil),                          // 4: parley.channels.v1.Bot
+	(*WebhookInstance)(nil),              // 5: parley.channels.v1.WebhookInstance
+	(*ListWebhookInstancesRequest)(nil),  // 6: parley.channels.v1.ListWebhookInstancesRequest
+	(*ListWebhookInstancesResponse)(nil), // 7: parley.channels.v1.ListWebhookInstancesResponse
+	(*GetWebhookInstanceRequest)(nil),    // 8: parley.channels.v1.GetWebhookInstanceRequest
+	(*ListAppsRequest)(nil),              // 9: parley.channels.v1.ListAppsRequest
+	(*ListAppsResponse)(nil),             // 10: parley.channels.v1.ListAppsResponse
+	(*AppWithSecret)(nil),                // 11: parley.channels.v1.AppWithSecret
+	(*CreateAppRequest)(nil),             // 12: parley.channels.v1.CreateAppRequest
+	(*GetAppRequest)(nil),                // 13: parley.channels.v1.GetAppRequest
+	(*UpdateAppRequest)(nil),             // 14: parley.channels.v1.UpdateAppRequest
+	(*DeleteAppRequest)(nil),             // 15: parley.channels.v1.DeleteAppRequest
+	(*DeleteResponse)(nil),               // 16: parley.channels.v1.DeleteResponse
+	(*RotateAppSecretRequest)(nil),       // 17: parley.channels.v1.RotateAppSecretRequest
+	(*RotateJWEKeyRequest)(nil),          // 18: parley.channels.v1.RotateJWEKeyRequest
+	(*CreateBotRequest)(nil),             // 19: parley.channels.v1.CreateBotRequest
+	(*GetBotRequest)(nil),                // 20: parley.channels.v1.GetBotRequest
+	(*UpdateBotRequest)(nil),             // 21: parley.channels.v1.UpdateBotRequest
+	(*DeleteBotRequest)(nil),             // 22: parley.channels.v1.DeleteBotRequest
+	(*ListBotsRequest)(nil),              // 23: parley.channels.v1.ListBotsRequest
+	(*ListBotsResponse)(nil),             // 24: parley.channels.v1.ListBotsResponse
+	(*ImportBotRequest)(nil),             // 25: parley.channels.v1.ImportBotRequest
+	(*ImportBotResponse)(nil),            // 26: parley.channels.v1.ImportBotResponse
+	(*ExportBotRequest)(nil),             // 27: parley.channels.v1.ExportBotRequest
+	(*ExportBotResponse)(nil),            // 28: parley.channels.v1.ExportBotResponse
+	(*PublishBotVersionRequest)(nil),     // 29: parley.channels.v1.PublishBotVersionRequest
+	(*RollbackBotRequest)(nil),           // 30: parley.channels.v1.RollbackBotRequest
+	(*WebhookInstanceWithSecret)(nil),    // 31: parley.channels.v1.WebhookInstanceWithSecret
+	(*CreateWebhookInstanceRequest)(nil), // 32: parley.channels.v1.CreateWebhookInstanceRequest
+	(*UpdateWebhookInstanceRequest)(nil), // 33: parley.channels.v1.UpdateWebhookInstanceRequest
+	(*InstanceRef)(nil),                  // 34: parley.channels.v1.InstanceRef
+	(*ReviewRequest)(nil),                // 35: parley.channels.v1.ReviewRequest
+	(*RotateSigningSecretRequest)(nil),   // 36: parley.channels.v1.RotateSigningSecretRequest
+	nil,                                  // 37: parley.channels.v1.WebhookInstance.StandardResponsesEntry
+	(*timestamppb.Timestamp)(nil),        // 38: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),          // 39: google.protobuf.Duration
 }
 var file_parley_channels_v1_registry_proto_depIdxs = []int32{
-	0, // 0: parley.channels.v1.App.algorithms:type_name -> parley.channels.v1.Algorithm
-	1, // 1: parley.channels.v1.WebhookInstance.mode:type_name -> parley.channels.v1.IntegrationMode
-	4, // 2: parley.channels.v1.ListWebhookInstancesResponse.instances:type_name -> parley.channels.v1.WebhookInstance
-	2, // 3: parley.channels.v1.ListAppsResponse.apps:type_name -> parley.channels.v1.App
-	8, // 4: parley.channels.v1.ChannelAdmin.ListApps:input_type -> parley.channels.v1.ListAppsRequest
-	5, // 5: parley.channels.v1.ChannelAdmin.ListWebhookInstances:input_type -> parley.channels.v1.ListWebhookInstancesRequest
-	7, // 6: parley.channels.v1.ChannelAdmin.GetWebhookInstance:input_type -> parley.channels.v1.GetWebhookInstanceRequest
-	9, // 7: parley.channels.v1.ChannelAdmin.ListApps:output_type -> parley.channels.v1.ListAppsResponse
-	6, // 8: parley.channels.v1.ChannelAdmin.ListWebhookInstances:output_type -> parley.channels.v1.ListWebhookInstancesResponse
-	4, // 9: parley.channels.v1.ChannelAdmin.GetWebhookInstance:output_type -> parley.channels.v1.WebhookInstance
-	7, // [7:10] is the sub-list for method output_type
-	4, // [4:7] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	0,  // 0: parley.channels.v1.App.algorithms:type_name -> parley.channels.v1.Algorithm
+	38, // 1: parley.channels.v1.App.retiring_secrets_until:type_name -> google.protobuf.Timestamp
+	38, // 2: parley.channels.v1.App.create_time:type_name -> google.protobuf.Timestamp
+	38, // 3: parley.channels.v1.App.update_time:type_name -> google.protobuf.Timestamp
+	38, // 4: parley.channels.v1.BotVersion.create_time:type_name -> google.protobuf.Timestamp
+	3,  // 5: parley.channels.v1.Bot.versions:type_name -> parley.channels.v1.BotVersion
+	38, // 6: parley.channels.v1.Bot.create_time:type_name -> google.protobuf.Timestamp
+	38, // 7: parley.channels.v1.Bot.update_time:type_name -> google.protobuf.Timestamp
+	1,  // 8: parley.channels.v1.WebhookInstance.mode:type_name -> parley.channels.v1.IntegrationMode
+	39, // 9: parley.channels.v1.WebhookInstance.sync_timeout:type_name -> google.protobuf.Duration
+	39, // 10: parley.channels.v1.WebhookInstance.retry_schedule:type_name -> google.protobuf.Duration
+	37, // 11: parley.channels.v1.WebhookInstance.standard_responses:type_name -> parley.channels.v1.WebhookInstance.StandardResponsesEntry
+	38, // 12: parley.channels.v1.WebhookInstance.create_time:type_name -> google.protobuf.Timestamp
+	38, // 13: parley.channels.v1.WebhookInstance.update_time:type_name -> google.protobuf.Timestamp
+	5,  // 14: parley.channels.v1.ListWebhookInstancesResponse.instances:type_name -> parley.channels.v1.WebhookInstance
+	2,  // 15: parley.channels.v1.ListAppsResponse.apps:type_name -> parley.channels.v1.App
+	2,  // 16: parley.channels.v1.AppWithSecret.app:type_name -> parley.channels.v1.App
+	2,  // 17: parley.channels.v1.CreateAppRequest.app:type_name -> parley.channels.v1.App
+	2,  // 18: parley.channels.v1.UpdateAppRequest.app:type_name -> parley.channels.v1.App
+	39, // 19: parley.channels.v1.RotateAppSecretRequest.overlap:type_name -> google.protobuf.Duration
+	4,  // 20: parley.channels.v1.CreateBotRequest.bot:type_name -> parley.channels.v1.Bot
+	4,  // 21: parley.channels.v1.UpdateBotRequest.bot:type_name -> parley.channels.v1.Bot
+	4,  // 22: parley.channels.v1.ListBotsResponse.bots:type_name -> parley.channels.v1.Bot
+	4,  // 23: parley.channels.v1.ImportBotResponse.bot:type_name -> parley.channels.v1.Bot
+	5,  // 24: parley.channels.v1.WebhookInstanceWithSecret.instance:type_name -> parley.channels.v1.WebhookInstance
+	5,  // 25: parley.channels.v1.CreateWebhookInstanceRequest.instance:type_name -> parley.channels.v1.WebhookInstance
+	5,  // 26: parley.channels.v1.UpdateWebhookInstanceRequest.instance:type_name -> parley.channels.v1.WebhookInstance
+	39, // 27: parley.channels.v1.RotateSigningSecretRequest.overlap:type_name -> google.protobuf.Duration
+	9,  // 28: parley.channels.v1.ChannelAdmin.ListApps:input_type -> parley.channels.v1.ListAppsRequest
+	12, // 29: parley.channels.v1.ChannelAdmin.CreateApp:input_type -> parley.channels.v1.CreateAppRequest
+	13, // 30: parley.channels.v1.ChannelAdmin.GetApp:input_type -> parley.channels.v1.GetAppRequest
+	14, // 31: parley.channels.v1.ChannelAdmin.UpdateApp:input_type -> parley.channels.v1.UpdateAppRequest
+	15, // 32: parley.channels.v1.ChannelAdmin.DeleteApp:input_type -> parley.channels.v1.DeleteAppRequest
+	17, // 33: parley.channels.v1.ChannelAdmin.RotateAppSecret:input_type -> parley.channels.v1.RotateAppSecretRequest
+	18, // 34: parley.channels.v1.ChannelAdmin.RotateJWEKey:input_type -> parley.channels.v1.RotateJWEKeyRequest
+	23, // 35: parley.channels.v1.ChannelAdmin.ListBots:input_type -> parley.channels.v1.ListBotsRequest
+	19, // 36: parley.channels.v1.ChannelAdmin.CreateBot:input_type -> parley.channels.v1.CreateBotRequest
+	20, // 37: parley.channels.v1.ChannelAdmin.GetBot:input_type -> parley.channels.v1.GetBotRequest
+	21, // 38: parley.channels.v1.ChannelAdmin.UpdateBot:input_type -> parley.channels.v1.UpdateBotRequest
+	22, // 39: parley.channels.v1.ChannelAdmin.DeleteBot:input_type -> parley.channels.v1.DeleteBotRequest
+	25, // 40: parley.channels.v1.ChannelAdmin.ImportBot:input_type -> parley.channels.v1.ImportBotRequest
+	27, // 41: parley.channels.v1.ChannelAdmin.ExportBot:input_type -> parley.channels.v1.ExportBotRequest
+	29, // 42: parley.channels.v1.ChannelAdmin.PublishBotVersion:input_type -> parley.channels.v1.PublishBotVersionRequest
+	30, // 43: parley.channels.v1.ChannelAdmin.RollbackBot:input_type -> parley.channels.v1.RollbackBotRequest
+	6,  // 44: parley.channels.v1.ChannelAdmin.ListWebhookInstances:input_type -> parley.channels.v1.ListWebhookInstancesRequest
+	8,  // 45: parley.channels.v1.ChannelAdmin.GetWebhookInstance:input_type -> parley.channels.v1.GetWebhookInstanceRequest
+	32, // 46: parley.channels.v1.ChannelAdmin.CreateWebhookInstance:input_type -> parley.channels.v1.CreateWebhookInstanceRequest
+	33, // 47: parley.channels.v1.ChannelAdmin.UpdateWebhookInstance:input_type -> parley.channels.v1.UpdateWebhookInstanceRequest
+	34, // 48: parley.channels.v1.ChannelAdmin.DeleteWebhookInstance:input_type -> parley.channels.v1.InstanceRef
+	36, // 49: parley.channels.v1.ChannelAdmin.RotateSigningSecret:input_type -> parley.channels.v1.RotateSigningSecretRequest
+	35, // 50: parley.channels.v1.ChannelAdmin.ApproveWebhookInstance:input_type -> parley.channels.v1.ReviewRequest
+	35, // 51: parley.channels.v1.ChannelAdmin.RejectWebhookInstance:input_type -> parley.channels.v1.ReviewRequest
+	34, // 52: parley.channels.v1.ChannelAdmin.EnableWebhookInstance:input_type -> parley.channels.v1.InstanceRef
+	34, // 53: parley.channels.v1.ChannelAdmin.DisableWebhookInstance:input_type -> parley.channels.v1.InstanceRef
+	10, // 54: parley.channels.v1.ChannelAdmin.ListApps:output_type -> parley.channels.v1.ListAppsResponse
+	11, // 55: parley.channels.v1.ChannelAdmin.CreateApp:output_type -> parley.channels.v1.AppWithSecret
+	2,  // 56: parley.channels.v1.ChannelAdmin.GetApp:output_type -> parley.channels.v1.App
+	2,  // 57: parley.channels.v1.ChannelAdmin.UpdateApp:output_type -> parley.channels.v1.App
+	16, // 58: parley.channels.v1.ChannelAdmin.DeleteApp:output_type -> parley.channels.v1.DeleteResponse
+	11, // 59: parley.channels.v1.ChannelAdmin.RotateAppSecret:output_type -> parley.channels.v1.AppWithSecret
+	2,  // 60: parley.channels.v1.ChannelAdmin.RotateJWEKey:output_type -> parley.channels.v1.App
+	24, // 61: parley.channels.v1.ChannelAdmin.ListBots:output_type -> parley.channels.v1.ListBotsResponse
+	4,  // 62: parley.channels.v1.ChannelAdmin.CreateBot:output_type -> parley.channels.v1.Bot
+	4,  // 63: parley.channels.v1.ChannelAdmin.GetBot:output_type -> parley.channels.v1.Bot
+	4,  // 64: parley.channels.v1.ChannelAdmin.UpdateBot:output_type -> parley.channels.v1.Bot
+	16, // 65: parley.channels.v1.ChannelAdmin.DeleteBot:output_type -> parley.channels.v1.DeleteResponse
+	26, // 66: parley.channels.v1.ChannelAdmin.ImportBot:output_type -> parley.channels.v1.ImportBotResponse
+	28, // 67: parley.channels.v1.ChannelAdmin.ExportBot:output_type -> parley.channels.v1.ExportBotResponse
+	4,  // 68: parley.channels.v1.ChannelAdmin.PublishBotVersion:output_type -> parley.channels.v1.Bot
+	4,  // 69: parley.channels.v1.ChannelAdmin.RollbackBot:output_type -> parley.channels.v1.Bot
+	7,  // 70: parley.channels.v1.ChannelAdmin.ListWebhookInstances:output_type -> parley.channels.v1.ListWebhookInstancesResponse
+	5,  // 71: parley.channels.v1.ChannelAdmin.GetWebhookInstance:output_type -> parley.channels.v1.WebhookInstance
+	31, // 72: parley.channels.v1.ChannelAdmin.CreateWebhookInstance:output_type -> parley.channels.v1.WebhookInstanceWithSecret
+	5,  // 73: parley.channels.v1.ChannelAdmin.UpdateWebhookInstance:output_type -> parley.channels.v1.WebhookInstance
+	16, // 74: parley.channels.v1.ChannelAdmin.DeleteWebhookInstance:output_type -> parley.channels.v1.DeleteResponse
+	31, // 75: parley.channels.v1.ChannelAdmin.RotateSigningSecret:output_type -> parley.channels.v1.WebhookInstanceWithSecret
+	5,  // 76: parley.channels.v1.ChannelAdmin.ApproveWebhookInstance:output_type -> parley.channels.v1.WebhookInstance
+	5,  // 77: parley.channels.v1.ChannelAdmin.RejectWebhookInstance:output_type -> parley.channels.v1.WebhookInstance
+	5,  // 78: parley.channels.v1.ChannelAdmin.EnableWebhookInstance:output_type -> parley.channels.v1.WebhookInstance
+	5,  // 79: parley.channels.v1.ChannelAdmin.DisableWebhookInstance:output_type -> parley.channels.v1.WebhookInstance
+	54, // [54:80] is the sub-list for method output_type
+	28, // [28:54] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_parley_channels_v1_registry_proto_init() }
@@ -750,7 +2770,7 @@ func file_parley_channels_v1_registry_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parley_channels_v1_registry_proto_rawDesc), len(file_parley_channels_v1_registry_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   8,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

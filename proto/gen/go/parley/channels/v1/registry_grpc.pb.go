@@ -22,20 +22,71 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ChannelAdmin_ListApps_FullMethodName             = "/parley.channels.v1.ChannelAdmin/ListApps"
-	ChannelAdmin_ListWebhookInstances_FullMethodName = "/parley.channels.v1.ChannelAdmin/ListWebhookInstances"
-	ChannelAdmin_GetWebhookInstance_FullMethodName   = "/parley.channels.v1.ChannelAdmin/GetWebhookInstance"
+	ChannelAdmin_ListApps_FullMethodName               = "/parley.channels.v1.ChannelAdmin/ListApps"
+	ChannelAdmin_CreateApp_FullMethodName              = "/parley.channels.v1.ChannelAdmin/CreateApp"
+	ChannelAdmin_GetApp_FullMethodName                 = "/parley.channels.v1.ChannelAdmin/GetApp"
+	ChannelAdmin_UpdateApp_FullMethodName              = "/parley.channels.v1.ChannelAdmin/UpdateApp"
+	ChannelAdmin_DeleteApp_FullMethodName              = "/parley.channels.v1.ChannelAdmin/DeleteApp"
+	ChannelAdmin_RotateAppSecret_FullMethodName        = "/parley.channels.v1.ChannelAdmin/RotateAppSecret"
+	ChannelAdmin_RotateJWEKey_FullMethodName           = "/parley.channels.v1.ChannelAdmin/RotateJWEKey"
+	ChannelAdmin_ListBots_FullMethodName               = "/parley.channels.v1.ChannelAdmin/ListBots"
+	ChannelAdmin_CreateBot_FullMethodName              = "/parley.channels.v1.ChannelAdmin/CreateBot"
+	ChannelAdmin_GetBot_FullMethodName                 = "/parley.channels.v1.ChannelAdmin/GetBot"
+	ChannelAdmin_UpdateBot_FullMethodName              = "/parley.channels.v1.ChannelAdmin/UpdateBot"
+	ChannelAdmin_DeleteBot_FullMethodName              = "/parley.channels.v1.ChannelAdmin/DeleteBot"
+	ChannelAdmin_ImportBot_FullMethodName              = "/parley.channels.v1.ChannelAdmin/ImportBot"
+	ChannelAdmin_ExportBot_FullMethodName              = "/parley.channels.v1.ChannelAdmin/ExportBot"
+	ChannelAdmin_PublishBotVersion_FullMethodName      = "/parley.channels.v1.ChannelAdmin/PublishBotVersion"
+	ChannelAdmin_RollbackBot_FullMethodName            = "/parley.channels.v1.ChannelAdmin/RollbackBot"
+	ChannelAdmin_ListWebhookInstances_FullMethodName   = "/parley.channels.v1.ChannelAdmin/ListWebhookInstances"
+	ChannelAdmin_GetWebhookInstance_FullMethodName     = "/parley.channels.v1.ChannelAdmin/GetWebhookInstance"
+	ChannelAdmin_CreateWebhookInstance_FullMethodName  = "/parley.channels.v1.ChannelAdmin/CreateWebhookInstance"
+	ChannelAdmin_UpdateWebhookInstance_FullMethodName  = "/parley.channels.v1.ChannelAdmin/UpdateWebhookInstance"
+	ChannelAdmin_DeleteWebhookInstance_FullMethodName  = "/parley.channels.v1.ChannelAdmin/DeleteWebhookInstance"
+	ChannelAdmin_RotateSigningSecret_FullMethodName    = "/parley.channels.v1.ChannelAdmin/RotateSigningSecret"
+	ChannelAdmin_ApproveWebhookInstance_FullMethodName = "/parley.channels.v1.ChannelAdmin/ApproveWebhookInstance"
+	ChannelAdmin_RejectWebhookInstance_FullMethodName  = "/parley.channels.v1.ChannelAdmin/RejectWebhookInstance"
+	ChannelAdmin_EnableWebhookInstance_FullMethodName  = "/parley.channels.v1.ChannelAdmin/EnableWebhookInstance"
+	ChannelAdmin_DisableWebhookInstance_FullMethodName = "/parley.channels.v1.ChannelAdmin/DisableWebhookInstance"
 )
 
 // ChannelAdminClient is the client API for ChannelAdmin service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// ChannelAdmin is the admin API of the channels registry.
+// ChannelAdmin is the admin API of the channels registry. Calls carry
+// "authorization: Bearer <admin token>"; developers may do everything but
+// approve and reject, which needs a bots admin.
 type ChannelAdminClient interface {
 	ListApps(ctx context.Context, in *ListAppsRequest, opts ...grpc.CallOption) (*ListAppsResponse, error)
+	CreateApp(ctx context.Context, in *CreateAppRequest, opts ...grpc.CallOption) (*AppWithSecret, error)
+	GetApp(ctx context.Context, in *GetAppRequest, opts ...grpc.CallOption) (*App, error)
+	UpdateApp(ctx context.Context, in *UpdateAppRequest, opts ...grpc.CallOption) (*App, error)
+	DeleteApp(ctx context.Context, in *DeleteAppRequest, opts ...grpc.CallOption) (*DeleteResponse, error)
+	RotateAppSecret(ctx context.Context, in *RotateAppSecretRequest, opts ...grpc.CallOption) (*AppWithSecret, error)
+	RotateJWEKey(ctx context.Context, in *RotateJWEKeyRequest, opts ...grpc.CallOption) (*App, error)
+	ListBots(ctx context.Context, in *ListBotsRequest, opts ...grpc.CallOption) (*ListBotsResponse, error)
+	CreateBot(ctx context.Context, in *CreateBotRequest, opts ...grpc.CallOption) (*Bot, error)
+	GetBot(ctx context.Context, in *GetBotRequest, opts ...grpc.CallOption) (*Bot, error)
+	UpdateBot(ctx context.Context, in *UpdateBotRequest, opts ...grpc.CallOption) (*Bot, error)
+	DeleteBot(ctx context.Context, in *DeleteBotRequest, opts ...grpc.CallOption) (*DeleteResponse, error)
+	ImportBot(ctx context.Context, in *ImportBotRequest, opts ...grpc.CallOption) (*ImportBotResponse, error)
+	ExportBot(ctx context.Context, in *ExportBotRequest, opts ...grpc.CallOption) (*ExportBotResponse, error)
+	PublishBotVersion(ctx context.Context, in *PublishBotVersionRequest, opts ...grpc.CallOption) (*Bot, error)
+	RollbackBot(ctx context.Context, in *RollbackBotRequest, opts ...grpc.CallOption) (*Bot, error)
 	ListWebhookInstances(ctx context.Context, in *ListWebhookInstancesRequest, opts ...grpc.CallOption) (*ListWebhookInstancesResponse, error)
 	GetWebhookInstance(ctx context.Context, in *GetWebhookInstanceRequest, opts ...grpc.CallOption) (*WebhookInstance, error)
+	CreateWebhookInstance(ctx context.Context, in *CreateWebhookInstanceRequest, opts ...grpc.CallOption) (*WebhookInstanceWithSecret, error)
+	UpdateWebhookInstance(ctx context.Context, in *UpdateWebhookInstanceRequest, opts ...grpc.CallOption) (*WebhookInstance, error)
+	DeleteWebhookInstance(ctx context.Context, in *InstanceRef, opts ...grpc.CallOption) (*DeleteResponse, error)
+	RotateSigningSecret(ctx context.Context, in *RotateSigningSecretRequest, opts ...grpc.CallOption) (*WebhookInstanceWithSecret, error)
+	// Bots admins only.
+	ApproveWebhookInstance(ctx context.Context, in *ReviewRequest, opts ...grpc.CallOption) (*WebhookInstance, error)
+	// Bots admins only. A rejected instance is disabled at once.
+	RejectWebhookInstance(ctx context.Context, in *ReviewRequest, opts ...grpc.CallOption) (*WebhookInstance, error)
+	// FAILED_PRECONDITION until the instance is approved.
+	EnableWebhookInstance(ctx context.Context, in *InstanceRef, opts ...grpc.CallOption) (*WebhookInstance, error)
+	DisableWebhookInstance(ctx context.Context, in *InstanceRef, opts ...grpc.CallOption) (*WebhookInstance, error)
 }
 
 type channelAdminClient struct {
@@ -50,6 +101,156 @@ func (c *channelAdminClient) ListApps(ctx context.Context, in *ListAppsRequest, 
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListAppsResponse)
 	err := c.cc.Invoke(ctx, ChannelAdmin_ListApps_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *channelAdminClient) CreateApp(ctx context.Context, in *CreateAppRequest, opts ...grpc.CallOption) (*AppWithSecret, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AppWithSecret)
+	err := c.cc.Invoke(ctx, ChannelAdmin_CreateApp_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *channelAdminClient) GetApp(ctx context.Context, in *GetAppRequest, opts ...grpc.CallOption) (*App, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(App)
+	err := c.cc.Invoke(ctx, ChannelAdmin_GetApp_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *channelAdminClient) UpdateApp(ctx context.Context, in *UpdateAppRequest, opts ...grpc.CallOption) (*App, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(App)
+	err := c.cc.Invoke(ctx, ChannelAdmin_UpdateApp_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *channelAdminClient) DeleteApp(ctx context.Context, in *DeleteAppRequest, opts ...grpc.CallOption) (*DeleteResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteResponse)
+	err := c.cc.Invoke(ctx, ChannelAdmin_DeleteApp_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *channelAdminClient) RotateAppSecret(ctx context.Context, in *RotateAppSecretRequest, opts ...grpc.CallOption) (*AppWithSecret, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AppWithSecret)
+	err := c.cc.Invoke(ctx, ChannelAdmin_RotateAppSecret_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *channelAdminClient) RotateJWEKey(ctx context.Context, in *RotateJWEKeyRequest, opts ...grpc.CallOption) (*App, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(App)
+	err := c.cc.Invoke(ctx, ChannelAdmin_RotateJWEKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *channelAdminClient) ListBots(ctx context.Context, in *ListBotsRequest, opts ...grpc.CallOption) (*ListBotsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListBotsResponse)
+	err := c.cc.Invoke(ctx, ChannelAdmin_ListBots_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *channelAdminClient) CreateBot(ctx context.Context, in *CreateBotRequest, opts ...grpc.CallOption) (*Bot, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Bot)
+	err := c.cc.Invoke(ctx, ChannelAdmin_CreateBot_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *channelAdminClient) GetBot(ctx context.Context, in *GetBotRequest, opts ...grpc.CallOption) (*Bot, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Bot)
+	err := c.cc.Invoke(ctx, ChannelAdmin_GetBot_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *channelAdminClient) UpdateBot(ctx context.Context, in *UpdateBotRequest, opts ...grpc.CallOption) (*Bot, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Bot)
+	err := c.cc.Invoke(ctx, ChannelAdmin_UpdateBot_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *channelAdminClient) DeleteBot(ctx context.Context, in *DeleteBotRequest, opts ...grpc.CallOption) (*DeleteResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteResponse)
+	err := c.cc.Invoke(ctx, ChannelAdmin_DeleteBot_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *channelAdminClient) ImportBot(ctx context.Context, in *ImportBotRequest, opts ...grpc.CallOption) (*ImportBotResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ImportBotResponse)
+	err := c.cc.Invoke(ctx, ChannelAdmin_ImportBot_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *channelAdminClient) ExportBot(ctx context.Context, in *ExportBotRequest, opts ...grpc.CallOption) (*ExportBotResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExportBotResponse)
+	err := c.cc.Invoke(ctx, ChannelAdmin_ExportBot_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *channelAdminClient) PublishBotVersion(ctx context.Context, in *PublishBotVersionRequest, opts ...grpc.CallOption) (*Bot, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Bot)
+	err := c.cc.Invoke(ctx, ChannelAdmin_PublishBotVersion_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *channelAdminClient) RollbackBot(ctx context.Context, in *RollbackBotRequest, opts ...grpc.CallOption) (*Bot, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Bot)
+	err := c.cc.Invoke(ctx, ChannelAdmin_RollbackBot_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -76,15 +277,123 @@ func (c *channelAdminClient) GetWebhookInstance(ctx context.Context, in *GetWebh
 	return out, nil
 }
 
+func (c *channelAdminClient) CreateWebhookInstance(ctx context.Context, in *CreateWebhookInstanceRequest, opts ...grpc.CallOption) (*WebhookInstanceWithSecret, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WebhookInstanceWithSecret)
+	err := c.cc.Invoke(ctx, ChannelAdmin_CreateWebhookInstance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *channelAdminClient) UpdateWebhookInstance(ctx context.Context, in *UpdateWebhookInstanceRequest, opts ...grpc.CallOption) (*WebhookInstance, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WebhookInstance)
+	err := c.cc.Invoke(ctx, ChannelAdmin_UpdateWebhookInstance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *channelAdminClient) DeleteWebhookInstance(ctx context.Context, in *InstanceRef, opts ...grpc.CallOption) (*DeleteResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteResponse)
+	err := c.cc.Invoke(ctx, ChannelAdmin_DeleteWebhookInstance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *channelAdminClient) RotateSigningSecret(ctx context.Context, in *RotateSigningSecretRequest, opts ...grpc.CallOption) (*WebhookInstanceWithSecret, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WebhookInstanceWithSecret)
+	err := c.cc.Invoke(ctx, ChannelAdmin_RotateSigningSecret_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *channelAdminClient) ApproveWebhookInstance(ctx context.Context, in *ReviewRequest, opts ...grpc.CallOption) (*WebhookInstance, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WebhookInstance)
+	err := c.cc.Invoke(ctx, ChannelAdmin_ApproveWebhookInstance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *channelAdminClient) RejectWebhookInstance(ctx context.Context, in *ReviewRequest, opts ...grpc.CallOption) (*WebhookInstance, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WebhookInstance)
+	err := c.cc.Invoke(ctx, ChannelAdmin_RejectWebhookInstance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *channelAdminClient) EnableWebhookInstance(ctx context.Context, in *InstanceRef, opts ...grpc.CallOption) (*WebhookInstance, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WebhookInstance)
+	err := c.cc.Invoke(ctx, ChannelAdmin_EnableWebhookInstance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *channelAdminClient) DisableWebhookInstance(ctx context.Context, in *InstanceRef, opts ...grpc.CallOption) (*WebhookInstance, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WebhookInstance)
+	err := c.cc.Invoke(ctx, ChannelAdmin_DisableWebhookInstance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ChannelAdminServer is the server API for ChannelAdmin service.
 // All implementations must embed UnimplementedChannelAdminServer
 // for forward compatibility.
 //
-// ChannelAdmin is the admin API of the channels registry.
+// ChannelAdmin is the admin API of the channels registry. Calls carry
+// "authorization: Bearer <admin token>"; developers may do everything but
+// approve and reject, which needs a bots admin.
 type ChannelAdminServer interface {
 	ListApps(context.Context, *ListAppsRequest) (*ListAppsResponse, error)
+	CreateApp(context.Context, *CreateAppRequest) (*AppWithSecret, error)
+	GetApp(context.Context, *GetAppRequest) (*App, error)
+	UpdateApp(context.Context, *UpdateAppRequest) (*App, error)
+	DeleteApp(context.Context, *DeleteAppRequest) (*DeleteResponse, error)
+	RotateAppSecret(context.Context, *RotateAppSecretRequest) (*AppWithSecret, error)
+	RotateJWEKey(context.Context, *RotateJWEKeyRequest) (*App, error)
+	ListBots(context.Context, *ListBotsRequest) (*ListBotsResponse, error)
+	CreateBot(context.Context, *CreateBotRequest) (*Bot, error)
+	GetBot(context.Context, *GetBotRequest) (*Bot, error)
+	UpdateBot(context.Context, *UpdateBotRequest) (*Bot, error)
+	DeleteBot(context.Context, *DeleteBotRequest) (*DeleteResponse, error)
+	ImportBot(context.Context, *ImportBotRequest) (*ImportBotResponse, error)
+	ExportBot(context.Context, *ExportBotRequest) (*ExportBotResponse, error)
+	PublishBotVersion(context.Context, *PublishBotVersionRequest) (*Bot, error)
+	RollbackBot(context.Context, *RollbackBotRequest) (*Bot, error)
 	ListWebhookInstances(context.Context, *ListWebhookInstancesRequest) (*ListWebhookInstancesResponse, error)
 	GetWebhookInstance(context.Context, *GetWebhookInstanceRequest) (*WebhookInstance, error)
+	CreateWebhookInstance(context.Context, *CreateWebhookInstanceRequest) (*WebhookInstanceWithSecret, error)
+	UpdateWebhookInstance(context.Context, *UpdateWebhookInstanceRequest) (*WebhookInstance, error)
+	DeleteWebhookInstance(context.Context, *InstanceRef) (*DeleteResponse, error)
+	RotateSigningSecret(context.Context, *RotateSigningSecretRequest) (*WebhookInstanceWithSecret, error)
+	// Bots admins only.
+	ApproveWebhookInstance(context.Context, *ReviewRequest) (*WebhookInstance, error)
+	// Bots admins only. A rejected instance is disabled at once.
+	RejectWebhookInstance(context.Context, *ReviewRequest) (*WebhookInstance, error)
+	// FAILED_PRECONDITION until the instance is approved.
+	EnableWebhookInstance(context.Context, *InstanceRef) (*WebhookInstance, error)
+	DisableWebhookInstance(context.Context, *InstanceRef) (*WebhookInstance, error)
 	mustEmbedUnimplementedChannelAdminServer()
 }
 
@@ -98,11 +407,80 @@ type UnimplementedChannelAdminServer struct{}
 func (UnimplementedChannelAdminServer) ListApps(context.Context, *ListAppsRequest) (*ListAppsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListApps not implemented")
 }
+func (UnimplementedChannelAdminServer) CreateApp(context.Context, *CreateAppRequest) (*AppWithSecret, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateApp not implemented")
+}
+func (UnimplementedChannelAdminServer) GetApp(context.Context, *GetAppRequest) (*App, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetApp not implemented")
+}
+func (UnimplementedChannelAdminServer) UpdateApp(context.Context, *UpdateAppRequest) (*App, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdateApp not implemented")
+}
+func (UnimplementedChannelAdminServer) DeleteApp(context.Context, *DeleteAppRequest) (*DeleteResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteApp not implemented")
+}
+func (UnimplementedChannelAdminServer) RotateAppSecret(context.Context, *RotateAppSecretRequest) (*AppWithSecret, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RotateAppSecret not implemented")
+}
+func (UnimplementedChannelAdminServer) RotateJWEKey(context.Context, *RotateJWEKeyRequest) (*App, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RotateJWEKey not implemented")
+}
+func (UnimplementedChannelAdminServer) ListBots(context.Context, *ListBotsRequest) (*ListBotsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListBots not implemented")
+}
+func (UnimplementedChannelAdminServer) CreateBot(context.Context, *CreateBotRequest) (*Bot, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateBot not implemented")
+}
+func (UnimplementedChannelAdminServer) GetBot(context.Context, *GetBotRequest) (*Bot, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetBot not implemented")
+}
+func (UnimplementedChannelAdminServer) UpdateBot(context.Context, *UpdateBotRequest) (*Bot, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdateBot not implemented")
+}
+func (UnimplementedChannelAdminServer) DeleteBot(context.Context, *DeleteBotRequest) (*DeleteResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteBot not implemented")
+}
+func (UnimplementedChannelAdminServer) ImportBot(context.Context, *ImportBotRequest) (*ImportBotResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ImportBot not implemented")
+}
+func (UnimplementedChannelAdminServer) ExportBot(context.Context, *ExportBotRequest) (*ExportBotResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ExportBot not implemented")
+}
+func (UnimplementedChannelAdminServer) PublishBotVersion(context.Context, *PublishBotVersionRequest) (*Bot, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PublishBotVersion not implemented")
+}
+func (UnimplementedChannelAdminServer) RollbackBot(context.Context, *RollbackBotRequest) (*Bot, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RollbackBot not implemented")
+}
 func (UnimplementedChannelAdminServer) ListWebhookInstances(context.Context, *ListWebhookInstancesRequest) (*ListWebhookInstancesResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListWebhookInstances not implemented")
 }
 func (UnimplementedChannelAdminServer) GetWebhookInstance(context.Context, *GetWebhookInstanceRequest) (*WebhookInstance, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetWebhookInstance not implemented")
+}
+func (UnimplementedChannelAdminServer) CreateWebhookInstance(context.Context, *CreateWebhookInstanceRequest) (*WebhookInstanceWithSecret, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateWebhookInstance not implemented")
+}
+func (UnimplementedChannelAdminServer) UpdateWebhookInstance(context.Context, *UpdateWebhookInstanceRequest) (*WebhookInstance, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdateWebhookInstance not implemented")
+}
+func (UnimplementedChannelAdminServer) DeleteWebhookInstance(context.Context, *InstanceRef) (*DeleteResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteWebhookInstance not implemented")
+}
+func (UnimplementedChannelAdminServer) RotateSigningSecret(context.Context, *RotateSigningSecretRequest) (*WebhookInstanceWithSecret, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RotateSigningSecret not implemented")
+}
+func (UnimplementedChannelAdminServer) ApproveWebhookInstance(context.Context, *ReviewRequest) (*WebhookInstance, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ApproveWebhookInstance not implemented")
+}
+func (UnimplementedChannelAdminServer) RejectWebhookInstance(context.Context, *ReviewRequest) (*WebhookInstance, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RejectWebhookInstance not implemented")
+}
+func (UnimplementedChannelAdminServer) EnableWebhookInstance(context.Context, *InstanceRef) (*WebhookInstance, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EnableWebhookInstance not implemented")
+}
+func (UnimplementedChannelAdminServer) DisableWebhookInstance(context.Context, *InstanceRef) (*WebhookInstance, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DisableWebhookInstance not implemented")
 }
 func (UnimplementedChannelAdminServer) mustEmbedUnimplementedChannelAdminServer() {}
 func (UnimplementedChannelAdminServer) testEmbeddedByValue()                      {}
@@ -143,6 +521,276 @@ func _ChannelAdmin_ListApps_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ChannelAdmin_CreateApp_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateAppRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelAdminServer).CreateApp(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChannelAdmin_CreateApp_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelAdminServer).CreateApp(ctx, req.(*CreateAppRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChannelAdmin_GetApp_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetAppRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelAdminServer).GetApp(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChannelAdmin_GetApp_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelAdminServer).GetApp(ctx, req.(*GetAppRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChannelAdmin_UpdateApp_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateAppRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelAdminServer).UpdateApp(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChannelAdmin_UpdateApp_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelAdminServer).UpdateApp(ctx, req.(*UpdateAppRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChannelAdmin_DeleteApp_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteAppRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelAdminServer).DeleteApp(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChannelAdmin_DeleteApp_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelAdminServer).DeleteApp(ctx, req.(*DeleteAppRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChannelAdmin_RotateAppSecret_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RotateAppSecretRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelAdminServer).RotateAppSecret(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChannelAdmin_RotateAppSecret_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelAdminServer).RotateAppSecret(ctx, req.(*RotateAppSecretRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChannelAdmin_RotateJWEKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RotateJWEKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelAdminServer).RotateJWEKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChannelAdmin_RotateJWEKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelAdminServer).RotateJWEKey(ctx, req.(*RotateJWEKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChannelAdmin_ListBots_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListBotsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelAdminServer).ListBots(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChannelAdmin_ListBots_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelAdminServer).ListBots(ctx, req.(*ListBotsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChannelAdmin_CreateBot_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateBotRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelAdminServer).CreateBot(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChannelAdmin_CreateBot_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelAdminServer).CreateBot(ctx, req.(*CreateBotRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChannelAdmin_GetBot_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetBotRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelAdminServer).GetBot(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChannelAdmin_GetBot_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelAdminServer).GetBot(ctx, req.(*GetBotRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChannelAdmin_UpdateBot_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateBotRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelAdminServer).UpdateBot(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChannelAdmin_UpdateBot_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelAdminServer).UpdateBot(ctx, req.(*UpdateBotRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChannelAdmin_DeleteBot_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteBotRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelAdminServer).DeleteBot(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChannelAdmin_DeleteBot_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelAdminServer).DeleteBot(ctx, req.(*DeleteBotRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChannelAdmin_ImportBot_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ImportBotRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelAdminServer).ImportBot(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChannelAdmin_ImportBot_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelAdminServer).ImportBot(ctx, req.(*ImportBotRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChannelAdmin_ExportBot_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExportBotRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelAdminServer).ExportBot(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChannelAdmin_ExportBot_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelAdminServer).ExportBot(ctx, req.(*ExportBotRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChannelAdmin_PublishBotVersion_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PublishBotVersionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelAdminServer).PublishBotVersion(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChannelAdmin_PublishBotVersion_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelAdminServer).PublishBotVersion(ctx, req.(*PublishBotVersionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChannelAdmin_RollbackBot_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RollbackBotRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelAdminServer).RollbackBot(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChannelAdmin_RollbackBot_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelAdminServer).RollbackBot(ctx, req.(*RollbackBotRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ChannelAdmin_ListWebhookInstances_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListWebhookInstancesRequest)
 	if err := dec(in); err != nil {
@@ -179,6 +827,150 @@ func _ChannelAdmin_GetWebhookInstance_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ChannelAdmin_CreateWebhookInstance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateWebhookInstanceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelAdminServer).CreateWebhookInstance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChannelAdmin_CreateWebhookInstance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelAdminServer).CreateWebhookInstance(ctx, req.(*CreateWebhookInstanceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChannelAdmin_UpdateWebhookInstance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateWebhookInstanceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelAdminServer).UpdateWebhookInstance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChannelAdmin_UpdateWebhookInstance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelAdminServer).UpdateWebhookInstance(ctx, req.(*UpdateWebhookInstanceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChannelAdmin_DeleteWebhookInstance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(InstanceRef)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelAdminServer).DeleteWebhookInstance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChannelAdmin_DeleteWebhookInstance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelAdminServer).DeleteWebhookInstance(ctx, req.(*InstanceRef))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChannelAdmin_RotateSigningSecret_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RotateSigningSecretRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelAdminServer).RotateSigningSecret(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChannelAdmin_RotateSigningSecret_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelAdminServer).RotateSigningSecret(ctx, req.(*RotateSigningSecretRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChannelAdmin_ApproveWebhookInstance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReviewRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelAdminServer).ApproveWebhookInstance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChannelAdmin_ApproveWebhookInstance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelAdminServer).ApproveWebhookInstance(ctx, req.(*ReviewRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChannelAdmin_RejectWebhookInstance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReviewRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelAdminServer).RejectWebhookInstance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChannelAdmin_RejectWebhookInstance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelAdminServer).RejectWebhookInstance(ctx, req.(*ReviewRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChannelAdmin_EnableWebhookInstance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(InstanceRef)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelAdminServer).EnableWebhookInstance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChannelAdmin_EnableWebhookInstance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelAdminServer).EnableWebhookInstance(ctx, req.(*InstanceRef))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ChannelAdmin_DisableWebhookInstance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(InstanceRef)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelAdminServer).DisableWebhookInstance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ChannelAdmin_DisableWebhookInstance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelAdminServer).DisableWebhookInstance(ctx, req.(*InstanceRef))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ChannelAdmin_ServiceDesc is the grpc.ServiceDesc for ChannelAdmin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -191,12 +983,104 @@ var ChannelAdmin_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _ChannelAdmin_ListApps_Handler,
 		},
 		{
+			MethodName: "CreateApp",
+			Handler:    _ChannelAdmin_CreateApp_Handler,
+		},
+		{
+			MethodName: "GetApp",
+			Handler:    _ChannelAdmin_GetApp_Handler,
+		},
+		{
+			MethodName: "UpdateApp",
+			Handler:    _ChannelAdmin_UpdateApp_Handler,
+		},
+		{
+			MethodName: "DeleteApp",
+			Handler:    _ChannelAdmin_DeleteApp_Handler,
+		},
+		{
+			MethodName: "RotateAppSecret",
+			Handler:    _ChannelAdmin_RotateAppSecret_Handler,
+		},
+		{
+			MethodName: "RotateJWEKey",
+			Handler:    _ChannelAdmin_RotateJWEKey_Handler,
+		},
+		{
+			MethodName: "ListBots",
+			Handler:    _ChannelAdmin_ListBots_Handler,
+		},
+		{
+			MethodName: "CreateBot",
+			Handler:    _ChannelAdmin_CreateBot_Handler,
+		},
+		{
+			MethodName: "GetBot",
+			Handler:    _ChannelAdmin_GetBot_Handler,
+		},
+		{
+			MethodName: "UpdateBot",
+			Handler:    _ChannelAdmin_UpdateBot_Handler,
+		},
+		{
+			MethodName: "DeleteBot",
+			Handler:    _ChannelAdmin_DeleteBot_Handler,
+		},
+		{
+			MethodName: "ImportBot",
+			Handler:    _ChannelAdmin_ImportBot_Handler,
+		},
+		{
+			MethodName: "ExportBot",
+			Handler:    _ChannelAdmin_ExportBot_Handler,
+		},
+		{
+			MethodName: "PublishBotVersion",
+			Handler:    _ChannelAdmin_PublishBotVersion_Handler,
+		},
+		{
+			MethodName: "RollbackBot",
+			Handler:    _ChannelAdmin_RollbackBot_Handler,
+		},
+		{
 			MethodName: "ListWebhookInstances",
 			Handler:    _ChannelAdmin_ListWebhookInstances_Handler,
 		},
 		{
 			MethodName: "GetWebhookInstance",
 			Handler:    _ChannelAdmin_GetWebhookInstance_Handler,
+		},
+		{
+			MethodName: "CreateWebhookInstance",
+			Handler:    _ChannelAdmin_CreateWebhookInstance_Handler,
+		},
+		{
+			MethodName: "UpdateWebhookInstance",
+			Handler:    _ChannelAdmin_UpdateWebhookInstance_Handler,
+		},
+		{
+			MethodName: "DeleteWebhookInstance",
+			Handler:    _ChannelAdmin_DeleteWebhookInstance_Handler,
+		},
+		{
+			MethodName: "RotateSigningSecret",
+			Handler:    _ChannelAdmin_RotateSigningSecret_Handler,
+		},
+		{
+			MethodName: "ApproveWebhookInstance",
+			Handler:    _ChannelAdmin_ApproveWebhookInstance_Handler,
+		},
+		{
+			MethodName: "RejectWebhookInstance",
+			Handler:    _ChannelAdmin_RejectWebhookInstance_Handler,
+		},
+		{
+			MethodName: "EnableWebhookInstance",
+			Handler:    _ChannelAdmin_EnableWebhookInstance_Handler,
+		},
+		{
+			MethodName: "DisableWebhookInstance",
+			Handler:    _ChannelAdmin_DisableWebhookInstance_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

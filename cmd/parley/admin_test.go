@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/parleyhq/parley/platform/bustest"
+	"github.com/parleyhq/parley/platform/registry"
+	dispatcherv1 "github.com/parleyhq/parley/proto/gen/go/parley/dispatcher/v1"
+	"github.com/parleyhq/parley/services/channels"
+)
+
+const (
+	cliDevToken   = "cli-developer-token-0123"
+	cliAdminToken = "cli-bots-admin-token-0123"
+	cliBot        = "st-2b5e9b0c-6c1e-5d4a-9f3b-1a2b3c4d5e6f"
+)
+
+// fakeDLQ stands in for the dispatcher's DeadLetterAdmin, registered on the
+// channels server as the app wires it.
+type fakeDLQ struct {
+	dispatcherv1.UnimplementedDeadLetterAdminServer
+	replayed []*dispatcherv1.Selector
+}
+
+func (f *fakeDLQ) List(context.Context, *dispatcherv1.ListDeadLettersRequest) (*dispatcherv1.ListDeadLettersResponse, error) {
+	return &dispatcherv1.ListDeadLettersResponse{DeadLetters: []*dispatcherv1.DeadLetter{
+		{Sequence: 7, MessageId: "ms-1", BotId: cliBot, Reason: "exhausted", LastStatusCode: 503},
+	}}, nil
+}
+
+func (f *fakeDLQ) Replay(_ context.Context, r *dispatcherv1.ReplayRequest) (*dispatcherv1.ReplayResponse, error) {
+	f.replayed = append(f.replayed, r.GetSelector())
+	return &dispatcherv1.ReplayResponse{Replayed: 1}, nil
+}
+
+func startChannels(t *testing.T, dlq *fakeDLQ) string {
+	t.Helper()
+	srv := bustest.RunJetStream(t)
+	conn := bustest.Connect(t, srv.Config(t))
+	svc, err := channels.New(channels.Config{
+		Listen: "127.0.0.1:0", Store: channels.StoreKV,
+		MasterKey: base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{3}, 32)),
+		AdminTokens: []channels.AdminToken{
+			{Token: cliDevToken, Role: channels.RoleDeveloper},
+			{Token: cliAdminToken, Role: channels.RoleBotsAdmin, Name: "ops"},
+		},
+	}, channels.Deps{
+		Bus: conn, Logger: slog.New(slog.DiscardHandler),
+		Register: []func(*grpc.Server){func(g *grpc.Server) { dispatcherv1.RegisterDeadLetterAdminServer(g, dlq) }},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case <-svc.Ready():
+	case err := <-done:
+		t.Fatal(err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("channels not ready")
+	}
+	return svc.Addr().String()
+}
+
+type cli struct {
+	t    *testing.T
+	addr string
+}
+
+func (c cli) run(token string, args ...string) (int, string, string) {
+	c.t.Helper()
+	var out, errOut bytes.Buffer
+	args = append(args, "--addr", c.addr, "--token", token)
+	code := cmdAdmin(args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func (c cli) ok(token string, args ...string) string {
+	c.t.Helper()
+	code, out, errOut := c.run(token, args...)
+	if code != 0 {
+		c.t.Fatalf("parley admin %v: exit %d: %s", args, code, errOut)
+	}
+	return out
+}
+
+func TestAdminCLI(t *testing.T) {
+	dlq := &fakeDLQ{}
+	c := cli{t: t, addr: startChannels(t, dlq)}
+
+	// A bot from a directory, published.
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "bot.yaml"), []byte("id: "+cliBot+"\nname: CLI Bot\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := c.ok(cliDevToken, "bots", "import", "--dir", dir, "--publish")
+	if !strings.Contains(out, "stored as version 1") || !strings.Contains(out, "CLI Bot") {
+		t.Fatalf("import output:\n%s", out)
+	}
+
+	// An app, as JSON for scripts; the secret is in the creation output.
+	var created struct {
+		App struct {
+			ClientID string `json:"clientId"`
+		} `json:"app"`
+		ClientSecret string `json:"clientSecret"`
+	}
+	if err := json.Unmarshal([]byte(c.ok(cliDevToken, "apps", "create", "--name", "Web", "--alg", "HS256,HS512", "--json")), &created); err != nil {
+		t.Fatal(err)
+	}
+	if !registry.ValidClientID(created.App.ClientID) || len(created.ClientSecret) < 16 {
+		t.Fatalf("created %+v", created)
+	}
+	appID := created.App.ClientID
+	if out := c.ok(cliDevToken, "apps", "list"); !strings.Contains(out, appID) || strings.Contains(out, created.ClientSecret) ||
+		!strings.HasPrefix(out, "CLIENT ID") {
+		t.Fatalf("apps list:\n%s", out)
+	}
+
+	out = c.ok(cliDevToken, "instances", "create", "--bot", cliBot, "--id", "web-1", "--app", appID, "--mode", "async",
+		"--post-url", "https://example.com/hook", "--signing-secret")
+	if !strings.Contains(out, "awaiting approval") || !strings.Contains(out, "signing secret: whsec_") {
+		t.Fatalf("instance create:\n%s", out)
+	}
+
+	// A developer cannot approve; the refusal says why, with exit 1.
+	code, _, errOut := c.run(cliDevToken, "instances", "approve", "--bot", cliBot, "--id", "web-1")
+	if code != 1 || !strings.Contains(errOut, "PermissionDenied") || !strings.Contains(errOut, "bots_admin") {
+		t.Fatalf("developer approve: exit %d: %s", code, errOut)
+	}
+	code, _, errOut = c.run(cliDevToken, "instances", "enable", "--bot", cliBot, "--id", "web-1")
+	if code != 1 || !strings.Contains(errOut, "FailedPrecondition") {
+		t.Fatalf("enable before approval: exit %d: %s", code, errOut)
+	}
+	c.ok(cliAdminToken, "instances", "approve", "--bot", cliBot, "--id", "web-1", "--note", "checked")
+	if out := c.ok(cliDevToken, "instances", "enable", "--bot", cliBot, "--id", "web-1"); !strings.Contains(out, "serving") {
+		t.Fatalf("enable:\n%s", out)
+	}
+	if out := c.ok(cliDevToken, "instances", "list", "--bot", cliBot); !strings.Contains(out, "web-1") || !strings.Contains(out, "serving") {
+		t.Fatalf("instances list:\n%s", out)
+	}
+
+	out = c.ok(cliDevToken, "apps", "rotate", "--app", appID, "--overlap", "1h")
+	if !strings.Contains(out, "new client secret: ") || strings.Contains(out, created.ClientSecret) {
+		t.Fatalf("rotate:\n%s", out)
+	}
+	if out := c.ok(cliDevToken, "instances", "rotate", "--bot", cliBot, "--id", "web-1"); !strings.Contains(out, "signing secret: whsec_") {
+		t.Fatalf("signing rotate:\n%s", out)
+	}
+
+	// Export round trip.
+	tgz := filepath.Join(t.TempDir(), "bot.tgz")
+	c.ok(cliDevToken, "bots", "export", "--bot", cliBot, "--out", tgz)
+	b, _ := os.ReadFile(tgz)
+	files, err := registry.Unpack(b)
+	if err != nil || !strings.Contains(string(files["bot.yaml"]), cliBot) {
+		t.Fatalf("exported archive: %v", err)
+	}
+	if out := c.ok(cliDevToken, "bots", "import", "--file", tgz); !strings.Contains(out, "identical to existing version 1") {
+		t.Fatalf("re-import:\n%s", out)
+	}
+
+	// Dead letters.
+	if out := c.ok(cliDevToken, "dlq", "list"); !strings.Contains(out, "ms-1") || !strings.Contains(out, "exhausted") {
+		t.Fatalf("dlq list:\n%s", out)
+	}
+	c.ok(cliDevToken, "dlq", "replay", "--seq", "7")
+	if len(dlq.replayed) != 1 || dlq.replayed[0].GetSequence() != 7 {
+		t.Fatalf("replayed %v", dlq.replayed)
+	}
+
+	// Wrong token and usage errors.
+	code, _, errOut = c.run("not-a-valid-token-000", "apps", "list")
+	if code != 1 || !strings.Contains(errOut, "Unauthenticated") {
+		t.Fatalf("wrong token: exit %d: %s", code, errOut)
+	}
+	if code, _, errOut = c.run(cliDevToken, "apps", "frobnicate"); code != 2 || !strings.Contains(errOut, "unknown command") {
+		t.Fatalf("unknown command: exit %d: %s", code, errOut)
+	}
+	if code, _, _ = c.run(cliDevToken, "dlq", "replay"); code != 2 {
+		t.Fatalf("replay without selector: exit %d", code)
+	}
+	t.Setenv("PARLEY_ADMIN_TOKEN", "")
+	var o, e bytes.Buffer
+	if code := cmdAdmin([]string{"apps", "list", "--addr", c.addr}, &o, &e); code != 2 || !strings.Contains(e.String(), "PARLEY_ADMIN_TOKEN") {
+		t.Fatalf("no token: exit %d: %s", code, e.String())
+	}
+}

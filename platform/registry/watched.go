@@ -1,0 +1,514 @@
+package registry
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// WatchedConfig configures a Watched view.
+type WatchedConfig struct {
+	// Sealer opens the records' secrets; it must hold the master key the
+	// channels service sealed them with.
+	Sealer *Sealer
+	// BotDir, when set, receives each published bot version as
+	// <BotDir>/<botID>/v<N>, and Bot.Path points there, so services that
+	// load bots from a directory work unchanged. Without it Bot.Path is empty
+	// and BotDefinition is the only way to the files.
+	BotDir string
+	Logger *slog.Logger
+	// RetryEvery is how often failed bot loads are retried and expired
+	// secrets dropped; default 1s.
+	RetryEvery time.Duration
+	// Now is the clock, for tests.
+	Now func() time.Time
+}
+
+// BotDefinition is the published version of a bot with its directory.
+type BotDefinition struct {
+	BotID   string
+	Version int
+	Digest  string
+	Files   Files
+	// Path is the directory the files were written to, "" without BotDir.
+	Path string
+}
+
+// ChangeKind is what a Change is about.
+type ChangeKind int
+
+// Kinds of change.
+const (
+	ChangeApp ChangeKind = iota + 1
+	ChangeBot
+	ChangeInstance
+	// ChangeBotPublished follows ChangeBot when the bot's published
+	// definition was loaded.
+	ChangeBotPublished
+)
+
+// Change is one applied update of the view.
+type Change struct {
+	Kind ChangeKind
+	// ID is the client id, the bot id, or "<botID>/<instanceID>".
+	ID       string
+	Deleted  bool
+	Revision uint64
+}
+
+type botEntry struct {
+	rec BotRecord
+	def *BotDefinition // nil until a published version is loaded
+	// failed is the published version that did not load, retried later.
+	failed int
+}
+
+// Watched is a View fed by a watch on the registry bucket: every replica
+// holds the whole registry in memory and applies changes within
+// milliseconds of their write, so no request waits on a remote call.
+type Watched struct {
+	cfg   WatchedConfig
+	store *Store
+	log   *slog.Logger
+
+	mu       sync.RWMutex
+	appRecs  map[string]AppRecord
+	instRecs map[string]InstanceRecord
+	apps     map[string]App
+	bots     map[string]*botEntry
+	insts    map[string]Instance
+	rev      uint64
+	// nextExpiry is the earliest deadline of a retiring secret in the view.
+	nextExpiry time.Time
+	changed    chan struct{}
+
+	subMu sync.Mutex
+	subs  []func(Change)
+
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+var _ View = (*Watched)(nil)
+
+// NewWatched loads the registry from store and keeps following it until
+// Close. It returns once the current contents, including published bot
+// definitions, are in memory, or when ctx ends.
+func NewWatched(ctx context.Context, store *Store, cfg WatchedConfig) (*Watched, error) {
+	if cfg.Sealer == nil {
+		return nil, errors.New("registry: a sealer (master key) is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RetryEvery <= 0 {
+		cfg.RetryEvery = time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	w := &Watched{
+		cfg: cfg, store: store, log: cfg.Logger.With("component", "registry"),
+		appRecs: map[string]AppRecord{}, instRecs: map[string]InstanceRecord{},
+		apps: map[string]App{}, bots: map[string]*botEntry{}, insts: map[string]Instance{},
+		changed: make(chan struct{}), done: make(chan struct{}),
+	}
+	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	w.stop = stop
+	kw, err := store.KV.WatchAll(wctx)
+	if err != nil {
+		stop()
+		return nil, fmt.Errorf("watch registry: %w", err)
+	}
+	initial := make(chan struct{})
+	go w.loop(wctx, kw, initial)
+	select {
+	case <-initial:
+		return w, nil
+	case <-ctx.Done():
+		w.Close()
+		return nil, fmt.Errorf("load registry: %w", ctx.Err())
+	}
+}
+
+// Close stops following the registry; the view keeps its last contents.
+func (w *Watched) Close() {
+	w.stop()
+	<-w.done
+}
+
+func (w *Watched) loop(ctx context.Context, kw jetstream.KeyWatcher, initial chan struct{}) {
+	defer close(w.done)
+	defer func() { _ = kw.Stop() }()
+	tick := time.NewTicker(w.cfg.RetryEvery)
+	defer tick.Stop()
+	updates := kw.Updates()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-updates:
+			if !ok {
+				return
+			}
+			if e == nil {
+				close(initial)
+				continue
+			}
+			w.apply(ctx, e)
+		case <-tick.C:
+			w.maintain(ctx)
+		}
+	}
+}
+
+// apply decodes one entry into the view. A record that does not decode or
+// open is logged and skipped: the previous value stays, so a bad write
+// cannot take a serving channel down.
+func (w *Watched) apply(ctx context.Context, e jetstream.KeyValueEntry) {
+	key := e.Key()
+	deleted := e.Operation() != jetstream.KeyValuePut
+	ch := Change{Deleted: deleted, Revision: e.Revision()}
+	var published *Change
+	switch {
+	case strings.HasPrefix(key, appKeyPrefix):
+		ch.Kind, ch.ID = ChangeApp, strings.TrimPrefix(key, appKeyPrefix)
+		if deleted {
+			w.mu.Lock()
+			delete(w.appRecs, ch.ID)
+			delete(w.apps, ch.ID)
+			w.mu.Unlock()
+			break
+		}
+		var rec AppRecord
+		if err := json.Unmarshal(e.Value(), &rec); err != nil {
+			w.log.Error("registry record does not decode", "key", key, "err", err)
+			return
+		}
+		app, err := w.cfg.Sealer.OpenApp(rec, w.cfg.Now())
+		if err != nil {
+			w.log.Error("registry record does not open", "key", key, "err", err)
+			return
+		}
+		w.mu.Lock()
+		w.appRecs[ch.ID] = rec
+		w.apps[ch.ID] = app
+		w.noteExpiry(rec.RetiringSecrets)
+		w.mu.Unlock()
+	case strings.HasPrefix(key, instKeyPrefix):
+		botID, instID, ok := parseInstanceKey(key)
+		if !ok {
+			return
+		}
+		ch.Kind, ch.ID = ChangeInstance, botID+"/"+instID
+		if deleted {
+			w.mu.Lock()
+			delete(w.instRecs, ch.ID)
+			delete(w.insts, ch.ID)
+			w.mu.Unlock()
+			break
+		}
+		var rec InstanceRecord
+		if err := json.Unmarshal(e.Value(), &rec); err != nil {
+			w.log.Error("registry record does not decode", "key", key, "err", err)
+			return
+		}
+		in, err := w.cfg.Sealer.OpenInstance(rec, w.cfg.Now())
+		if err != nil {
+			w.log.Error("registry record does not open", "key", key, "err", err)
+			return
+		}
+		w.mu.Lock()
+		w.instRecs[ch.ID] = rec
+		w.insts[ch.ID] = in
+		w.noteExpiry(rec.SigningSecrets)
+		w.mu.Unlock()
+	case strings.HasPrefix(key, botKeyPrefix):
+		ch.Kind, ch.ID = ChangeBot, strings.TrimPrefix(key, botKeyPrefix)
+		if deleted {
+			w.mu.Lock()
+			delete(w.bots, ch.ID)
+			w.mu.Unlock()
+			break
+		}
+		var rec BotRecord
+		if err := json.Unmarshal(e.Value(), &rec); err != nil {
+			w.log.Error("registry record does not decode", "key", key, "err", err)
+			return
+		}
+		w.mu.RLock()
+		old := w.bots[ch.ID]
+		w.mu.RUnlock()
+		ent := &botEntry{rec: rec}
+		if old != nil {
+			ent.def = old.def
+		}
+		if rec.Published != 0 && (ent.def == nil || ent.def.Version != rec.Published) {
+			// Loading happens before the record is swapped in, so readers see
+			// either the old definition or the complete new one.
+			if def, err := w.loadBot(ctx, rec); err != nil {
+				w.log.Error("published bot version does not load; keeping the previous one",
+					"bot_id", rec.ID, "version", rec.Published, "err", err)
+				ent.failed = rec.Published
+			} else {
+				ent.def = def
+				published = &Change{Kind: ChangeBotPublished, ID: rec.ID, Revision: e.Revision()}
+			}
+		}
+		if rec.Published == 0 {
+			ent.def = nil
+		}
+		w.mu.Lock()
+		w.bots[ch.ID] = ent
+		w.mu.Unlock()
+	default:
+		return
+	}
+	w.mu.Lock()
+	w.rev = max(w.rev, e.Revision())
+	close(w.changed)
+	w.changed = make(chan struct{})
+	w.mu.Unlock()
+	w.notify(ch)
+	if published != nil {
+		w.notify(*published)
+	}
+}
+
+// noteExpiry records the earliest future deadline; mu must be held.
+func (w *Watched) noteExpiry(ss []SealedSecret) {
+	for _, s := range ss {
+		if !s.Until.IsZero() && (w.nextExpiry.IsZero() || s.Until.Before(w.nextExpiry)) {
+			w.nextExpiry = s.Until
+		}
+	}
+}
+
+// maintain retries bot versions that failed to load and re-opens records
+// once a retiring secret expires, so the view stops handing it out.
+func (w *Watched) maintain(ctx context.Context) {
+	w.mu.RLock()
+	var retry []BotRecord
+	for _, b := range w.bots {
+		if b.failed != 0 && b.failed == b.rec.Published {
+			retry = append(retry, b.rec)
+		}
+	}
+	expire := !w.nextExpiry.IsZero() && !w.cfg.Now().Before(w.nextExpiry)
+	w.mu.RUnlock()
+	for _, rec := range retry {
+		def, err := w.loadBot(ctx, rec)
+		if err != nil {
+			continue
+		}
+		w.mu.Lock()
+		if b := w.bots[rec.ID]; b != nil && b.rec.Published == rec.Published {
+			b.def, b.failed = def, 0
+		}
+		w.mu.Unlock()
+		w.notify(Change{Kind: ChangeBotPublished, ID: rec.ID})
+	}
+	if expire {
+		w.reopen()
+	}
+}
+
+func (w *Watched) reopen() {
+	now := w.cfg.Now()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.nextExpiry = time.Time{}
+	for id, rec := range w.appRecs {
+		if a, err := w.cfg.Sealer.OpenApp(rec, now); err == nil {
+			w.apps[id] = a
+		}
+		w.noteExpiry(slices.DeleteFunc(slices.Clone(rec.RetiringSecrets), func(s SealedSecret) bool { return !s.Until.After(now) }))
+	}
+	for id, rec := range w.instRecs {
+		if in, err := w.cfg.Sealer.OpenInstance(rec, now); err == nil {
+			w.insts[id] = in
+		}
+		w.noteExpiry(slices.DeleteFunc(slices.Clone(rec.SigningSecrets), func(s SealedSecret) bool { return !s.Until.After(now) }))
+	}
+}
+
+func (w *Watched) loadBot(ctx context.Context, rec BotRecord) (*BotDefinition, error) {
+	meta, ok := rec.Version(rec.Published)
+	if !ok {
+		return nil, fmt.Errorf("version %d is not in the bot's version list", rec.Published)
+	}
+	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	archive, err := w.store.BotArchive(lctx, rec.ID, meta)
+	if err != nil {
+		return nil, err
+	}
+	files, err := Unpack(archive)
+	if err != nil {
+		return nil, err
+	}
+	if d := files.Digest(); d != meta.Digest {
+		return nil, fmt.Errorf("archive digest %s does not match the recorded %s", d, meta.Digest)
+	}
+	def := &BotDefinition{BotID: rec.ID, Version: rec.Published, Digest: meta.Digest, Files: files}
+	if w.cfg.BotDir != "" {
+		dir, err := materialize(w.cfg.BotDir, rec.ID, rec.Published, files)
+		if err != nil {
+			return nil, err
+		}
+		def.Path = dir
+	}
+	return def, nil
+}
+
+// materialize writes a version's files to <root>/<bot>/v<N> through a
+// temporary directory and a rename, so a loader never sees a partial tree.
+// Versions are immutable, so an existing directory is reused.
+func materialize(root, botID string, v int, files Files) (string, error) {
+	dir := filepath.Join(root, botID, "v"+strconv.Itoa(v))
+	if _, err := os.Stat(filepath.Join(dir, ".complete")); err == nil {
+		return dir, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o750); err != nil {
+		return "", fmt.Errorf("bot dir: %w", err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".v"+strconv.Itoa(v)+"-*")
+	if err != nil {
+		return "", fmt.Errorf("bot dir: %w", err)
+	}
+	if err := files.WriteDir(tmp); err != nil {
+		_ = os.RemoveAll(tmp)
+		return "", fmt.Errorf("bot dir: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(tmp, ".complete"), nil, 0o640); err != nil {
+		_ = os.RemoveAll(tmp)
+		return "", fmt.Errorf("bot dir: %w", err)
+	}
+	_ = os.RemoveAll(dir) // an incomplete leftover of a crash
+	if err := os.Rename(tmp, dir); err != nil {
+		_ = os.RemoveAll(tmp)
+		return "", fmt.Errorf("bot dir: %w", err)
+	}
+	return dir, nil
+}
+
+func (w *Watched) notify(ch Change) {
+	w.subMu.Lock()
+	subs := slices.Clone(w.subs)
+	w.subMu.Unlock()
+	for _, fn := range subs {
+		fn(ch)
+	}
+}
+
+// Subscribe calls fn after each applied change, on the watch goroutine: fn
+// must return quickly (hand work to another goroutine) and must not call
+// Close.
+func (w *Watched) Subscribe(fn func(Change)) {
+	w.subMu.Lock()
+	w.subs = append(w.subs, fn)
+	w.subMu.Unlock()
+}
+
+// Revision is the last bucket revision applied.
+func (w *Watched) Revision() uint64 {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	return w.rev
+}
+
+// WaitRevision blocks until the view has applied revision rev (a write's
+// revision), for read-your-writes.
+func (w *Watched) WaitRevision(ctx context.Context, rev uint64) error {
+	for {
+		w.mu.RLock()
+		cur, ch := w.rev, w.changed
+		w.mu.RUnlock()
+		if cur >= rev {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("registry at revision %d, waiting for %d: %w", cur, rev, ctx.Err())
+		}
+	}
+}
+
+// App returns the app with the client id.
+func (w *Watched) App(clientID string) (App, bool) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	a, ok := w.apps[clientID]
+	return a, ok
+}
+
+// Bot returns a bot with a loaded published definition.
+func (w *Watched) Bot(id string) (Bot, bool) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	b, ok := w.bots[id]
+	if !ok || b.def == nil {
+		return Bot{}, false
+	}
+	return Bot{ID: id, Name: b.rec.Name, Path: b.def.Path}, true
+}
+
+// BotDefinition returns the loaded published definition of a bot.
+func (w *Watched) BotDefinition(id string) (BotDefinition, bool) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	b, ok := w.bots[id]
+	if !ok || b.def == nil {
+		return BotDefinition{}, false
+	}
+	return *b.def, true
+}
+
+// Instance returns a bot's instance ("" for the first one).
+func (w *Watched) Instance(botID, instanceID string) (Instance, bool) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	in, ok := w.insts[botID+"/"+instanceID]
+	return in, ok
+}
+
+// Bots lists the bots with a published definition, by id.
+func (w *Watched) Bots() []Bot {
+	w.mu.RLock()
+	out := make([]Bot, 0, len(w.bots))
+	for id, b := range w.bots {
+		if b.def != nil {
+			out = append(out, Bot{ID: id, Name: b.rec.Name, Path: b.def.Path})
+		}
+	}
+	w.mu.RUnlock()
+	slices.SortFunc(out, func(a, b Bot) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Instances lists the instances by bot and instance id.
+func (w *Watched) Instances() []Instance {
+	w.mu.RLock()
+	out := make([]Instance, 0, len(w.insts))
+	for _, in := range w.insts {
+		out = append(out, in)
+	}
+	w.mu.RUnlock()
+	slices.SortFunc(out, func(a, b Instance) int {
+		return cmp.Or(cmp.Compare(a.BotID, b.BotID), cmp.Compare(a.InstanceID, b.InstanceID))
+	})
+	return out
+}

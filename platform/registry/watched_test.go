@@ -1,0 +1,184 @@
+package registry_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/platform/bustest"
+	"github.com/parleyhq/parley/platform/registry"
+)
+
+const (
+	bot = "st-22222222-2222-5222-8222-222222222222"
+	app = "cs-11111111-1111-4111-8111-111111111111"
+)
+
+func openStore(t *testing.T) *registry.Store {
+	t.Helper()
+	srv := bustest.RunJetStream(t)
+	cfg := srv.Config(t)
+	conn := bustest.Connect(t, cfg)
+	s, err := registry.OpenStore(t.Context(), conn.JS, registry.StoreConfig{Registry: cfg.Name(registry.RegistryBucket), Bots: cfg.Name(registry.BotsBucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func sealer(t *testing.T) *registry.Sealer {
+	s, err := registry.NewSealer(bytes.Repeat([]byte{9}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestUpdateCompareAndSet: a write at a stale revision is refused.
+func TestUpdateCompareAndSet(t *testing.T) {
+	s := openStore(t)
+	key := registry.AppKey(app)
+	rev, err := s.Apps.Create(t.Context(), key, registry.AppRecord{ClientID: app, Name: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Apps.Create(t.Context(), key, registry.AppRecord{ClientID: app}); !errors.Is(err, registry.ErrExists) {
+		t.Fatalf("second create: %v", err)
+	}
+	if _, _, err := s.Apps.Update(t.Context(), key, rev, func(r *registry.AppRecord) error { r.Name = "b"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = s.Apps.Update(t.Context(), key, rev, func(r *registry.AppRecord) error { r.Name = "c"; return nil })
+	if !errors.Is(err, registry.ErrConflict) {
+		t.Fatalf("stale update: %v", err)
+	}
+	got, _, _ := s.Apps.Get(t.Context(), key)
+	if got.Name != "b" {
+		t.Fatalf("name %q: the stale write went through", got.Name)
+	}
+	if err := s.Apps.Delete(t.Context(), key, rev); !errors.Is(err, registry.ErrConflict) {
+		t.Fatalf("stale delete: %v", err)
+	}
+}
+
+// TestWatchedFollowsAndExpires: the view applies puts and deletes, and
+// drops a retiring signing secret once its deadline passes without any
+// write.
+func TestWatchedFollowsAndExpires(t *testing.T) {
+	s := openStore(t)
+	sl := sealer(t)
+	w, err := registry.NewWatched(t.Context(), s, registry.WatchedConfig{Sealer: sl, RetryEvery: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	cur, _ := sl.SealSigningSecret(bot, "", "whsec_Y3VycmVudC1zZWNyZXQtMDEyMzQ1")
+	old, _ := sl.SealSigningSecret(bot, "", "whsec_b2xkLXNlY3JldC0wMTIzNDU2Nzg5")
+	rev, err := s.Instances.Create(t.Context(), registry.InstanceKey(bot, ""), registry.InstanceRecord{
+		BotID: bot, App: app, Mode: registry.ModeSync, Enabled: true, Approved: true,
+		SigningSecrets: []registry.SealedSecret{{Sealed: cur}, {Sealed: old, Until: time.Now().Add(300 * time.Millisecond)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WaitRevision(t.Context(), rev); err != nil {
+		t.Fatal(err)
+	}
+	in, ok := w.Instance(bot, "")
+	if !ok || !in.Serving() || len(in.SigningSecrets) != 2 {
+		t.Fatalf("instance %v %v, %d secrets", ok, in.Serving(), len(in.SigningSecrets))
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		in, _ = w.Instance(bot, "")
+		if len(in.SigningSecrets) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the retiring secret was not dropped after its deadline")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := s.Instances.Delete(t.Context(), registry.InstanceKey(bot, ""), 0); err != nil {
+		t.Fatal(err)
+	}
+	for time.Now().Before(deadline.Add(time.Second)) {
+		if _, ok := w.Instance(bot, ""); !ok {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("deleted instance still in the view")
+}
+
+func tarGz(t *testing.T, entries ...tar.Header) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	for _, h := range entries {
+		body := []byte("x")
+		if h.Typeflag == tar.TypeReg {
+			h.Size = int64(len(body))
+		}
+		if err := tw.WriteHeader(&h); err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag == tar.TypeReg {
+			_, _ = tw.Write(body)
+		}
+	}
+	_ = tw.Close()
+	_ = gz.Close()
+	return buf.Bytes()
+}
+
+func TestUnpack(t *testing.T) {
+	tests := []struct {
+		name    string
+		archive []byte
+		wantErr bool
+		want    string // a path that must exist
+	}{
+		{"top directory stripped", tarGz(t, tar.Header{Name: "mybot/bot.yaml", Typeflag: tar.TypeReg}, tar.Header{Name: "mybot/tasks/a.yaml", Typeflag: tar.TypeReg}), false, "tasks/a.yaml"},
+		{"flat", tarGz(t, tar.Header{Name: "./bot.yaml", Typeflag: tar.TypeReg}), false, "bot.yaml"},
+		{"parent escape", tarGz(t, tar.Header{Name: "../evil", Typeflag: tar.TypeReg}), true, ""},
+		{"absolute", tarGz(t, tar.Header{Name: "/etc/evil", Typeflag: tar.TypeReg}), true, ""},
+		{"symlink", tarGz(t, tar.Header{Name: "link", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd"}), true, ""},
+		{"not gzip", []byte("plain"), true, ""},
+		{"empty", tarGz(t), true, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			files, err := registry.Unpack(tc.archive)
+			if tc.wantErr {
+				if !errors.Is(err, registry.ErrBadArchive) {
+					t.Fatalf("err = %v, want ErrBadArchive", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := files[tc.want]; !ok {
+				t.Fatalf("files %v lack %s", files, tc.want)
+			}
+		})
+	}
+}
+
+func TestPackIsDeterministic(t *testing.T) {
+	f := registry.Files{"bot.yaml": []byte("id: x"), "tasks/a.yaml": []byte("a")}
+	a, _ := f.Pack()
+	b, _ := registry.Files{"tasks/a.yaml": []byte("a"), "bot.yaml": []byte("id: x")}.Pack()
+	if !bytes.Equal(a, b) {
+		t.Fatal("the same files packed differently")
+	}
+	back, err := registry.Unpack(a)
+	if err != nil || back.Digest() != f.Digest() {
+		t.Fatalf("round trip: %v", err)
+	}
+}
