@@ -16,6 +16,9 @@ import (
 
 type tokenOptions struct {
 	configFile, appID, user, alg string
+	// secret signs instead of the config's client secret (for apps created
+	// through the admin API, whose secret only their owner knows).
+	secret string
 	ttl                          time.Duration
 	jti                          bool
 }
@@ -30,6 +33,7 @@ func cmdToken(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.alg, "alg", registry.HS256, "HS256 or HS512")
 	fs.DurationVar(&o.ttl, "ttl", time.Hour, "lifetime (exp); 0 for no exp claim")
 	fs.BoolVar(&o.jti, "jti", false, "add a random jti (single-use token; requires -ttl <= 1h)")
+	fs.StringVar(&o.secret, "secret", "", "client secret to sign with (for an app created with 'parley admin'; needs -app)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -62,8 +66,11 @@ func mintToken(reg registry.Config, o tokenOptions, now time.Time) (string, erro
 			app = &reg.Apps[i]
 		}
 	}
+	if o.secret != "" {
+		app = &registry.App{ClientID: o.appID, ClientSecret: o.secret}
+	}
 	if app == nil {
-		return "", fmt.Errorf("no app %q in the config", o.appID)
+		return "", fmt.Errorf("no app %q in the config (give its secret with -secret)", o.appID)
 	}
 	method := jwt.GetSigningMethod(o.alg)
 	if method == nil || (o.alg != registry.HS256 && o.alg != registry.HS512) {

@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc"
 
 	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/natsembed"
@@ -28,8 +30,9 @@ import (
 
 // Targets.
 const (
-	Bus        = "bus"   // invisible: the NATS connection (and embedded server)
-	Store      = "store" // invisible: the Redis client, when configured
+	Bus        = "bus"      // invisible: the NATS connection (and embedded server)
+	Store      = "store"    // invisible: the Redis client, when configured
+	Registry   = "registry" // invisible: the registry view (static, or KV-watched)
 	Ingress    = "ingress"
 	Dialog     = "dialog"
 	Dispatcher = "dispatcher"
@@ -40,10 +43,11 @@ const (
 var deps = map[string][]string{
 	Bus:        nil,
 	Store:      nil,
-	Ingress:    {Bus, Store},
-	Dialog:     {Bus, Store},
-	Dispatcher: {Bus},
-	Channels:   nil,
+	Registry:   {Bus},
+	Ingress:    {Bus, Store, Registry},
+	Dialog:     {Bus, Store, Registry},
+	Dispatcher: {Bus, Registry},
+	Channels:   {Bus, Registry},
 	// Listed so that the ingress starts last and stops first: it takes
 	// traffic only once the dialog replica is up, and on shutdown its
 	// in-flight synchronous requests still find a dialog to answer them.
@@ -64,10 +68,13 @@ type App struct {
 	// check for /readyz.
 	Checks opsserver.Checks
 
-	reg   *registry.Static
-	conn  *bus.Conn
-	redis redis.UniversalClient
-	mgr   *run.Manager
+	static     *registry.Static
+	reg        registry.View
+	watched    *registry.Watched
+	dispatcher *dispatcher.Service
+	conn       *bus.Conn
+	redis      redis.UniversalClient
+	mgr        *run.Manager
 }
 
 // New validates cfg and prepares the modules.
@@ -80,10 +87,11 @@ func New(cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Cfg: cfg, Log: log, reg: reg, Started: func(string, run.Service) {}}
+	a := &App{Cfg: cfg, Log: log, static: reg, reg: reg, Started: func(string, run.Service) {}}
 	mods := []run.Module{
 		{Name: Bus, Invisible: true, Init: a.initBus},
 		{Name: Store, Invisible: true, Init: a.initStore},
+		{Name: Registry, Invisible: true, Init: a.initRegistry},
 		{Name: Ingress, Init: a.initIngress},
 		{Name: Dialog, Init: a.initDialog},
 		{Name: Dispatcher, Init: a.initDispatcher},
@@ -192,12 +200,22 @@ func (a *App) initDispatcher(context.Context) (run.Service, error) {
 		return nil, fmt.Errorf("dispatcher: %w", err)
 	}
 	a.addCheck(Dispatcher, opsserver.ReadyCheck(svc.Ready()))
+	a.dispatcher = svc
 	a.Started(Dispatcher, svc)
 	return svc, nil
 }
 
 func (a *App) initChannels(context.Context) (run.Service, error) {
-	svc, err := channels.New(a.Cfg.Channels, channels.Deps{Registry: a.reg, Logger: a.Log})
+	svc, err := channels.New(a.Cfg.Channels, channels.Deps{
+		Registry: a.static, Bus: a.conn, Bootstrap: a.Cfg.Registry, View: a.watched, Logger: a.Log,
+		// The admin surface lives in one place: the dispatcher's dead-letter
+		// and proactive-message services are served beside the registry's.
+		Register: []func(*grpc.Server){func(g *grpc.Server) {
+			if a.dispatcher != nil {
+				a.dispatcher.RegisterAdmin(g)
+			}
+		}},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("channels: %w", err)
 	}
@@ -213,4 +231,20 @@ func (a *App) addCheck(name string, c opsserver.Check) {
 	if err := a.Checks.AddCheck(name, c); err != nil {
 		a.Log.Warn("readiness check not registered", "check", name, "err", err)
 	}
+}
+
+// initRegistry gives every service its registry view: the config file's
+// (static), or the channels registry in JetStream KV, bootstrapped from the
+// config and followed by a watch so that approvals, disables and rotations
+// reach this process within a second.
+func (a *App) initRegistry(ctx context.Context) (run.Service, error) {
+	if a.Cfg.Channels.Store != channels.StoreKV {
+		return waitService{stop: func() {}}, nil
+	}
+	w, err := channels.OpenRegistry(ctx, a.conn, a.Cfg.Channels, a.Cfg.Registry, filepath.Join(a.Cfg.DataDir, "bots"), a.Log)
+	if err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	a.watched, a.reg = w, w
+	return waitService{stop: w.Close}, nil
 }
