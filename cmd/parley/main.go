@@ -30,6 +30,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return cmdNLU(args[1:], stdout, stderr)
 		case "admin":
 			return cmdAdmin(args[1:], stdout, stderr)
+		case "receiver":
+			return cmdReceiver(args[1:], stdout, stderr)
 		case "help", "-h", "-help", "--help":
 			usage(stdout)
 			return 0
@@ -51,6 +53,7 @@ Usage:
   parley fakebank [-listen ADDR]      serve the bank API of the banking sample bot
   parley nlu eval|test|parse ...      measure and inspect intent recognition and entities
   parley admin <command> [flags]      manage apps, bots, webhook channels, dead letters (parley admin help)
+  parley receiver [flags]             a POST_URL that prints and verifies asynchronous deliveries
 
 Run 'parley -h' for the service flags, 'parley token -h' and 'parley chat -h' for theirs.
 `)

@@ -80,9 +80,18 @@ func (p *process) base() string { return "http://" + p.ingress.Addr().String() }
 // startProcess runs targets of cfg until the test ends (or Stop).
 func startProcess(t testing.TB, cfg Config, targets ...string) *process {
 	t.Helper()
+	return startProcessWith(t, cfg, nil, targets...)
+}
+
+// startProcessWith lets the caller set up the App (telemetry) before Run.
+func startProcessWith(t testing.TB, cfg Config, setup func(*App), targets ...string) *process {
+	t.Helper()
 	a, err := New(cfg, logx.Discard())
 	if err != nil {
 		t.Fatalf("new app: %v", err)
+	}
+	if setup != nil {
+		setup(a)
 	}
 	p := &process{app: a, done: make(chan error, 1)}
 	var mu sync.Mutex

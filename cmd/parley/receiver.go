@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/parleyhq/parley/services/dispatcher/webhooksig"
+)
+
+// cmdReceiver is a small POST_URL for trying asynchronous channels: it
+// prints every delivery, checks the bearer token and the Standard Webhooks
+// signature, and counts a repeated webhook-id as a duplicate, as a real
+// receiver should.
+func cmdReceiver(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("parley receiver", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8099", "address to serve on")
+	secrets := fs.String("secret", "", "signing secret(s) to verify with, comma-separated (whsec_...)")
+	token := fs.String("token", "", "access token the deliveries must carry")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var verifier *webhooksig.Verifier
+	if *secrets != "" {
+		v, err := webhooksig.NewVerifier(strings.Split(*secrets, ",")...)
+		if err != nil {
+			fmt.Fprintf(stderr, "parley receiver: -secret: %v\n", err)
+			return 2
+		}
+		verifier = v
+	}
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil {
+			http.Error(w, "unreadable body", http.StatusBadRequest)
+			return
+		}
+		if *token != "" && r.Header.Get("Authorization") != "Bearer "+*token {
+			fmt.Fprintln(stdout, "! refused: wrong or missing bearer token")
+			http.Error(w, "bad token", http.StatusUnauthorized)
+			return
+		}
+		if verifier != nil {
+			if err := verifier.Verify(r.Header, body); err != nil {
+				fmt.Fprintf(stdout, "! refused: %v\n", err)
+				http.Error(w, "bad signature", http.StatusUnauthorized)
+				return
+			}
+		}
+		id := r.Header.Get(webhooksig.HeaderID)
+		mu.Lock()
+		dup := seen[id]
+		seen[id] = true
+		mu.Unlock()
+		note := ""
+		if dup {
+			note = " (duplicate, ignored)"
+		}
+		fmt.Fprintf(stdout, "%s %s%s\n", id, strings.TrimSpace(string(body)), note)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv := &http.Server{Addr: *listen, Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	fmt.Fprintf(stdout, "receiver listening on http://%s\n", *listen)
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintf(stderr, "parley receiver: %v\n", err)
+		return 1
+	}
+	return 0
+}
