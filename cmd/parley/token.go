@@ -19,8 +19,8 @@ type tokenOptions struct {
 	// secret signs instead of the config's client secret (for apps created
 	// through the admin API, whose secret only their owner knows).
 	secret string
-	ttl                          time.Duration
-	jti                          bool
+	ttl    time.Duration
+	jti    bool
 }
 
 func cmdToken(args []string, stdout, stderr io.Writer) int {
