@@ -40,13 +40,14 @@ func Decode(data []byte, out any) error {
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
 
 // ExpandEnv replaces ${NAME} with the variable's value and ${NAME:-default}
-// with the default when NAME is unset or empty. A ${NAME} whose variable is
+// with the default when NAME is unset or empty, except on whole-line
+// comments. A ${NAME} whose variable is
 // unset is an error that names it, because an empty secret or URL would
 // otherwise pass silently. A bare $NAME is left alone so that values such as
 // passwords may contain '$'.
 func ExpandEnv(s string, lookup func(string) (string, bool)) (string, error) {
 	var missing []string
-	out := envRef.ReplaceAllStringFunc(s, func(ref string) string {
+	expand := func(ref string) string {
 		m := envRef.FindStringSubmatch(ref)
 		v, ok := lookup(m[1])
 		if ok && v != "" {
@@ -59,7 +60,16 @@ func ExpandEnv(s string, lookup func(string) (string, bool)) (string, error) {
 			missing = append(missing, m[1])
 		}
 		return v
-	})
+	}
+	// Whole-line comments are left alone, so that a config file can
+	// document the ${VAR} syntax without referencing a variable.
+	lines := strings.SplitAfter(s, "\n")
+	for i, line := range lines {
+		if !strings.HasPrefix(strings.TrimSpace(line), "#") {
+			lines[i] = envRef.ReplaceAllStringFunc(line, expand)
+		}
+	}
+	out := strings.Join(lines, "")
 	if len(missing) > 0 {
 		return "", fmt.Errorf("environment variable %s is referenced but not set", strings.Join(missing, ", "))
 	}

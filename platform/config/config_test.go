@@ -18,6 +18,7 @@ func TestExpandEnv(t *testing.T) {
 		{in: "url: ${EMPTY}", want: "url: "},
 		{in: "secret: pa$word", want: "secret: pa$word"},
 		{in: "url: ${MISSING}", err: "MISSING"},
+		{in: "  # set ${MISSING} to change it\nurl: ${HOST}", want: "  # set ${MISSING} to change it\nurl: nats.local"},
 	}
 	for _, tc := range tests {
 		got, err := ExpandEnv(tc.in, lookup)

@@ -129,15 +129,23 @@ type Deps struct {
 	// Tracer and Meter are optional; nil means no traces or metrics.
 	Tracer trace.TracerProvider
 	Meter  metric.MeterProvider
+	// BotUpdates, when set (the channels registry), announces published
+	// bot versions, which the replica loads without a restart.
+	BotUpdates interface{ Subscribe(func(registry.Change)) }
 }
 
 // Service is a running dialog replica.
 type Service struct {
-	cfg   Config
-	deps  Deps
-	bots  *botSet
-	ready chan struct{}
-	group *partition.Group
+	cfg     Config
+	deps    Deps
+	bots    *botSet
+	scripts *script.Runner
+	ready   chan struct{}
+
+	reload    chan struct{}
+	pendingMu sync.Mutex
+	pending   map[string]bool
+	group     *partition.Group
 }
 
 // New validates the configuration and loads every bot of the registry; a
@@ -150,23 +158,82 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if deps.Bus == nil || deps.Registry == nil || deps.Logger == nil {
 		return nil, errors.New("dialog: bus, registry and logger are required")
 	}
-	bots := &botSet{bots: map[string]*engine.Bot{}}
-	scripts := script.New(script.Config{})
+	s := &Service{cfg: cfg, deps: deps, bots: &botSet{bots: map[string]*engine.Bot{}}, ready: make(chan struct{}),
+		scripts: script.New(script.Config{}), reload: make(chan struct{}, 1), pending: map[string]bool{}}
 	for _, b := range deps.Registry.Bots() {
-		def, err := botdef.Load(b.Path)
+		prog, err := s.compile(b)
 		if err != nil {
-			return nil, fmt.Errorf("load bot %s: %w", b.ID, err)
+			return nil, err
 		}
-		if def.ID != b.ID {
-			return nil, fmt.Errorf("load bot %s: %s/bot.yaml declares id %s", b.ID, b.Path, def.ID)
-		}
-		prog, err := engine.Compile(def, engine.Options{Recognizer: nluport.Recognizer, Scripts: scripts, Env: cfg.BotEnv[b.ID]})
-		if err != nil {
-			return nil, fmt.Errorf("load bot %s: %w", b.ID, err)
-		}
-		bots.bots[b.ID] = prog
+		s.bots.bots[b.ID] = prog
 	}
-	return &Service{cfg: cfg, deps: deps, bots: bots, ready: make(chan struct{})}, nil
+	if deps.BotUpdates != nil {
+		deps.BotUpdates.Subscribe(s.noteChange)
+	}
+	return s, nil
+}
+
+// compile loads and compiles one bot definition (training its NLU).
+func (s *Service) compile(b registry.Bot) (*engine.Bot, error) {
+	def, err := botdef.Load(b.Path)
+	if err != nil {
+		return nil, fmt.Errorf("load bot %s: %w", b.ID, err)
+	}
+	if def.ID != b.ID {
+		return nil, fmt.Errorf("load bot %s: %s/bot.yaml declares id %s", b.ID, b.Path, def.ID)
+	}
+	prog, err := engine.Compile(def, engine.Options{Recognizer: nluport.Recognizer, Scripts: s.scripts, Env: s.cfg.BotEnv[b.ID]})
+	if err != nil {
+		return nil, fmt.Errorf("load bot %s: %w", b.ID, err)
+	}
+	return prog, nil
+}
+
+// noteChange runs on the registry's watch goroutine, so it only records
+// the bot and wakes the reloader.
+func (s *Service) noteChange(c registry.Change) {
+	if c.Kind != registry.ChangeBotPublished {
+		return
+	}
+	s.pendingMu.Lock()
+	s.pending[c.ID] = true
+	s.pendingMu.Unlock()
+	select {
+	case s.reload <- struct{}{}:
+	default:
+	}
+}
+
+// reloadBots swaps in newly published bot versions. Turns in flight keep
+// the version they started with; a version that fails to load is logged and
+// the running one stays, so a bad publish never takes a bot down.
+func (s *Service) reloadBots(ctx context.Context, log *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.reload:
+		}
+		s.pendingMu.Lock()
+		ids := s.pending
+		s.pending = map[string]bool{}
+		s.pendingMu.Unlock()
+		for id := range ids {
+			b, ok := s.deps.Registry.Bot(id)
+			if !ok {
+				continue
+			}
+			prog, err := s.compile(b)
+			if err != nil {
+				log.Error("new bot version refused; the running one stays", "bot_id", id, "err", err)
+				continue
+			}
+			s.bots.mu.Lock()
+			s.bots.bots[id] = prog
+			s.bots.mu.Unlock()
+			log.Info("bot version loaded", "bot_id", id, "path", b.Path)
+		}
+	}
 }
 
 // Ready is closed when the replica has joined the consumer group.
@@ -240,6 +307,7 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-ctx.Done():
 		}
 	}()
+	go s.reloadBots(ctx, log)
 	log.Info("dialog consuming", "bots", len(s.bots.bots), "partitions", conn.Cfg.Partitions)
 	return group.Run(ctx)
 }

@@ -185,7 +185,11 @@ func (a *App) initIngress(context.Context) (run.Service, error) {
 }
 
 func (a *App) initDialog(context.Context) (run.Service, error) {
-	svc, err := dialog.New(a.Cfg.Dialog, dialog.Deps{Bus: a.conn, Registry: a.reg, Redis: a.redis, Logger: a.Log, Tracer: a.Tracer, Meter: a.Meter})
+	deps := dialog.Deps{Bus: a.conn, Registry: a.reg, Redis: a.redis, Logger: a.Log, Tracer: a.Tracer, Meter: a.Meter}
+	if a.watched != nil {
+		deps.BotUpdates = a.watched
+	}
+	svc, err := dialog.New(a.Cfg.Dialog, deps)
 	if err != nil {
 		return nil, fmt.Errorf("dialog: %w", err)
 	}
