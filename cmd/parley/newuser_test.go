@@ -22,61 +22,8 @@ import (
 // webhook instance of the sample bot, approve and enable it, and talk to the
 // bot through it.
 func TestNewUserAddsAChannelWithTheCLI(t *testing.T) {
-	srv := bustest.RunJetStream(t)
-	cfg, err := app.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	busCfg := srv.Config(t)
-	cfg.NATS.URL, cfg.NATS.Prefix = busCfg.URL, busCfg.Prefix
-	cfg.DataDir = t.TempDir()
-	cfg.Ingress.Listen, cfg.Channels.Listen, cfg.Ops.Listen = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
-	for i := range cfg.Registry.Bots {
-		cfg.Registry.Bots[i].Path = "../../" + cfg.Registry.Bots[i].Path
-	}
-	a, err := app.New(cfg, logx.Discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	addrs := make(chan [2]net.Addr, 2)
-	var webhook, admin net.Addr
-	a.Started = func(name string, svc run.Service) {
-		switch s := svc.(type) {
-		case *ingress.Service:
-			go func() { <-s.Ready(); addrs <- [2]net.Addr{s.Addr(), nil} }()
-		case *channels.Service:
-			go func() { <-s.Ready(); addrs <- [2]net.Addr{nil, s.Addr()} }()
-		}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, []string{app.All}) }()
-	t.Cleanup(func() { cancel(); <-done })
-	for webhook == nil || admin == nil {
-		select {
-		case x := <-addrs:
-			if x[0] != nil {
-				webhook = x[0]
-			} else {
-				admin = x[1]
-			}
-		case err := <-done:
-			t.Fatalf("parley stopped: %v", err)
-		case <-time.After(30 * time.Second):
-			t.Fatal("parley did not start")
-		}
-	}
-
-	token := "local-admin-token-change-me" // the built-in config's development token
-	cliRun := func(args ...string) string {
-		var out, errOut bytes.Buffer
-		full := append([]string{"admin"}, args...)
-		full = append(full, "--addr", admin.String(), "--token", token)
-		if code := dispatch(full, nil, &out, &errOut); code != 0 {
-			t.Fatalf("parley %s: exit %d\n%s%s", strings.Join(args, " "), code, out.String(), errOut.String())
-		}
-		return out.String()
-	}
+	cfg, webhook, admin := builtIn(t)
+	cliRun := adminCLI(t, admin)
 	var created struct {
 		App struct {
 			ClientID string `json:"clientId"`
@@ -112,5 +59,69 @@ func TestNewUserAddsAChannelWithTheCLI(t *testing.T) {
 	}
 	if got, _ := ask(url, tok, "bob", "salary"); !strings.Contains(got, "You have $45,000 in your Salary account.") {
 		t.Fatalf("reply %s", got)
+	}
+}
+
+// builtIn runs every service with the built-in configuration (KV registry)
+// on a test NATS and returns the webhook and admin addresses.
+func builtIn(t *testing.T) (cfg app.Config, webhook, admin net.Addr) {
+	srv := bustest.RunJetStream(t)
+	cfg, err := app.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	busCfg := srv.Config(t)
+	cfg.NATS.URL, cfg.NATS.Prefix = busCfg.URL, busCfg.Prefix
+	cfg.DataDir = t.TempDir()
+	cfg.Ingress.Listen, cfg.Channels.Listen, cfg.Ops.Listen = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	for i := range cfg.Registry.Bots {
+		cfg.Registry.Bots[i].Path = "../../" + cfg.Registry.Bots[i].Path
+	}
+	a, err := app.New(cfg, logx.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs := make(chan [2]net.Addr, 2)
+	a.Started = func(name string, svc run.Service) {
+		switch s := svc.(type) {
+		case *ingress.Service:
+			go func() { <-s.Ready(); addrs <- [2]net.Addr{s.Addr(), nil} }()
+		case *channels.Service:
+			go func() { <-s.Ready(); addrs <- [2]net.Addr{nil, s.Addr()} }()
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, []string{app.All}) }()
+	t.Cleanup(func() { cancel(); <-done })
+	for webhook == nil || admin == nil {
+		select {
+		case x := <-addrs:
+			if x[0] != nil {
+				webhook = x[0]
+			} else {
+				admin = x[1]
+			}
+		case err := <-done:
+			t.Fatalf("parley stopped: %v", err)
+		case <-time.After(30 * time.Second):
+			t.Fatal("parley did not start")
+		}
+	}
+
+	return cfg, webhook, admin
+}
+
+// adminCLI runs parley admin against addr with the built-in token.
+func adminCLI(t *testing.T, admin net.Addr) func(args ...string) string {
+	return func(args ...string) string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		full := append([]string{"admin"}, args...)
+		full = append(full, "--addr", admin.String(), "--token", "local-admin-token-change-me")
+		if code := dispatch(full, nil, &out, &errOut); code != 0 {
+			t.Fatalf("parley %s: exit %d\n%s%s", strings.Join(args, " "), code, out.String(), errOut.String())
+		}
+		return out.String()
 	}
 }
