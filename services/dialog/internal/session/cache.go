@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
-	"google.golang.org/protobuf/proto"
 
 	dialogv1 "github.com/parleyhq/parley/proto/gen/go/parley/dialog/v1"
 )
@@ -31,9 +30,7 @@ func NewCached(inner Store, size int, ttl time.Duration) *Cached {
 // Load returns the cached record, or reads the store.
 func (c *Cached) Load(ctx context.Context, convKey string) (Record, error) {
 	if rec, ok := c.lru.Get(convKey); ok {
-		// Callers mutate what they load (they clone before changing, but a
-		// cache must not depend on that).
-		return Record{Version: rec.Version, Session: proto.Clone(rec.Session).(*dialogv1.Session)}, nil
+		return rec, nil // shared: see Record
 	}
 	return c.inner.Load(ctx, convKey)
 }
@@ -44,7 +41,7 @@ func (c *Cached) Save(ctx context.Context, convKey string, prev Record, next *di
 	v, err := c.inner.Save(ctx, convKey, prev, next, ttl)
 	switch {
 	case err == nil:
-		c.lru.Add(convKey, Record{Version: v, Session: proto.Clone(next).(*dialogv1.Session)})
+		c.lru.Add(convKey, Record{Version: v, Session: next})
 	case errors.Is(err, ErrConflict), errors.Is(err, ErrStale):
 		c.lru.Remove(convKey)
 	default:

@@ -12,7 +12,9 @@ import (
 )
 
 // Record is a stored session with the version it was read at. Version 0 and
-// a nil Session mean there is none yet.
+// a nil Session mean there is none yet. A loaded Session is shared (a cache
+// may hand the same one to the next load): callers clone it before changing
+// it, and must not change a Session after saving it.
 type Record struct {
 	Version uint64
 	Session *dialogv1.Session
