@@ -42,12 +42,15 @@ import (
 const (
 	StreamTurns   = "PARLEY_IN"
 	StreamReplies = "PARLEY_OUT"
+	// StreamEvents holds events for integrations (agent handoffs).
+	StreamEvents = "PARLEY_EVENTS"
 )
 
 // Subject roots.
 const (
 	SubjectTurns   = "parley.in"
 	SubjectReplies = "parley.out"
+	SubjectEvents  = "parley.events"
 )
 
 // Headers Parley sets on bus messages. Trace context travels as the W3C

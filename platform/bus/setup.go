@@ -75,6 +75,11 @@ func (c Config) ReplySubject(botID, convKey string) string {
 	return c.Subject(ReplySubject(c.Partitions, botID, convKey))
 }
 
+// HandoffSubject is where an agent handoff of a conversation is published.
+func (c Config) HandoffSubject(botID, convKey string) string {
+	return c.Subject(SubjectEvents) + ".handoff." + subjectToken(botID) + "." + convKey
+}
+
 // PartitionFilter is the filter subject of partition p under a root.
 func (c Config) PartitionFilter(root string, p int) string {
 	return fmt.Sprintf("%s.%d.>", c.Subject(root), p)
@@ -128,6 +133,7 @@ func (c *Conn) EnsureStreams(ctx context.Context) error {
 	for _, s := range []struct{ name, root string }{
 		{StreamTurns, SubjectTurns},
 		{StreamReplies, SubjectReplies},
+		{StreamEvents, SubjectEvents},
 	} {
 		_, err := c.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 			Name:        c.Cfg.Name(s.name),

@@ -278,6 +278,7 @@ func (s *Service) Run(ctx context.Context) error {
 			Extractor: &nluport.Extractor{},
 			Services:  httpcall.New(httpcall.Config{AllowPrivate: s.cfg.AllowPrivateServiceTargets, Tracer: s.deps.Tracer, Meter: s.deps.Meter}),
 			Scopes:    scopeStore,
+			Handoffs:  natsio.Handoffs{Conn: conn},
 		},
 	}, store, s.bots, natsio.Emitter{Conn: conn, Tracer: s.deps.Tracer}, log)
 	tel, err := natsio.NewTelemetry(s.deps.Tracer, s.deps.Meter)

@@ -10,6 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
+	"github.com/parleyhq/parley/platform/bus"
+	"github.com/parleyhq/parley/platform/bustest"
+	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
 	"github.com/parleyhq/parley/services/dispatcher/webhooksig"
 )
 
@@ -117,5 +122,42 @@ func TestBankingBotInAsyncMode(t *testing.T) {
 	}
 	if len(slices.Compact(slices.Sorted(slices.Values(rcv.ids)))) != len(rcv.ids) {
 		t.Errorf("webhook-ids repeat: %v", rcv.ids)
+	}
+}
+
+// TestAgentTransferReachesPOSTURL: what sync mode cannot carry, async does:
+// the Agent Transfer node's request reaches POST_URL between the bot's
+// message and the status message, and is published for integrations.
+func TestAgentTransferReachesPOSTURL(t *testing.T) {
+	_, busCfg := newServer(t)
+	rcv := newPostURL(t, "channel-token", testSigningSecret)
+	cfg := asyncConfig(t, testConfig(t, busCfg), rcv.URL, "channel-token", testSigningSecret)
+	p := startProcess(t, cfg, All)
+	conn := bustest.Connect(t, busCfg)
+	events, err := conn.NC.SubscribeSync(busCfg.Subject(bus.SubjectEvents) + ".handoff.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	r := say(t, p.base()+"/chatbot/hooks/"+botID+"/hookInstance/async", "hal", "I want to talk to an agent")
+	if r.Status != http.StatusOK {
+		t.Fatalf("status %d %s", r.Status, r.Raw)
+	}
+	waitUntil(t, "three deliveries", 20*time.Second, func() bool { return len(rcv.received()) >= 3 })
+	got := rcv.received()
+	transfer, _ := got[1]["agentTransfer"].(map[string]any)
+	if _, ok := got[0]["text"]; !ok || transfer["queue"] != "banking-support" || transfer["taskName"] != "talk to agent" {
+		t.Fatalf("deliveries %v: want the bot's message, then the agent transfer", got)
+	}
+	if got[2]["endOfTask"] != true {
+		t.Fatalf("the status message should come last: %v", got[2])
+	}
+	msg, err := events.NextMsg(10 * time.Second)
+	if err != nil {
+		t.Fatalf("no handoff event for integrations: %v", err)
+	}
+	var ev eventsv1.AgentHandoff
+	if err := proto.Unmarshal(msg.Data, &ev); err != nil || ev.Queue != "banking-support" || ev.FromId != "hal" {
+		t.Fatalf("handoff event %v, %v", &ev, err)
 	}
 }

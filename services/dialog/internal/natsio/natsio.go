@@ -15,11 +15,13 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/otelx"
 	"github.com/parleyhq/parley/platform/partition"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
+	"github.com/parleyhq/parley/services/dialog/internal/engine"
 	"github.com/parleyhq/parley/services/dialog/internal/processor"
 )
 
@@ -110,4 +112,29 @@ func Decode(m jetstream.Msg) (processor.Delivery, error) {
 		}
 	}
 	return d, nil
+}
+
+// Handoffs publishes agent handoffs for integrations on the events stream;
+// the handoff's turn id de-duplicates re-publications.
+type Handoffs struct{ Conn *bus.Conn }
+
+// Handoff publishes the request of a committed turn.
+func (h Handoffs) Handoff(ctx context.Context, turn *eventsv1.Turn, req *engine.Handoff) error {
+	ev := &eventsv1.AgentHandoff{
+		TurnId: turn.TurnId, BotId: turn.BotId, InstanceId: turn.InstanceId, UserId: turn.UserId,
+		FromId: turn.FromId, ConversationKey: turn.ConversationKey,
+		TaskId: req.TaskID, TaskName: req.TaskName, NodeId: req.NodeID, Queue: req.Queue,
+		RequestedAt: timestamppb.Now(),
+	}
+	data, err := proto.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encode handoff: %w", err)
+	}
+	msg := &nats.Msg{Subject: h.Conn.Cfg.HandoffSubject(turn.BotId, turn.ConversationKey), Data: data, Header: nats.Header{}}
+	msg.Header.Set(jetstream.MsgIDHeader, "handoff-"+turn.TurnId)
+	otelx.InjectNATS(ctx, msg.Header)
+	if _, err := h.Conn.JS.PublishMsg(ctx, msg); err != nil {
+		return fmt.Errorf("publish handoff of %s: %w", turn.TurnId, err)
+	}
+	return nil
 }

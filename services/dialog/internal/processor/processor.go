@@ -289,6 +289,14 @@ func (p *Processor) apply(ctx context.Context, bot *engine.Bot, rec session.Reco
 		}
 		reply.Form = &eventsv1.Form{FormDef: def, FormInitialization: init}
 	}
+	if h := out.Handoff; h != nil {
+		reply.AgentHandoff = &eventsv1.AgentHandoff{
+			TurnId: turn.TurnId, BotId: turn.BotId, InstanceId: turn.InstanceId, UserId: turn.UserId,
+			FromId: turn.FromId, ConversationKey: turn.ConversationKey,
+			TaskId: h.TaskID, TaskName: h.TaskName, NodeId: h.NodeID, Queue: h.Queue,
+			RequestedAt: timestamppb.New(now),
+		}
+	}
 	appendHistory(b.Context, turn, reply, now, p.cfg.HistoryLimit)
 
 	data, err := json.Marshal(b)

@@ -236,6 +236,8 @@ func (s *Server) replayMsg(dl *dispatcherv1.DeadLetter) (*nats.Msg, error) {
 		part = delivery.PartStatus
 	case dispatcherv1.ItemKind_ITEM_KIND_FORM:
 		part = delivery.PartForm
+	case dispatcherv1.ItemKind_ITEM_KIND_AGENT_TRANSFER:
+		part = delivery.PartHandoff
 	default:
 		return nil, fmt.Errorf("unknown kind %v", dl.GetKind())
 	}

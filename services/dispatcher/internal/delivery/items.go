@@ -26,6 +26,7 @@ const (
 const (
 	PartMessages = "messages"
 	PartForm     = "form"
+	PartHandoff  = "agent_transfer"
 	PartStatus   = "status"
 )
 
@@ -46,11 +47,11 @@ type Item struct {
 	Body  []byte
 }
 
-type parts struct{ messages, form, status bool }
+type parts struct{ messages, form, handoff, status bool }
 
 func parseParts(h string) parts {
 	if h == "" {
-		return parts{true, true, true}
+		return parts{true, true, true, true}
 	}
 	var p parts
 	for _, f := range strings.Split(h, ",") {
@@ -59,6 +60,8 @@ func parseParts(h string) parts {
 			p.messages = true
 		case PartForm:
 			p.form = true
+		case PartHandoff:
+			p.handoff = true
 		case PartStatus:
 			p.status = true
 		}
@@ -83,6 +86,21 @@ type v1Status struct {
 	CompletedTaskName string `json:"completedTaskName,omitempty"`
 }
 
+// v1Handoff tells the receiver that the bot hands the user to a human
+// agent (Kore's Agent Transfer, which only asynchronous channels carry).
+type v1Handoff struct {
+	To            string      `json:"to"`
+	From          string      `json:"from"`
+	AgentTransfer handoffBody `json:"agentTransfer"`
+}
+
+type handoffBody struct {
+	Queue    string `json:"queue,omitempty"`
+	TaskID   string `json:"taskId,omitempty"`
+	TaskName string `json:"taskName,omitempty"`
+	NodeID   string `json:"nodeId,omitempty"`
+}
+
 type v1Form struct {
 	To   string         `json:"to"`
 	From string         `json:"from"`
@@ -90,7 +108,7 @@ type v1Form struct {
 }
 
 // BuildItems turns a reply into its POSTs, in delivery order: the messages,
-// the form, then the status message. Templates are sent as JSON objects in
+// the form, the agent transfer, then the status message. Templates are sent as JSON objects in
 // "text" (contract §11.7, objects by default).
 func BuildItems(r *eventsv1.Reply, partsHeader string) ([]Item, error) {
 	p := parseParts(partsHeader)
@@ -130,6 +148,15 @@ func BuildItems(r *eventsv1.Reply, partsHeader string) ([]Item, error) {
 			return nil, fmt.Errorf("encode form of turn %s: %w", r.GetTurnId(), err)
 		}
 		items = append(items, Item{ID: DerivedID(r.GetTurnId(), "form"), Kind: dispatcherv1.ItemKind_ITEM_KIND_FORM, Index: -1, Body: body})
+	}
+	if h := r.GetAgentHandoff(); p.handoff && h != nil {
+		body, err := json.Marshal(v1Handoff{To: r.GetFromId(), From: r.GetBotId(), AgentTransfer: handoffBody{
+			Queue: h.GetQueue(), TaskID: h.GetTaskId(), TaskName: h.GetTaskName(), NodeID: h.GetNodeId(),
+		}})
+		if err != nil {
+			return nil, fmt.Errorf("encode agent transfer of turn %s: %w", r.GetTurnId(), err)
+		}
+		items = append(items, Item{ID: DerivedID(r.GetTurnId(), PartHandoff), Kind: dispatcherv1.ItemKind_ITEM_KIND_AGENT_TRANSFER, Index: -1, Body: body})
 	}
 	if p.status {
 		body, err := json.Marshal(v1Status{

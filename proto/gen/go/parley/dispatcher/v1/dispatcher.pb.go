@@ -40,6 +40,8 @@ const (
 	ItemKind_ITEM_KIND_STATUS ItemKind = 2
 	// A digital form.
 	ItemKind_ITEM_KIND_FORM ItemKind = 3
+	// An agent transfer request (Agent Transfer node).
+	ItemKind_ITEM_KIND_AGENT_TRANSFER ItemKind = 4
 )
 
 // Enum value maps for ItemKind.
@@ -49,12 +51,14 @@ var (
 		1: "ITEM_KIND_MESSAGE",
 		2: "ITEM_KIND_STATUS",
 		3: "ITEM_KIND_FORM",
+		4: "ITEM_KIND_AGENT_TRANSFER",
 	}
 	ItemKind_value = map[string]int32{
-		"ITEM_KIND_UNSPECIFIED": 0,
-		"ITEM_KIND_MESSAGE":     1,
-		"ITEM_KIND_STATUS":      2,
-		"ITEM_KIND_FORM":        3,
+		"ITEM_KIND_UNSPECIFIED":    0,
+		"ITEM_KIND_MESSAGE":        1,
+		"ITEM_KIND_STATUS":         2,
+		"ITEM_KIND_FORM":           3,
+		"ITEM_KIND_AGENT_TRANSFER": 4,
 	}
 )
 
@@ -1359,12 +1363,13 @@ const file_parley_dispatcher_v1_dispatcher_proto_rawDesc = "" +
 	"\x13SendMessageResponse\x12\x17\n" +
 	"\aturn_id\x18\x01 \x01(\tR\x06turnId\x12\x1f\n" +
 	"\vmessage_ids\x18\x02 \x03(\tR\n" +
-	"messageIds*f\n" +
+	"messageIds*\x84\x01\n" +
 	"\bItemKind\x12\x19\n" +
 	"\x15ITEM_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11ITEM_KIND_MESSAGE\x10\x01\x12\x14\n" +
 	"\x10ITEM_KIND_STATUS\x10\x02\x12\x12\n" +
-	"\x0eITEM_KIND_FORM\x10\x032\xdc\x03\n" +
+	"\x0eITEM_KIND_FORM\x10\x03\x12\x1c\n" +
+	"\x18ITEM_KIND_AGENT_TRANSFER\x10\x042\xdc\x03\n" +
 	"\x0fDeadLetterAdmin\x12c\n" +
 	"\x04List\x12,.parley.dispatcher.v1.ListDeadLettersRequest\x1a-.parley.dispatcher.v1.ListDeadLettersResponse\x12S\n" +
 	"\x03Get\x12*.parley.dispatcher.v1.GetDeadLetterRequest\x1a .parley.dispatcher.v1.DeadLetter\x12S\n" +

@@ -189,8 +189,10 @@ type Reply struct {
 	Form              *Form  `protobuf:"bytes,13,opt,name=form,proto3" json:"form,omitempty"`
 	MergeIdentity     bool   `protobuf:"varint,14,opt,name=merge_identity,json=mergeIdentity,proto3" json:"merge_identity,omitempty"`
 	// JetStream stream sequence of the turn: the session's fencing token.
-	TurnSequence  uint64                 `protobuf:"varint,15,opt,name=turn_sequence,json=turnSequence,proto3" json:"turn_sequence,omitempty"`
-	ProducedAt    *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=produced_at,json=producedAt,proto3" json:"produced_at,omitempty"`
+	TurnSequence uint64                 `protobuf:"varint,15,opt,name=turn_sequence,json=turnSequence,proto3" json:"turn_sequence,omitempty"`
+	ProducedAt   *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=produced_at,json=producedAt,proto3" json:"produced_at,omitempty"`
+	// Set when an Agent Transfer node ended the task in this turn.
+	AgentHandoff  *AgentHandoff `protobuf:"bytes,17,opt,name=agent_handoff,json=agentHandoff,proto3" json:"agent_handoff,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -337,11 +339,18 @@ func (x *Reply) GetProducedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Reply) GetAgentHandoff() *AgentHandoff {
+	if x != nil {
+		return x.AgentHandoff
+	}
+	return nil
+}
+
 var File_parley_events_v1_reply_proto protoreflect.FileDescriptor
 
 const file_parley_events_v1_reply_proto_rawDesc = "" +
 	"\n" +
-	"\x1cparley/events/v1/reply.proto\x12\x10parley.events.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bparley/events/v1/turn.proto\"\x80\x01\n" +
+	"\x1cparley/events/v1/reply.proto\x12\x10parley.events.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eparley/events/v1/handoff.proto\x1a\x1bparley/events/v1/turn.proto\"\x80\x01\n" +
 	"\n" +
 	"BotMessage\x12\x1d\n" +
 	"\n" +
@@ -351,7 +360,7 @@ const file_parley_events_v1_reply_proto_rawDesc = "" +
 	"\x04body\"\x84\x01\n" +
 	"\x04Form\x122\n" +
 	"\bform_def\x18\x01 \x01(\v2\x17.google.protobuf.StructR\aformDef\x12H\n" +
-	"\x13form_initialization\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x12formInitialization\"\xeb\x04\n" +
+	"\x13form_initialization\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x12formInitialization\"\xb0\x05\n" +
 	"\x05Reply\x12\x17\n" +
 	"\aturn_id\x18\x01 \x01(\tR\x06turnId\x12\x15\n" +
 	"\x06bot_id\x18\x02 \x01(\tR\x05botId\x12\x1f\n" +
@@ -372,7 +381,8 @@ const file_parley_events_v1_reply_proto_rawDesc = "" +
 	"\x0emerge_identity\x18\x0e \x01(\bR\rmergeIdentity\x12#\n" +
 	"\rturn_sequence\x18\x0f \x01(\x04R\fturnSequence\x12;\n" +
 	"\vproduced_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"producedAtBCZAgithub.com/parleyhq/parley/proto/gen/go/parley/events/v1;eventsv1b\x06proto3"
+	"producedAt\x12C\n" +
+	"\ragent_handoff\x18\x11 \x01(\v2\x1e.parley.events.v1.AgentHandoffR\fagentHandoffBCZAgithub.com/parleyhq/parley/proto/gen/go/parley/events/v1;eventsv1b\x06proto3"
 
 var (
 	file_parley_events_v1_reply_proto_rawDescOnce sync.Once
@@ -394,6 +404,7 @@ var file_parley_events_v1_reply_proto_goTypes = []any{
 	(*structpb.Struct)(nil),       // 3: google.protobuf.Struct
 	(Mode)(0),                     // 4: parley.events.v1.Mode
 	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
+	(*AgentHandoff)(nil),          // 6: parley.events.v1.AgentHandoff
 }
 var file_parley_events_v1_reply_proto_depIdxs = []int32{
 	3, // 0: parley.events.v1.BotMessage.template:type_name -> google.protobuf.Struct
@@ -403,11 +414,12 @@ var file_parley_events_v1_reply_proto_depIdxs = []int32{
 	0, // 4: parley.events.v1.Reply.messages:type_name -> parley.events.v1.BotMessage
 	1, // 5: parley.events.v1.Reply.form:type_name -> parley.events.v1.Form
 	5, // 6: parley.events.v1.Reply.produced_at:type_name -> google.protobuf.Timestamp
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	6, // 7: parley.events.v1.Reply.agent_handoff:type_name -> parley.events.v1.AgentHandoff
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_parley_events_v1_reply_proto_init() }
@@ -415,6 +427,7 @@ func file_parley_events_v1_reply_proto_init() {
 	if File_parley_events_v1_reply_proto != nil {
 		return
 	}
+	file_parley_events_v1_handoff_proto_init()
 	file_parley_events_v1_turn_proto_init()
 	file_parley_events_v1_reply_proto_msgTypes[0].OneofWrappers = []any{
 		(*BotMessage_Text)(nil),
