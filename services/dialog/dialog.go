@@ -267,9 +267,17 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.cfg.SessionCacheSize > 0 {
 		store = session.NewCached(store, s.cfg.SessionCacheSize, s.cfg.SessionCacheTTL)
 	}
-	var scopeStore scopes.Store = scopes.NewMemory()
+	// The shared scopes live where every replica sees them: Redis when
+	// configured, else a JetStream KV bucket.
+	var scopeStore scopes.Store
 	if s.deps.Redis != nil {
 		scopeStore = scopes.NewRedis(s.deps.Redis, s.cfg.RedisKeyPrefix)
+	} else {
+		kv, err := scopes.NewKV(ctx, conn.JS, conn.Cfg.Name("parley_scopes"), conn.Cfg.Replicas)
+		if err != nil {
+			return err
+		}
+		scopeStore = kv
 	}
 	proc := processor.New(processor.Config{
 		SessionGrace: s.cfg.SessionGrace,

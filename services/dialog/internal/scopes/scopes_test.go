@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/platform/bustest"
 	"github.com/parleyhq/parley/platform/redistest"
 	"github.com/parleyhq/parley/services/dialog/internal/engine"
 )
@@ -69,6 +70,32 @@ func TestMemory(t *testing.T) {
 func TestRedis(t *testing.T) {
 	rdb, prefix := redistest.Client(t)
 	conformance(t, NewRedis(rdb, prefix), func(d time.Duration) { time.Sleep(d) })
+}
+
+func TestKV(t *testing.T) {
+	srv := bustest.RunJetStream(t)
+	cfg := srv.Config(t)
+	conn := bustest.Connect(t, cfg)
+	s, err := NewKV(t.Context(), conn.JS, cfg.Name("scopes"), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	s.now = func() time.Time { return now }
+	conformance(t, s, func(d time.Duration) { now = now.Add(d) })
+
+	// Two replicas on one bucket share a bot's context.
+	other, err := NewKV(t.Context(), conn.JS, cfg.Name("scopes"), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bot := Ref{engine.ScopeBot, "st-shared"}
+	if err := s.Put(t.Context(), bot, "rate", 3.5, 0); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok, err := other.Get(t.Context(), bot, "rate"); err != nil || !ok || v != 3.5 {
+		t.Fatalf("the other replica reads %v, %v, %v", v, ok, err)
+	}
 }
 
 func TestBoundRefs(t *testing.T) {
