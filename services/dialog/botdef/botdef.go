@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/parleyhq/parley/platform/logx"
 )
 
 // Format is the only format version this loader reads.
@@ -48,6 +50,9 @@ type Bot struct {
 	// Env are the bot's environment variables, {{env.NAME}} in templates;
 	// the service configuration may override them.
 	Env map[string]string `yaml:"env,omitempty" json:"env,omitempty"`
+	// Privacy is what of the users' messages may reach the logs (Kore's
+	// PII settings).
+	Privacy PrivacySettings `yaml:"privacy,omitempty" json:"privacy,omitempty"`
 
 	// Tasks are read from tasks/*.yaml, sorted by file name.
 	Tasks []Task `yaml:"-" json:"-"`
@@ -55,6 +60,13 @@ type Bot struct {
 	Forms map[string]*Form `yaml:"-" json:"-"`
 	// Dir is where the bot was loaded from.
 	Dir string `yaml:"-" json:"-"`
+}
+
+// PrivacySettings of a bot.
+type PrivacySettings struct {
+	// LogText is hidden (the default: only the length), redacted (emails,
+	// card and phone numbers masked) or full.
+	LogText logx.TextLogging `yaml:"log_text,omitempty" json:"log_text,omitempty"`
 }
 
 // SessionSettings of a bot.

@@ -78,6 +78,9 @@ func Validate(b *Bot) []Problem {
 	if b.Language != "" && !regexp.MustCompile(`^[a-z]{2}(-[A-Za-z]{2})?$`).MatchString(b.Language) {
 		c.add(bf, "language", "%q is not a language code such as en or en-US", b.Language)
 	}
+	if !b.Privacy.LogText.Valid() {
+		c.add(bf, "privacy.log_text", "must be hidden, redacted or full")
+	}
 	if to := b.Session.IdleTimeout; to != 0 && (to < 5*time.Minute || to > 14*24*time.Hour) {
 		c.add(bf, "session.idle_timeout", "must be between 5m and 336h (Kore's range)")
 	}

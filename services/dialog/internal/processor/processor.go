@@ -143,6 +143,12 @@ func (p *Processor) Process(ctx context.Context, d Delivery) error {
 		_, err = p.store.Save(ctx, key, rec, next, bot.Def.Session.IdleTimeout+p.cfg.SessionGrace)
 		switch {
 		case err == nil:
+			if p.log.Enabled(ctx, slog.LevelDebug) {
+				// The bot's privacy setting decides what of the text is shown.
+				p.log.DebugContext(ctx, "turn applied", "turn_id", d.Turn.TurnId, "bot_id", d.Turn.BotId,
+					"seq", d.Sequence, "text", bot.Def.Privacy.LogText.Text(d.Turn.Text),
+					"messages", len(reply.Messages), "end_of_task", reply.EndOfTask)
+			}
 			p.effects(ctx, d, fx)
 			return p.send(ctx, d, reply)
 		case errors.Is(err, session.ErrConflict), errors.Is(err, session.ErrStale):
