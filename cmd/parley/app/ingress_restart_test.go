@@ -2,8 +2,8 @@ package app
 
 import (
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
