@@ -83,6 +83,9 @@ type Input struct {
 	Extractor EntityExtractor
 	Services  ServiceCaller
 	Scopes    ScopeReader
+	// Overrides are the channel's own standard responses (by message key,
+	// as in bot.yaml's messages), which win over the bot's.
+	Overrides map[string]*botdef.Template
 }
 
 // Message is one bot message: a text, or a Kore template object.
@@ -166,9 +169,17 @@ func (r *run) say(s string) {
 	}
 }
 
+// msg is the standard response key: the channel's override, else the bot's.
+func (r *run) msg(key string) *botdef.Template {
+	if t := r.in.Overrides[key]; t != nil {
+		return t
+	}
+	return r.b.msgs[key]
+}
+
 // std renders a standard response.
 func (r *run) std(key string, vars map[string]any) {
-	t := r.b.msgs[key]
+	t := r.msg(key)
 	if t == nil {
 		return
 	}
@@ -270,7 +281,7 @@ func (r *run) noTask(text, norm string, rec Recognition) {
 }
 
 func (r *run) didYouMean(cands []string) {
-	t := r.b.msgs["did_you_mean"]
+	t := r.msg("did_you_mean")
 	qr := make([]any, len(cands))
 	for i, c := range cands {
 		qr[i] = map[string]any{"content_type": "text", "title": c, "payload": c}
@@ -557,7 +568,7 @@ func (r *run) confirmInput(n *node, text string) {
 			return
 		}
 		r.retry(n, func() {
-			r.say(renderOpt(n.errPrompt, r, r.b.msgs["confirm_error"].Render(r.lookup)))
+			r.say(renderOpt(n.errPrompt, r, r.msg("confirm_error").Render(r.lookup)))
 		})
 	}
 }

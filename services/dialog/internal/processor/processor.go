@@ -23,6 +23,7 @@ import (
 
 	dialogv1 "github.com/parleyhq/parley/proto/gen/go/parley/dialog/v1"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
+	"github.com/parleyhq/parley/services/dialog/botdef"
 	"github.com/parleyhq/parley/services/dialog/internal/engine"
 	"github.com/parleyhq/parley/services/dialog/internal/scopes"
 	"github.com/parleyhq/parley/services/dialog/internal/session"
@@ -63,6 +64,14 @@ type Ports struct {
 	Services  engine.ServiceCaller
 	Scopes    scopes.Store
 	Handoffs  Handoffs
+	// Channels gives a webhook instance's own standard responses (Kore's
+	// channel-specific overrides); nil means none.
+	Channels Channels
+}
+
+// Channels resolves channel-specific standard responses.
+type Channels interface {
+	StandardResponses(botID, instanceID string) map[string]string
 }
 
 // ErrUnknownBot is permanent: the turn names a bot this service does not run.
@@ -263,6 +272,7 @@ func (p *Processor) apply(ctx context.Context, bot *engine.Bot, rec session.Reco
 	out := bot.Run(ctx, engine.Input{
 		Text: turn.Text, Form: formSubmission(turn.FormData), Context: b.Context, State: &b.Dialog, Now: now,
 		Extractor: p.cfg.Ports.Extractor, Services: p.cfg.Ports.Services, Scopes: bound,
+		Overrides: p.overrides(turn),
 	})
 	reply := &eventsv1.Reply{
 		TurnId: turn.TurnId, BotId: turn.BotId, InstanceId: turn.InstanceId, UserId: turn.UserId,
@@ -366,4 +376,26 @@ func jsonShape(v any) any {
 		_ = json.Unmarshal(data, &out)
 		return out
 	}
+}
+
+// overrides compiles the turn's channel overrides. They are few and short,
+// and reading them per turn keeps a registry change effective at once.
+func (p *Processor) overrides(turn *eventsv1.Turn) map[string]*botdef.Template {
+	if p.cfg.Ports.Channels == nil {
+		return nil
+	}
+	texts := p.cfg.Ports.Channels.StandardResponses(turn.BotId, turn.InstanceId)
+	if len(texts) == 0 {
+		return nil
+	}
+	out := make(map[string]*botdef.Template, len(texts))
+	for key, text := range texts {
+		t, err := botdef.ParseTemplate(text)
+		if err != nil {
+			p.log.Warn("channel override does not parse; the bot's response is used", "bot_id", turn.BotId, "instance_id", turn.InstanceId, "key", key, "err", err)
+			continue
+		}
+		out[key] = t
+	}
+	return out
 }
