@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // Handler processes one message. A nil error acks it; a Permanent error
@@ -71,6 +72,13 @@ type Config struct {
 	Replicas     int
 	// KeyOf extracts the lane key; default: the subject's last token.
 	KeyOf func(jetstream.Msg) string
+	// Meter, when set, receives the group's metrics: partitions owned and
+	// configured (recorded on every rebalance) and the pending and
+	// ack-pending counts of each owned partition's consumer.
+	Meter metric.MeterProvider
+	// MetricsInterval is how often the owned consumers are sampled
+	// (default 15s).
+	MetricsInterval time.Duration
 }
 
 func (c *Config) defaults() {
@@ -89,6 +97,9 @@ func (c *Config) defaults() {
 	if c.Replicas == 0 {
 		c.Replicas = 1
 	}
+	if c.MetricsInterval == 0 {
+		c.MetricsInterval = 15 * time.Second
+	}
 	if c.KeyOf == nil {
 		c.KeyOf = func(m jetstream.Msg) string {
 			s := m.Subject()
@@ -103,6 +114,7 @@ type Group struct {
 	js      jetstream.JetStream
 	handler Handler
 	log     *slog.Logger
+	metrics *metrics
 
 	kv      jetstream.KeyValue
 	ready   chan struct{}
@@ -121,9 +133,15 @@ func New(js jetstream.JetStream, cfg Config, h Handler, log *slog.Logger) (*Grou
 		return nil, errors.New("partition: partitions must be positive")
 	case cfg.MemberID == "" || strings.ContainsAny(cfg.MemberID, ". *>"):
 		return nil, fmt.Errorf("partition: member id %q must be non-empty without '.', '*', '>' or spaces", cfg.MemberID)
+	case cfg.MetricsInterval < 0:
+		return nil, errors.New("partition: metrics interval must not be negative")
+	}
+	m, err := newMetrics(cfg)
+	if err != nil {
+		return nil, err
 	}
 	return &Group{
-		cfg: cfg, js: js, handler: h, log: log.With("group", cfg.Group, "member", cfg.MemberID),
+		cfg: cfg, js: js, handler: h, log: log.With("group", cfg.Group, "member", cfg.MemberID), metrics: m,
 		ready: make(chan struct{}), members: map[string]time.Time{}, owned: map[int]*partitionRun{},
 	}, nil
 }
@@ -190,15 +208,26 @@ func (g *Group) Run(ctx context.Context) error {
 	defer tick.Stop()
 	g.rebalance(ctx)
 	close(g.ready)
+	sampleCtx, stopSampling := context.WithCancel(ctx)
+	defer stopSampling()
+	sampled := make(chan struct{})
+	go func() { defer close(sampled); g.sampleConsumers(sampleCtx) }()
+	// leave hands the partitions over and reports them released.
+	leave := func() {
+		g.releaseAll()
+		stopSampling()
+		<-sampled
+		g.metrics.left(context.WithoutCancel(ctx))
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			g.releaseAll()
+			leave()
 			return nil
 		case e, ok := <-watcher.Updates():
 			if !ok {
 				if ctx.Err() != nil {
-					g.releaseAll()
+					leave()
 					return nil
 				}
 				// The server ended the watch (a restart, a leader change):
@@ -285,7 +314,9 @@ func (g *Group) rebalance(ctx context.Context) {
 	members := g.alive()
 	before := len(g.Owned())
 	defer func() {
-		if after := len(g.Owned()); after != before {
+		after := len(g.Owned())
+		g.metrics.partitions(context.WithoutCancel(ctx), after)
+		if after != before {
 			g.log.Info("partitions rebalanced", "owned", after, "members", len(members))
 		}
 	}()

@@ -19,6 +19,7 @@ type partitionRun struct {
 	rev       uint64
 	leaving   bool
 	lanes     map[string]*lane
+	cons      jetstream.Consumer // sampled for the pending gauges
 	cc        jetstream.ConsumeContext
 	ctx       context.Context // handler context: cancelled on abort
 	cancel    context.CancelFunc
@@ -94,7 +95,7 @@ func (r *partitionRun) start(ctx context.Context) error {
 		r.cancel()
 		return fmt.Errorf("consume %s: %w", name, err)
 	}
-	r.cc = cc
+	r.cons, r.cc = cons, cc
 	return nil
 }
 

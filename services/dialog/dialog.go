@@ -264,6 +264,11 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		store = kv
 	}
+	// Timed under the cache: it measures the calls that reach the store.
+	store, err := session.Timed(store, s.deps.Meter)
+	if err != nil {
+		return err
+	}
 	if s.cfg.SessionCacheSize > 0 {
 		store = session.NewCached(store, s.cfg.SessionCacheSize, s.cfg.SessionCacheTTL)
 	}
@@ -287,6 +292,7 @@ func (s *Service) Run(ctx context.Context) error {
 			Services:  httpcall.New(httpcall.Config{AllowPrivate: s.cfg.AllowPrivateServiceTargets, Tracer: s.deps.Tracer, Meter: s.deps.Meter}),
 			Scopes:    scopeStore,
 			Handoffs:  natsio.Handoffs{Conn: conn},
+			Channels:  channelOverrides{reg: s.deps.Registry},
 		},
 	}, store, s.bots, natsio.Emitter{Conn: conn, Tracer: s.deps.Tracer}, log)
 	tel, err := natsio.NewTelemetry(s.deps.Tracer, s.deps.Meter)
@@ -304,6 +310,7 @@ func (s *Service) Run(ctx context.Context) error {
 		AckWait:     s.cfg.AckWait,
 		MaxInFlight: s.cfg.MaxInFlight,
 		Replicas:    conn.Cfg.Replicas,
+		Meter:       s.deps.Meter,
 	}, natsio.Handler(proc, conn.Cfg.Subject(bus.SubjectTurns), tel), log)
 	if err != nil {
 		return err
@@ -345,4 +352,16 @@ func sanitize(s string) string {
 		return "dialog"
 	}
 	return string(out)
+}
+
+// channelOverrides reads channel-specific standard responses from the
+// registry view.
+type channelOverrides struct{ reg registry.View }
+
+func (c channelOverrides) StandardResponses(botID, instanceID string) map[string]string {
+	in, ok := c.reg.Instance(botID, instanceID)
+	if !ok {
+		return nil
+	}
+	return in.StandardResponses
 }

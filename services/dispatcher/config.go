@@ -68,6 +68,9 @@ type Config struct {
 	DeliveredTTL time.Duration `yaml:"delivered_ttl"`
 	// DLQMaxAge is how long dead letters are kept.
 	DLQMaxAge time.Duration `yaml:"dlq_max_age"`
+	// MetricsInterval is how often the dead letters per channel and the lag
+	// of the owned partitions' consumers are sampled for the metrics.
+	MetricsInterval time.Duration `yaml:"metrics_interval"`
 
 	// AdminListen is the address of the DeadLetterAdmin and ProactiveAdmin
 	// gRPC services until the channels service hosts them; nil means
@@ -137,6 +140,9 @@ func (c *Config) Defaults() {
 	if c.DLQMaxAge == 0 {
 		c.DLQMaxAge = 14 * 24 * time.Hour
 	}
+	if c.MetricsInterval == 0 {
+		c.MetricsInterval = 15 * time.Second
+	}
 	if c.AdminListen == nil {
 		addr := DefaultAdminListen
 		c.AdminListen = &addr
@@ -202,6 +208,9 @@ func (c Config) Validate() error {
 	}
 	if c.DLQMaxAge < time.Hour {
 		bad("dlq_max_age", "must be at least 1h")
+	}
+	if c.MetricsInterval < 10*time.Millisecond || c.MetricsInterval > time.Hour {
+		bad("metrics_interval", "must be between 10ms and 1h")
 	}
 	return errors.Join(errs...)
 }

@@ -168,10 +168,14 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	metrics, err := delivery.NewMetrics(s.deps.Meter)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
 	b := s.cfg.Breaker
 	eps, err := delivery.NewEndpoints(ctx, conn.JS, conn.Cfg.Name("parley_endpoints"), conn.Cfg.Replicas,
 		delivery.BreakerSettings{FailureRatio: b.FailureRatio, MinRequests: uint32(b.MinRequests), Window: b.Window, OpenTimeout: b.OpenTimeout},
-		s.cfg.MaxConcurrency, s.log)
+		s.cfg.MaxConcurrency, metrics, s.log)
 	if err != nil {
 		return err
 	}
@@ -179,10 +183,6 @@ func (s *Service) Run(ctx context.Context) error {
 	defer stopWatch()
 	if err := eps.Watch(watchCtx); err != nil {
 		return err
-	}
-	metrics, err := delivery.NewMetrics(s.deps.Meter)
-	if err != nil {
-		return fmt.Errorf("metrics: %w", err)
 	}
 	client := httpout.New(httpout.Options{
 		Timeout: s.cfg.PerAttemptTimeout, MaxResponseBytes: s.cfg.MaxResponseBytes,
@@ -213,6 +213,9 @@ func (s *Service) Run(ctx context.Context) error {
 		DrainTimeout: s.cfg.DrainTimeout,
 		Replicas:     conn.Cfg.Replicas,
 		KeyOf:        engine.KeyOf,
+		Meter:        s.deps.Meter,
+		// Consumer lag is sampled as often as the dead letters.
+		MetricsInterval: s.cfg.MetricsInterval,
 	}, traced(engine.Handle, s.deps.Tracer, conn.Cfg.Subject(bus.SubjectReplies)), s.log)
 	if err != nil {
 		return err
@@ -224,6 +227,13 @@ func (s *Service) Run(ctx context.Context) error {
 	keepCtx, stopKeep := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopKeep()
 	go engine.KeepAlive(keepCtx)
+	sampleCtx, stopSampling := context.WithCancel(ctx)
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		sampleDeadLetters(sampleCtx, store, metrics, s.cfg.MetricsInterval, group.Owned, s.log)
+	}()
+	defer func() { stopSampling(); <-sampled }()
 
 	if addr := *s.cfg.AdminListen; addr != "" {
 		stopAdmin, err := s.serveAdmin(addr)

@@ -105,6 +105,10 @@ func TestOneTracePerTurn(t *testing.T) {
 		"parley_turns_received_total", "parley_turns_accepted_total", "parley_sync_latency_seconds_bucket",
 		"parley_dialog_processing_seconds_bucket", "parley_delivery_outcomes_total", "parley_delivery_latency_seconds_bucket",
 		"http_server_request_duration_seconds_bucket",
+		// The session store under the dialog's cache, the consumer groups
+		// of both services, and the breaker of the async channel.
+		"parley_session_store_seconds_bucket{", "parley_partitions_owned{", "parley_partitions{",
+		"parley_jetstream_consumer_pending{", "parley_jetstream_consumer_ack_pending{", "parley_circuit_breaker_state{",
 	} {
 		if !strings.Contains(string(body), name) {
 			t.Errorf("/metrics has no %s", name)

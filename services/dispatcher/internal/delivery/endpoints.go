@@ -77,7 +77,8 @@ type Endpoints struct {
 }
 
 // NewEndpoints opens the endpoints bucket; Watch keeps replicas in step.
-func NewEndpoints(ctx context.Context, js jetstream.JetStream, bucket string, replicas int, b BreakerSettings, maxConcurrency int, log *slog.Logger) (*Endpoints, error) {
+// Breaker states go to m when it is not nil.
+func NewEndpoints(ctx context.Context, js jetstream.JetStream, bucket string, replicas int, b BreakerSettings, maxConcurrency int, m *Metrics, log *slog.Logger) (*Endpoints, error) {
 	c, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	kv, err := js.CreateOrUpdateKeyValue(c, jetstream.KeyValueConfig{
@@ -90,10 +91,14 @@ func NewEndpoints(ctx context.Context, js jetstream.JetStream, bucket string, re
 	if err != nil {
 		return nil, fmt.Errorf("ensure bucket %s: %w", bucket, err)
 	}
+	onState := func(string, gobreaker.State) {}
+	if m != nil {
+		onState = m.breaker
+	}
 	return &Endpoints{
 		breaker: b, maxConcurrency: maxConcurrency, kv: kv, log: log,
 		eps: map[string]*endpoint{}, disabled: map[string]disabledRecord{},
-		onState: func(string, gobreaker.State) {},
+		onState: onState,
 	}, nil
 }
 
@@ -224,6 +229,7 @@ func (e *Endpoints) get(inst registry.Instance) *endpoint {
 		},
 	})
 	e.eps[key] = ep
+	e.onState(ep.key, ep.cb.State()) // closed
 	return ep
 }
 

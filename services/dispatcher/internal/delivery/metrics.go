@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/sony/gobreaker/v2"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
@@ -14,7 +15,8 @@ import (
 // Metrics are the dispatcher's instruments, named in the platform's metric
 // catalogue (otelx) so that dashboards and alerts find them: outcomes per
 // channel (delivered, retried, failed, dead_lettered, skipped), attempt
-// duration, delivery latency, and POSTs in flight.
+// duration, delivery latency, POSTs in flight, circuit breaker states and
+// dead letters per channel.
 type Metrics struct {
 	delivered    outcomeCounter
 	retried      outcomeCounter
@@ -24,6 +26,8 @@ type Metrics struct {
 	inFlight     metric.Int64UpDownCounter
 	attemptDur   metric.Float64Histogram
 	latency      metric.Float64Histogram
+	breakerState metric.Int64Gauge
+	deadLetters  metric.Int64Gauge
 }
 
 // outcomeCounter adds one outcome label to the shared outcomes counter.
@@ -62,7 +66,31 @@ func NewMetrics(mp metric.MeterProvider) (*Metrics, error) {
 	if x.latency, err = otelx.NewHistogram(m, otelx.MetricDeliveryLatency); err != nil {
 		return nil, err
 	}
+	if x.breakerState, err = otelx.NewGauge(m, otelx.MetricCircuitBreakerState); err != nil {
+		return nil, err
+	}
+	if x.deadLetters, err = otelx.NewGauge(m, otelx.MetricDeadLetters); err != nil {
+		return nil, err
+	}
 	return x, nil
+}
+
+// breaker records the state of the breaker of endpoint key (ChannelKey:
+// never the URL): 0 closed, 1 half-open, 2 open.
+func (x *Metrics) breaker(key string, s gobreaker.State) {
+	var v int64
+	switch s {
+	case gobreaker.StateHalfOpen:
+		v = 1
+	case gobreaker.StateOpen:
+		v = 2
+	}
+	x.breakerState.Record(context.Background(), v, metric.WithAttributes(attribute.String("endpoint", key)))
+}
+
+// DeadLetters records how many dead letters a channel has in the DLQ.
+func (x *Metrics) DeadLetters(ctx context.Context, botID, instanceID string, n uint64) {
+	x.deadLetters.Record(ctx, int64(n), channelAttrs(botID, instanceID))
 }
 
 // channelAttrs labels a measurement with its channel. Reasons stay in logs

@@ -170,6 +170,33 @@ func (s *Store) Delete(ctx context.Context, seq uint64) error {
 	return nil
 }
 
+// Channel is a webhook instance, as named by its dead letters' subject.
+type Channel struct{ BotID, InstanceID string }
+
+// CountByChannel returns the number of stored dead letters per channel,
+// from the stream's per-subject counts (channels without any are absent).
+// Ids are read back from the subject tokens (FirstInstanceToken is the
+// empty instance id).
+func (s *Store) CountByChannel(ctx context.Context) (map[Channel]uint64, error) {
+	prefix := s.cfg.Subject(SubjectRoot) + "."
+	info, err := s.stream.Info(ctx, jetstream.WithSubjectFilter(prefix+">"))
+	if err != nil {
+		return nil, fmt.Errorf("dlq info: %w", err)
+	}
+	out := make(map[Channel]uint64, len(info.State.Subjects))
+	for subj, n := range info.State.Subjects {
+		bot, inst, ok := strings.Cut(strings.TrimPrefix(subj, prefix), ".")
+		if !ok || n == 0 {
+			continue
+		}
+		if inst == FirstInstanceToken {
+			inst = ""
+		}
+		out[Channel{BotID: bot, InstanceID: inst}] += n
+	}
+	return out, nil
+}
+
 // Count returns the number of stored dead letters.
 func (s *Store) Count(ctx context.Context) (uint64, error) {
 	info, err := s.stream.Info(ctx)
