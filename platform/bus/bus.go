@@ -87,12 +87,12 @@ func Partition(convKey string, n int) int {
 
 // TurnSubject is the subject a turn is published on.
 func TurnSubject(partitions int, botID, convKey string) string {
-	return fmt.Sprintf("%s.%d.%s.%s", SubjectTurns, Partition(convKey, partitions), subjectToken(botID), convKey)
+	return fmt.Sprintf("%s.%d.%s.%s", SubjectTurns, Partition(convKey, partitions), SubjectToken(botID), convKey)
 }
 
 // ReplySubject is the subject an asynchronous reply is published on.
 func ReplySubject(partitions int, botID, convKey string) string {
-	return fmt.Sprintf("%s.%d.%s.%s", SubjectReplies, Partition(convKey, partitions), subjectToken(botID), convKey)
+	return fmt.Sprintf("%s.%d.%s.%s", SubjectReplies, Partition(convKey, partitions), SubjectToken(botID), convKey)
 }
 
 // ConversationKeyOf returns the last token of a turn or reply subject.
@@ -105,7 +105,7 @@ func ConversationKeyOf(subject string) string {
 
 // subjectToken makes a bot id safe as one subject token. Bot ids are
 // validated at the edge, so this only guards against configuration typos.
-func subjectToken(s string) string {
+func SubjectToken(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch r {
 		case '.', '*', '>', ' ', '\t', '\r', '\n':

@@ -77,7 +77,7 @@ func (c Config) ReplySubject(botID, convKey string) string {
 
 // HandoffSubject is where an agent handoff of a conversation is published.
 func (c Config) HandoffSubject(botID, convKey string) string {
-	return c.Subject(SubjectEvents) + ".handoff." + subjectToken(botID) + "." + convKey
+	return c.Subject(SubjectEvents) + ".handoff." + SubjectToken(botID) + "." + convKey
 }
 
 // PartitionFilter is the filter subject of partition p under a root.

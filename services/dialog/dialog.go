@@ -341,17 +341,10 @@ func (b *botSet) Bot(id string) (*engine.Bot, bool) {
 }
 
 func sanitize(s string) string {
-	out := []rune{}
-	for _, r := range s {
-		if r == '.' || r == '*' || r == '>' || r == ' ' {
-			r = '_'
-		}
-		out = append(out, r)
-	}
-	if len(out) == 0 {
+	if s == "" {
 		return "dialog"
 	}
-	return string(out)
+	return bus.SubjectToken(s)
 }
 
 // channelOverrides reads channel-specific standard responses from the

@@ -64,13 +64,7 @@ func Token(s string) string {
 	if s == "" {
 		return FirstInstanceToken
 	}
-	return strings.Map(func(r rune) rune {
-		switch r {
-		case '.', '*', '>', ' ', '\t', '\r', '\n':
-			return '_'
-		}
-		return r
-	}, s)
+	return bus.SubjectToken(s)
 }
 
 // Subject is the subject of a channel's dead letters.
