@@ -74,6 +74,8 @@ func builtIn(t *testing.T) (cfg app.Config, webhook, admin net.Addr) {
 	cfg.NATS.URL, cfg.NATS.Prefix = busCfg.URL, busCfg.Prefix
 	cfg.DataDir = t.TempDir()
 	cfg.Ingress.Listen, cfg.Channels.Listen, cfg.Ops.Listen = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	// Tests drive users faster than the built-in per-user rate limit.
+	cfg.Ingress.RateLimit.PerUser, cfg.Ingress.RateLimit.PerUserBurst = 10000, 10000
 	for i := range cfg.Registry.Bots {
 		cfg.Registry.Bots[i].Path = "../../" + cfg.Registry.Bots[i].Path
 	}
