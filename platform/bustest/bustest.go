@@ -3,6 +3,7 @@ package bustest
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -69,6 +70,10 @@ func (s *Server) Shutdown() {
 
 var seq atomic.Int64
 
+// runID keeps prefixes unique across test processes that share one server
+// (PARLEY_TEST_NATS_URL), whose streams outlive the run.
+var runID = fmt.Sprintf("%04x", rand.N(1<<16))
+
 // Config returns a bus configuration for this server with a prefix unique to
 // the test, so that tests sharing a server do not see each other's streams.
 func (s *Server) Config(t testing.TB) bus.Config {
@@ -76,7 +81,7 @@ func (s *Server) Config(t testing.TB) bus.Config {
 	if len(name) > 20 {
 		name = name[:20]
 	}
-	cfg := bus.Config{URL: s.URL, Partitions: 8, Prefix: fmt.Sprintf("t%d%s", seq.Add(1), name)}
+	cfg := bus.Config{URL: s.URL, Partitions: 8, Prefix: fmt.Sprintf("t%s%d%s", runID, seq.Add(1), name)}
 	cfg.Defaults()
 	return cfg
 }

@@ -11,8 +11,9 @@ import (
 
 func TestConformance(t *testing.T) {
 	srv := bustest.RunJetStream(t)
-	conn := bustest.Connect(t, srv.Config(t))
-	store, err := Open(t.Context(), conn.JS, "sessions", 1, time.Hour)
+	cfg := srv.Config(t)
+	conn := bustest.Connect(t, cfg)
+	store, err := Open(t.Context(), conn.JS, cfg.Name("sessions"), 1, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
