@@ -78,5 +78,9 @@ func BenchmarkClassify150x100(b *testing.B) {
 		m.Classify(queries[i%len(queries)])
 		i++
 	}
-	b.ReportMetric(float64(len(m.lin.w)*4)/1e6, "weights-MB")
+	wts := len(m.lin.w)
+	if m.nb != nil {
+		wts += len(m.nb.w)
+	}
+	b.ReportMetric(float64(wts*4)/1e6, "weights-MB")
 }

@@ -145,7 +145,10 @@ func (f *featurizer) vector(a analysis, scratch []int32) (sparse, []int32) {
 			j++
 		}
 		id := ids[i]
-		w := (1 + math.Log(float64(j-i))) * float64(f.idf[id]) // sublinear tf
+		w := float64(f.idf[id]) // binary tf
+		if !f.opts.BinaryTF {
+			w *= 1 + math.Log(float64(j-i)) // sublinear tf
+		}
 		v.idx = append(v.idx, id)
 		v.val = append(v.val, float32(w))
 		norm[f.block[id]] += w * w

@@ -82,6 +82,8 @@ type Model struct {
 	tp         *textProc
 	feat       *featurizer
 	lin        *linear
+	nb         *linear // optional naive-Bayes log-posterior terms (Options.NBWeight > 0)
+	nbWeight   float64
 	a, b       float64 // calibration: p = 1/(1+exp(a*s+b))
 	patterns   []pattern
 	exact      map[string]int      // analysed training utterance → intent, -1 if ambiguous
@@ -221,6 +223,11 @@ func TrainOptions(td TrainingData, o Options) (*Model, error) {
 	}
 	var alpha []float64
 	m.lin, alpha = trainOvR(ds, rows, o)
+	if o.NBWeight > 0 {
+		m.nb, m.nbWeight = trainNB(ds, o.NBAlpha), o.NBWeight
+	} else if o.LRWeight > 0 {
+		m.nb, m.nbWeight = trainLR(ds, 1/(o.C*float64(len(ds.y))), o.LRIter), o.LRWeight
+	}
 	m.a, m.b = -2, 0 // uncalibrated: a plain logistic on the margin
 	if o.Calibrate {
 		m.a, m.b = calibrate(ds, m.lin, alpha, o)
@@ -243,6 +250,7 @@ func (m *Model) Entities() map[string]entity.Spec { return m.entities }
 type classifyScratch struct {
 	ids    []int32
 	scores []float64
+	nb     []float64
 }
 
 // Classify ranks the intents for text and resolves them with the bot's
@@ -283,6 +291,9 @@ func (m *Model) Classify(text string) Result {
 		var x sparse
 		x, sc.ids = m.feat.vector(a, sc.ids)
 		m.lin.scores(x, sc.scores)
+		if m.nb != nil {
+			m.mix(x, sc)
+		}
 		top := topK(sc.scores, RankedMax+len(definite))
 		cov := math.Sqrt(m.coverage(a))
 		for _, c := range top {
@@ -290,12 +301,41 @@ func (m *Model) Classify(text string) Result {
 			if definite[ii] {
 				continue
 			}
-			p := cov / (1 + math.Exp(m.a*sc.scores[c]+m.b))
+			var p float64
+			if m.nb != nil {
+				p = cov * sc.scores[c] // already a probability
+			} else {
+				p = cov / (1 + math.Exp(m.a*sc.scores[c]+m.b))
+			}
 			ml = append(ml, Match{Intent: m.intents[ii], Score: p, Engine: EngineML, Definite: p >= m.thresholds.Definite})
 		}
 		m.pool.Put(sc)
 	}
 	return m.resolve(matches, ml)
+}
+
+// mix replaces the SVM margins in sc.scores by the ensemble probability:
+// the weighted mean of the calibrated SVM probability and the naive-Bayes
+// posterior (a softmax over the intents).
+func (m *Model) mix(x sparse, sc *classifyScratch) {
+	if len(sc.nb) < m.nb.nclass {
+		sc.nb = make([]float64, m.nb.nclass)
+	}
+	nb := sc.nb[:m.nb.nclass]
+	m.nb.scores(x, nb)
+	mx := math.Inf(-1)
+	for _, v := range nb {
+		mx = max(mx, v)
+	}
+	var z float64
+	for c, v := range nb {
+		nb[c] = math.Exp(v - mx)
+		z += nb[c]
+	}
+	w := m.nbWeight
+	for c, s := range sc.scores[:m.nb.nclass] {
+		sc.scores[c] = (1-w)/(1+math.Exp(m.a*s+m.b)) + w*nb[c]/z
+	}
 }
 
 // coverage is the share of the utterance's content words (stop words

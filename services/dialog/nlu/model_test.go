@@ -243,3 +243,37 @@ func TestClassifyConcurrent(t *testing.T) {
 		}
 	}
 }
+
+func TestEnsembleOptions(t *testing.T) {
+	for _, o := range []Options{
+		func() Options { o := DefaultOptions(); o.NBWeight = -0.1; return o }(),
+		func() Options { o := DefaultOptions(); o.NBWeight = 1.5; return o }(),
+		func() Options { o := DefaultOptions(); o.NBWeight, o.NBAlpha = 0.1, 0; return o }(),
+	} {
+		if _, err := TrainOptions(toyBot(), o); err == nil {
+			t.Errorf("options %+v accepted", o)
+		}
+	}
+	// The ensemble and the plain SVM agree on a clear in-scope utterance,
+	// and the ensemble's confidences stay probabilities.
+	for _, w := range []float64{0, 0.1, 1} {
+		o := DefaultOptions()
+		o.NBWeight = w
+		m, err := TrainOptions(toyBot(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (m.nb != nil) != (w > 0) {
+			t.Errorf("weight %v: naive Bayes trained = %v", w, m.nb != nil)
+		}
+		r := m.Classify("is it going to snow in paris")
+		if r.Top() != "CheckWeather" {
+			t.Errorf("weight %v: top = %q", w, r.Top())
+		}
+		for _, x := range r.Ranked {
+			if x.Score < 0 || x.Score > 1 {
+				t.Errorf("weight %v: score %v outside [0,1]", w, x.Score)
+			}
+		}
+	}
+}

@@ -357,3 +357,106 @@ func calibrate(ds dataset, m *linear, alpha []float64, o Options) (a, b float64)
 	}
 	return platt(dec, pos, wt)
 }
+
+// trainNB fits a multinomial naive Bayes over the (non-negative) feature
+// vectors: weights log θ_cj with additive smoothing alpha, and the log
+// class prior as the bias, stored like the SVM so scoring is the same loop.
+func trainNB(ds dataset, alpha float64) *linear {
+	C, dim := ds.nclass, ds.dim
+	cnt := make([]float64, (dim+1)*C)
+	tot := make([]float64, C)
+	n := make([]float64, C)
+	for i, x := range ds.x {
+		c := int(ds.y[i])
+		n[c]++
+		for k, j := range x.idx {
+			v := float64(x.val[k])
+			cnt[int(j)*C+c] += v
+			tot[c] += v
+		}
+	}
+	m := &linear{nclass: C, dim: dim, w: make([]float32, (dim+1)*C)}
+	for c := range C {
+		den := math.Log(tot[c] + alpha*float64(dim))
+		for j := range dim {
+			m.w[j*C+c] = float32(math.Log(cnt[j*C+c]+alpha) - den)
+		}
+		m.w[dim*C+c] = float32(math.Log(n[c] / float64(len(ds.y))))
+	}
+	return m
+}
+
+// trainLR fits a multinomial logistic regression, mean cross-entropy plus
+// lambda/2·‖W‖² (bias unregularised), by Nesterov-accelerated full-batch
+// gradient descent with step 1/L, L = max‖x‖²/2 + lambda bounding the
+// curvature. A fixed number of passes keeps it deterministic and bounded.
+func trainLR(ds dataset, lambda float64, iters int) *linear {
+	C, dim := ds.nclass, ds.dim
+	n := len(ds.y)
+	size := (dim + 1) * C
+	w := make([]float64, size)
+	prev := make([]float64, size)
+	v := make([]float32, size) // look-ahead point, float32 for scoring
+	g := make([]float64, size)
+	var maxSq float64
+	for _, x := range ds.x {
+		var t float64
+		for _, e := range x.val {
+			t += float64(e) * float64(e)
+		}
+		maxSq = max(maxSq, t+1)
+	}
+	step := 1 / (maxSq/2 + lambda)
+	lin := &linear{nclass: C, dim: dim, w: v}
+	sc := make([]float64, C)
+	t := 1.0
+	for it := 0; it < iters; it++ {
+		tn := (1 + math.Sqrt(1+4*t*t)) / 2
+		mu := (t - 1) / tn
+		t = tn
+		for k := range v {
+			v[k] = float32(w[k] + mu*(w[k]-prev[k]))
+		}
+		clear(g)
+		for i, x := range ds.x {
+			lin.scores(x, sc)
+			mx := math.Inf(-1)
+			for _, s := range sc {
+				mx = max(mx, s)
+			}
+			var z float64
+			for c, s := range sc {
+				sc[c] = math.Exp(s - mx)
+				z += sc[c]
+			}
+			for c := range sc {
+				sc[c] /= z
+			}
+			sc[ds.y[i]]--
+			for k, j := range x.idx {
+				e := float64(x.val[k])
+				row := g[int(j)*C : int(j)*C+C]
+				for c, d := range sc {
+					row[c] += e * d
+				}
+			}
+			row := g[dim*C:]
+			for c, d := range sc {
+				row[c] += d
+			}
+		}
+		copy(prev, w)
+		for k := range w {
+			vk := float64(v[k])
+			gk := g[k] / float64(n)
+			if k < dim*C {
+				gk += lambda * vk
+			}
+			w[k] = vk - step*gk
+		}
+	}
+	for k := range v {
+		v[k] = float32(w[k])
+	}
+	return lin
+}

@@ -101,6 +101,19 @@ type Options struct {
 	// Balanced scales the cost of each intent's positives by
 	// negatives/positives, so small intents are not drowned out.
 	Balanced bool
+	// BinaryTF uses term presence instead of sublinear term frequency.
+	BinaryTF bool
+	// NBWeight, when positive, averages the calibrated SVM probability with
+	// a multinomial naive-Bayes posterior over the same features, giving the
+	// latter this weight.
+	NBWeight float64
+	// LRWeight, when positive (and NBWeight is 0), averages the SVM with a
+	// multinomial logistic regression (L2 penalty 1/(C·n)) instead.
+	LRWeight float64
+	// LRIter is the number of gradient passes of the logistic regression.
+	LRIter int
+	// NBAlpha is the naive-Bayes additive smoothing.
+	NBAlpha float64
 	// Spell corrects out-of-vocabulary words to the nearest vocabulary word.
 	Spell bool
 	// StopWords drops the language's stop words from the word block (the
@@ -130,6 +143,14 @@ func DefaultOptions() Options {
 		Bigrams:   true,
 		Raw:       false,
 		Balanced:  false,
+		// The naive-Bayes ensemble (NBWeight 0.1) gained 6 of 13,784 SNIPS
+		// cross-validation sentences and nothing on Braun, for twice the
+		// model memory, slower classification and weaker out-of-scope
+		// rejection; it stays an option, off by default. This decision was
+		// taken after the test figures had been seen (RESULTS.md).
+		NBWeight:  0,
+		NBAlpha:   0.1,
+		LRIter:    300,
 		Spell:     true,
 		Epsilon:   0.1,
 		MaxIter:   1000,
@@ -146,6 +167,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("character n-gram range [%d,%d] is invalid", o.CharMin, o.CharMax)
 	case o.CharShare < 0 || o.CharShare > 1:
 		return fmt.Errorf("char share %v outside [0,1]", o.CharShare)
+	case o.NBWeight < 0 || o.NBWeight > 1 || (o.NBWeight > 0 && o.NBAlpha <= 0):
+		return fmt.Errorf("naive-Bayes weight %v outside [0,1] or smoothing %v not positive", o.NBWeight, o.NBAlpha)
 	case o.Epsilon <= 0 || o.MaxIter <= 0:
 		return fmt.Errorf("solver tolerance %v and max iterations %d must be positive", o.Epsilon, o.MaxIter)
 	}

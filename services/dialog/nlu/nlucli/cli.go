@@ -257,10 +257,19 @@ func runCV(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.Balanced, "balanced", o.Balanced, "class-balanced cost")
 	fs.BoolVar(&o.Spell, "spell", o.Spell, "spelling correction")
 	fs.BoolVar(&o.StopWords, "stop", o.StopWords, "drop stop words from the word block")
-	o.Calibrate = false // accuracy does not depend on it
+	fs.BoolVar(&o.BinaryTF, "binary", o.BinaryTF, "binary instead of sublinear term frequency")
+	fs.Float64Var(&o.NBWeight, "nb", o.NBWeight, "weight of the naive-Bayes posterior in the ensemble (0: none)")
+	fs.Float64Var(&o.NBAlpha, "nb-alpha", o.NBAlpha, "naive-Bayes smoothing")
+	fs.Float64Var(&o.LRWeight, "lr", o.LRWeight, "weight of the logistic-regression posterior in the ensemble (0: none)")
+	fs.IntVar(&o.LRIter, "lr-iter", o.LRIter, "logistic-regression gradient passes")
+	showErrors := fs.Bool("errors", false, "list the misclassified examples")
+	repeats := fs.Int("repeats", 1, "repeat k-fold with different fold assignments")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	// Accuracy does not depend on the calibration, except through the
+	// ensemble, which averages calibrated probabilities.
+	o.Calibrate = o.NBWeight > 0 || o.LRWeight > 0
 	if *trainPath == "" {
 		return usageError{"--train is required"}
 	}
@@ -278,22 +287,44 @@ func runCV(args []string, stdout, stderr io.Writer) error {
 		}
 		ex = append(ex, val...)
 	}
-	acc, err := crossValidate(ex, *folds, o)
-	if err != nil {
-		return err
+	if *showErrors {
+		cvErrors = stdout
+		defer func() { cvErrors = nil }()
 	}
-	fmt.Fprintf(stdout, "cv accuracy %.4f (%d examples, %d folds) %+v\n", acc, len(ex), *folds, o)
+	if *repeats < 1 {
+		return usageError{"--repeats must be at least 1"}
+	}
+	var acc float64
+	for r := range *repeats {
+		a, err := crossValidateSeed(ex, *folds, o, uint64(7+r))
+		if err != nil {
+			return err
+		}
+		acc += a / float64(*repeats)
+		if *repeats > 1 {
+			fmt.Fprintf(stdout, "repeat %d: %.4f (%.0f/%d)\n", r+1, a, a*float64(len(ex)), len(ex))
+		}
+	}
+	fmt.Fprintf(stdout, "cv accuracy %.4f (%.1f/%d correct, %d folds x %d) %+v\n", acc, acc*float64(len(ex)), len(ex), *folds, *repeats, o)
 	return nil
 }
 
 // crossValidate returns the pooled accuracy of stratified k-fold CV.
 func crossValidate(ex []Example, k int, o nlu.Options) (float64, error) {
+	return crossValidateSeed(ex, k, o, 7)
+}
+
+// cvErrors, when set, receives every misclassified example of crossValidate.
+var cvErrors io.Writer
+
+// crossValidateSeed is crossValidate with the fold assignment seeded by seed.
+func crossValidateSeed(ex []Example, k int, o nlu.Options, seed uint64) (float64, error) {
 	byIntent := map[string][]int{}
 	for i, e := range ex {
 		byIntent[e.Intent] = append(byIntent[e.Intent], i)
 	}
 	fold := make([]int, len(ex))
-	rng := rand.New(rand.NewPCG(7, 7))
+	rng := rand.New(rand.NewPCG(seed, 7))
 	next := 0
 	for _, name := range sortedKeys(byIntent) {
 		idx := byIntent[name]
@@ -318,8 +349,10 @@ func crossValidate(ex []Example, k int, o nlu.Options) (float64, error) {
 			return 0, fmt.Errorf("fold %d: %w", f, err)
 		}
 		for _, e := range te {
-			if m.Classify(e.Text).Top() == e.Intent {
+			if got := m.Classify(e.Text).Top(); got == e.Intent {
 				correct++
+			} else if cvErrors != nil {
+				fmt.Fprintf(cvErrors, "  %q: %s → %s\n", e.Text, e.Intent, got)
 			}
 		}
 	}
