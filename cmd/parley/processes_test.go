@@ -43,7 +43,7 @@ func TestTwoDialogProcessesShareTheWork(t *testing.T) {
 	d1 := startBinary(t, bin, "-config.file", cfgPath, "-target=dialog")
 	d2 := startBinary(t, bin, "-config.file", cfgPath, "-target=dialog")
 	for _, d := range []*proc{d1, d2} {
-		d.waitLog(t, regexp.MustCompile(`"msg":"partitions rebalanced".*"owned":[1-9][0-9]*,"members":2`), 30*time.Second)
+		d.waitLog(t, regexp.MustCompile(`"msg":"partitions rebalanced".*"owned":[1-9][0-9]*,"members":2`), 90*time.Second)
 	}
 	ingress.waitLog(t, regexp.MustCompile(`webhook listening`), 30*time.Second)
 

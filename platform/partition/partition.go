@@ -121,6 +121,9 @@ type Group struct {
 	mu      sync.Mutex
 	members map[string]time.Time
 	owned   map[int]*partitionRun
+
+	// What the last "partitions rebalanced" log said (rebalance goroutine).
+	reportedOwned, reportedMembers int
 }
 
 // New validates cfg; it opens nothing until Run.
@@ -312,11 +315,13 @@ func Target(p int, members []string) string {
 
 func (g *Group) rebalance(ctx context.Context) {
 	members := g.alive()
-	before := len(g.Owned())
 	defer func() {
+		// Released partitions leave the owned set when their drain ends,
+		// between two rebalances: compare with what was last reported.
 		after := len(g.Owned())
 		g.metrics.partitions(context.WithoutCancel(ctx), after)
-		if after != before {
+		if after != g.reportedOwned || len(members) != g.reportedMembers {
+			g.reportedOwned, g.reportedMembers = after, len(members)
 			g.log.Info("partitions rebalanced", "owned", after, "members", len(members))
 		}
 	}()
