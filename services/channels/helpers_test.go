@@ -132,7 +132,9 @@ func (e *env) replicaView() *registry.Watched {
 func (e *env) startIngress(view registry.View) string {
 	e.t.Helper()
 	conn := bustest.Connect(e.t, e.busCfg)
-	svc, err := ingress.New(ingress.Config{Listen: "127.0.0.1:0"}, ingress.Deps{Bus: conn, Registry: view, Logger: e.log})
+	// The tests poll faster than the default per-user rate limit allows.
+	cfg := ingress.Config{Listen: "127.0.0.1:0", RateLimit: ingress.RateLimits{PerUser: 10000, PerUserBurst: 10000}}
+	svc, err := ingress.New(cfg, ingress.Deps{Bus: conn, Registry: view, Logger: e.log})
 	if err != nil {
 		e.t.Fatal(err)
 	}
