@@ -8,18 +8,16 @@ package httpcall
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
-	"syscall"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/parleyhq/parley/platform/netguard"
 	"github.com/parleyhq/parley/platform/otelx"
 	"github.com/parleyhq/parley/services/dialog/internal/engine"
 )
@@ -27,7 +25,8 @@ import (
 // Config of the caller.
 type Config struct {
 	// AllowPrivate lets calls reach private, loopback and link-local
-	// addresses (development, or a bank API inside the cluster).
+	// addresses (development, or a bank API inside the cluster); cloud
+	// metadata addresses stay refused.
 	AllowPrivate bool
 	// MaxBody bounds a response body (default 1 MiB).
 	MaxBody int64
@@ -43,18 +42,15 @@ type Caller struct {
 	maxBody int64
 }
 
-// ErrBlocked is returned when the target address is not allowed.
-var ErrBlocked = errors.New("outbound address not allowed")
+// ErrBlocked is returned when the target scheme or address is not allowed.
+var ErrBlocked = netguard.ErrRefused
 
 // New returns a caller.
 func New(cfg Config) *Caller {
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = 1 << 20
 	}
-	d := &net.Dialer{Timeout: 5 * time.Second}
-	if !cfg.AllowPrivate {
-		d.ControlContext = blockNonPublic
-	}
+	d := &net.Dialer{Timeout: 5 * time.Second, ControlContext: netguard.Guard{AllowPrivate: cfg.AllowPrivate}.Control}
 	tr := &http.Transport{
 		DialContext:         d.DialContext,
 		Proxy:               nil, // a proxy would dial for us and bypass the check
@@ -69,41 +65,6 @@ func New(cfg Config) *Caller {
 		},
 		maxBody: cfg.MaxBody,
 	}
-}
-
-func blockNonPublic(_ context.Context, _, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fmt.Errorf("%w: %s", ErrBlocked, address)
-	}
-	if ip := ap.Addr().Unmap(); !Public(ip) {
-		return fmt.Errorf("%w: %s", ErrBlocked, ip)
-	}
-	return nil
-}
-
-// Public reports whether ip is a public unicast address.
-func Public(ip netip.Addr) bool {
-	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsMulticast() || ip.IsUnspecified() || ip.IsInterfaceLocalMulticast() {
-		return false
-	}
-	for _, p := range blocked {
-		if p.Contains(ip) {
-			return false
-		}
-	}
-	return true
-}
-
-var blocked = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),
-	netip.MustParsePrefix("100.64.0.0/10"), // carrier-grade NAT
-	netip.MustParsePrefix("192.0.0.0/24"),
-	netip.MustParsePrefix("198.18.0.0/15"),
-	netip.MustParsePrefix("240.0.0.0/4"),
-	netip.MustParsePrefix("64:ff9b::/96"), // NAT64 can reach IPv4 private space
-	netip.MustParsePrefix("fc00::/7"),
 }
 
 // Call implements engine.ServiceCaller.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/platform/netguard"
 	"github.com/parleyhq/parley/platform/registry"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
 	"github.com/parleyhq/parley/services/dispatcher/internal/httpout"
@@ -29,7 +30,7 @@ func TestClassify(t *testing.T) {
 		{httpout.Result{Status: 502}, outRetry},
 		{httpout.Result{Status: 503}, outBackpressure},
 		{httpout.Result{Err: errors.New("connection refused")}, outRetry},
-		{httpout.Result{Err: httpout.ErrRefused}, outRefused},
+		{httpout.Result{Err: netguard.ErrRefused}, outRefused},
 	} {
 		if got := classify(tc.r); got != tc.want {
 			t.Errorf("classify(%d, %v) = %v, want %v", tc.r.Status, tc.r.Err, got, tc.want)

@@ -13,19 +13,15 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
-	"syscall"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/parleyhq/parley/platform/netguard"
 	"github.com/parleyhq/parley/platform/otelx"
 )
-
-// ErrRefused is returned (wrapped) when the guard refuses a destination.
-var ErrRefused = errors.New("destination address not allowed")
 
 // Options configure a Client.
 type Options struct {
@@ -54,7 +50,7 @@ type Client struct {
 
 // New builds a client.
 func New(o Options) *Client {
-	guard := Guard{AllowPrivate: o.AllowPrivate}
+	guard := netguard.Guard{AllowPrivate: o.AllowPrivate}
 	d := &net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second, ControlContext: guard.Control}
 	tr := &http.Transport{
 		Proxy:                 nil, // an environment proxy would dial for us and bypass the guard
@@ -117,74 +113,7 @@ func (c *Client) Post(ctx context.Context, url string, h http.Header, body []byt
 }
 
 // Refused reports whether err comes from the guard.
-func Refused(err error) bool { return errors.Is(err, ErrRefused) }
-
-// Guard decides which addresses may be dialled.
-type Guard struct{ AllowPrivate bool }
-
-var (
-	cgnat    = netip.MustParsePrefix("100.64.0.0/10")
-	thisNet  = netip.MustParsePrefix("0.0.0.0/8")
-	reserved = netip.MustParsePrefix("240.0.0.0/4")
-	nat64    = netip.MustParsePrefix("64:ff9b::/96")
-	metadata = []netip.Addr{
-		netip.MustParseAddr("169.254.169.254"), // AWS, GCP, Azure, OpenStack
-		netip.MustParseAddr("fd00:ec2::254"),   // AWS IPv6
-		netip.MustParseAddr("100.100.100.200"), // Alibaba Cloud
-	}
-)
-
-// Control is a net.Dialer ControlContext: it runs after name resolution
-// with the concrete address about to be connected, and fails closed.
-func (g Guard) Control(_ context.Context, _ string, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fmt.Errorf("%w: unparsable address %q", ErrRefused, address)
-	}
-	if reason := g.Check(ap.Addr()); reason != "" {
-		return fmt.Errorf("%w: %s is %s", ErrRefused, ap.Addr(), reason)
-	}
-	return nil
-}
-
-// Check returns why a is refused, or "" if it may be dialled.
-func (g Guard) Check(a netip.Addr) string {
-	a = a.Unmap()
-	if nat64.Contains(a) {
-		// The embedded IPv4 address is what the NAT64 gateway reaches.
-		b := a.As16()
-		a = netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})
-	}
-	for _, m := range metadata {
-		if a == m {
-			return "a cloud metadata address"
-		}
-	}
-	switch {
-	case !a.IsValid():
-		return "invalid"
-	case a.IsUnspecified() || thisNet.Contains(a):
-		return "unspecified"
-	case a.IsMulticast() || a.IsInterfaceLocalMulticast() || a.IsLinkLocalMulticast():
-		return "multicast"
-	case a.Is4() && (reserved.Contains(a) || a == netip.AddrFrom4([4]byte{255, 255, 255, 255})):
-		return "reserved"
-	}
-	if g.AllowPrivate {
-		return ""
-	}
-	switch {
-	case a.IsLoopback():
-		return "loopback"
-	case a.IsLinkLocalUnicast():
-		return "link-local"
-	case a.IsPrivate():
-		return "private"
-	case cgnat.Contains(a):
-		return "shared address space (CGNAT)"
-	}
-	return ""
-}
+func Refused(err error) bool { return errors.Is(err, netguard.ErrRefused) }
 
 // ParseRetryAfter reads a Retry-After value in seconds or as an HTTP date.
 func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
