@@ -1,18 +1,12 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
-	"time"
 
 	"github.com/parleyhq/parley/services/dispatcher/webhooksig"
 )
@@ -71,19 +65,5 @@ func cmdReceiver(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s %s%s\n", id, strings.TrimSpace(string(body)), note)
 		w.WriteHeader(http.StatusNoContent)
 	})
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	srv := &http.Server{Addr: *listen, Handler: handler, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}()
-	fmt.Fprintf(stdout, "receiver listening on http://%s\n", *listen)
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		fmt.Fprintf(stderr, "parley receiver: %v\n", err)
-		return 1
-	}
-	return 0
+	return serveUntilSignal("receiver", *listen, handler, stdout, stderr)
 }
