@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -166,7 +167,7 @@ type endlessJSON struct{ sent int }
 
 func (e *endlessJSON) Read(p []byte) (int, error) {
 	if e.sent > 64<<20 {
-		return 0, errEOF
+		return 0, io.EOF
 	}
 	for i := range p {
 		p[i] = ' '

@@ -1,5 +1,0 @@
-package app
-
-import "io"
-
-var errEOF = io.EOF
