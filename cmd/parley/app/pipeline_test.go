@@ -192,7 +192,7 @@ func TestTwoDialogReplicasKeepEachUsersOrder(t *testing.T) {
 	cfg := testConfig(t, busCfg)
 	a := startProcess(t, cfg, Ingress, Dialog)
 	b := startProcess(t, cfg, Dialog)
-	waitUntil(t, "both replicas to own partitions", 15*time.Second, func() bool {
+	waitUntil(t, "both replicas to own partitions", 45*time.Second, func() bool {
 		return len(a.dialog.OwnedPartitions()) > 0 && len(b.dialog.OwnedPartitions()) > 0 &&
 			len(a.dialog.OwnedPartitions())+len(b.dialog.OwnedPartitions()) == busCfg.Partitions
 	})
