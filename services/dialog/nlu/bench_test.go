@@ -5,32 +5,32 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/parleyhq/parley/services/dialog/nlu/embed"
 )
 
 // syntheticBot builds a deterministic bot of nIntents × nUtt utterances
-// over a vocabulary of pronounceable pseudo-words: each intent owns a few
-// key words and utterances mix them with shared filler, which gives a
-// realistic number of features per utterance and overlapping intents.
+// over real English words (from the built-in vector table, so the vector
+// block is computed as for a real bot): each intent owns eight key words,
+// and utterances mix them with filler drawn by Zipf's law from the 20,000
+// most frequent words, the way function and common words are spread in
+// real text. That gives a realistic vocabulary, number of features per
+// utterance and overlap between intents.
 func syntheticBot(nIntents, nUtt int) (TrainingData, []string) {
 	rng := rand.New(rand.NewPCG(42, 42))
-	syll := []string{"ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "de", "va", "gu", "zo", "be", "xi", "fa", "ho"}
-	word := func() string {
-		var b strings.Builder
-		for n := 2 + rng.IntN(3); n > 0; n-- {
-			b.WriteString(syll[rng.IntN(len(syll))])
-		}
-		return b.String()
+	tab, err := embed.English()
+	if err != nil {
+		panic(err)
 	}
-	common := make([]string, 400)
-	for i := range common {
-		common[i] = word()
-	}
+	words := tab.Words()[:20000]
+	zipf := rand.NewZipf(rng, 1.07, 1, uint64(len(words)-1))
+	keyWords := words[500:]
 	var td TrainingData
 	var queries []string
 	for i := 0; i < nIntents; i++ {
 		keys := make([]string, 8)
 		for k := range keys {
-			keys[k] = word()
+			keys[k] = keyWords[rng.IntN(len(keyWords))]
 		}
 		in := IntentData{Name: fmt.Sprintf("intent_%03d", i)}
 		for u := 0; u < nUtt+1; u++ {
@@ -40,7 +40,7 @@ func syntheticBot(nIntents, nUtt int) (TrainingData, []string) {
 				if rng.IntN(3) == 0 {
 					ws[k] = keys[rng.IntN(len(keys))]
 				} else {
-					ws[k] = common[rng.IntN(len(common))]
+					ws[k] = words[zipf.Uint64()]
 				}
 			}
 			s := strings.Join(ws, " ")
@@ -56,31 +56,49 @@ func syntheticBot(nIntents, nUtt int) (TrainingData, []string) {
 	return td, queries
 }
 
+// benchOptions are the defaults ("default": a bot of this size is over
+// VectorMaxPairs, so n-grams only) and the defaults with the word-vector
+// block forced on ("vectors"), so one run gives the block's cost as a ratio.
+func benchOptions() map[string]Options {
+	vectors := DefaultOptions()
+	vectors.VectorMaxPairs = 0
+	return map[string]Options{"default": DefaultOptions(), "vectors": vectors}
+}
+
 func BenchmarkTrain150x100(b *testing.B) {
 	td, _ := syntheticBot(150, 100)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Train(td); err != nil {
-			b.Fatal(err)
-		}
+	for _, name := range []string{"default", "vectors"} {
+		o := benchOptions()[name]
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := TrainOptions(td, o); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
 func BenchmarkClassify150x100(b *testing.B) {
 	td, queries := syntheticBot(150, 100)
-	m, err := Train(td)
-	if err != nil {
-		b.Fatal(err)
+	for _, name := range []string{"default", "vectors"} {
+		m, err := TrainOptions(td, benchOptions()[name])
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				m.Classify(queries[i%len(queries)])
+				i++
+			}
+			wts := len(m.lin.w)
+			if m.nb != nil {
+				wts += len(m.nb.w)
+			}
+			b.ReportMetric(float64(wts*4)/1e6, "weights-MB")
+		})
 	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		m.Classify(queries[i%len(queries)])
-		i++
-	}
-	wts := len(m.lin.w)
-	if m.nb != nil {
-		wts += len(m.nb.w)
-	}
-	b.ReportMetric(float64(wts*4)/1e6, "weights-MB")
 }

@@ -211,6 +211,15 @@ func TrainOptions(td TrainingData, o Options) (*Model, error) {
 		return m, nil // pattern-only bot
 	}
 	m.feat = &featurizer{opts: o, stop: l.IsStopWord}
+	pairs := len(docs) * len(m.mlIntents)
+	if o.VectorShare > 0 && (o.VectorMaxPairs == 0 || pairs <= o.VectorMaxPairs) {
+		m.feat.vectors = o.Vectors
+		if lv, ok := l.(lang.WithVectors); ok && o.Vectors == nil {
+			if m.feat.vectors, err = lv.Vectors(); err != nil {
+				return nil, fmt.Errorf("train: word vectors for %q: %w", l.Code(), err)
+			}
+		}
+	}
 	m.feat.fit(docs)
 	ds := dataset{nclass: len(m.mlIntents), dim: m.feat.dim(), y: ys, x: make([]sparse, len(docs))}
 	var scratch []int32
@@ -248,6 +257,7 @@ func (m *Model) Thresholds() Thresholds { return m.thresholds }
 func (m *Model) Entities() map[string]entity.Spec { return m.entities }
 
 type classifyScratch struct {
+	acc    []float32
 	ids    []int32
 	scores []float64
 	nb     []float64
@@ -286,11 +296,11 @@ func (m *Model) Classify(text string) Result {
 	if m.lin != nil && len(a.stems) > 0 {
 		sc, _ := m.pool.Get().(*classifyScratch)
 		if sc == nil {
-			sc = &classifyScratch{scores: make([]float64, m.lin.nclass)}
+			sc = &classifyScratch{scores: make([]float64, m.lin.nclass), acc: make([]float32, m.lin.nclass)}
 		}
 		var x sparse
 		x, sc.ids = m.feat.vector(a, sc.ids)
-		m.lin.scores(x, sc.scores)
+		m.lin.scores(x, sc.scores, sc.acc)
 		if m.nb != nil {
 			m.mix(x, sc)
 		}
@@ -322,7 +332,7 @@ func (m *Model) mix(x sparse, sc *classifyScratch) {
 		sc.nb = make([]float64, m.nb.nclass)
 	}
 	nb := sc.nb[:m.nb.nclass]
-	m.nb.scores(x, nb)
+	m.nb.scores(x, nb, make([]float32, m.nb.nclass))
 	mx := math.Inf(-1)
 	for _, v := range nb {
 		mx = max(mx, v)

@@ -2,6 +2,8 @@ package nlu
 
 import (
 	"errors"
+	"runtime"
+	"slices"
 	"testing"
 )
 
@@ -249,6 +251,9 @@ func TestEnsembleOptions(t *testing.T) {
 		func() Options { o := DefaultOptions(); o.NBWeight = -0.1; return o }(),
 		func() Options { o := DefaultOptions(); o.NBWeight = 1.5; return o }(),
 		func() Options { o := DefaultOptions(); o.NBWeight, o.NBAlpha = 0.1, 0; return o }(),
+		func() Options { o := DefaultOptions(); o.NBWeight = 0.1; return o }(), // needs VectorShare 0
+		func() Options { o := DefaultOptions(); o.VectorShare = 1; return o }(),
+		func() Options { o := DefaultOptions(); o.VectorShare = -0.1; return o }(),
 	} {
 		if _, err := TrainOptions(toyBot(), o); err == nil {
 			t.Errorf("options %+v accepted", o)
@@ -258,7 +263,7 @@ func TestEnsembleOptions(t *testing.T) {
 	// and the ensemble's confidences stay probabilities.
 	for _, w := range []float64{0, 0.1, 1} {
 		o := DefaultOptions()
-		o.NBWeight = w
+		o.NBWeight, o.VectorShare = w, 0
 		m, err := TrainOptions(toyBot(), o)
 		if err != nil {
 			t.Fatal(err)
@@ -275,5 +280,85 @@ func TestEnsembleOptions(t *testing.T) {
 				t.Errorf("weight %v: score %v outside [0,1]", w, x.Score)
 			}
 		}
+	}
+}
+
+// With two or three utterances per intent, a bot has seen few of the words
+// its users type. The pre-trained vectors carry the meaning of words the bot
+// never saw into the ranking; without them these utterances share no word
+// with the training data but stop words, so the n-gram model can only
+// guess. (The resolver still scales confidences by the share of words the
+// bot knows, so an utterance made only of unseen words ranks right but does
+// not start a task on its own: that is the out-of-scope guard.)
+func TestWordVectorsCarryUnseenWords(t *testing.T) {
+	td := TrainingData{Intents: []IntentData{
+		{Name: "OrderFood", Utterances: []string{"i want a pizza", "get me a burger", "order some sushi"}},
+		{Name: "PlayMusic", Utterances: []string{"play a song", "put on some jazz", "i want to hear rock"}},
+		{Name: "CheckWeather", Utterances: []string{"is it raining", "how hot is it today", "weather forecast"}},
+	}}
+	unseen := map[string]string{
+		"pasta and noodles":             "OrderFood",
+		"sandwiches with cheese":        "OrderFood",
+		"the guitar album by beethoven": "PlayMusic",
+		"a symphony by mozart":          "PlayMusic",
+		"snow and thunderstorms":        "CheckWeather",
+		"humid and windy":               "CheckWeather",
+	}
+	correct := func(o Options) int {
+		m, err := TrainOptions(td, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for text, want := range unseen {
+			if got := m.Classify(text).Top(); got == want {
+				n++
+			} else if o.VectorShare > 0 {
+				t.Errorf("with vectors, %q → %q, want %q", text, got, want)
+			}
+		}
+		return n
+	}
+	with := correct(DefaultOptions())
+	o := DefaultOptions()
+	o.VectorShare = 0
+	without := correct(o)
+	// Over the pair limit the block is off, as if VectorShare were 0.
+	big := DefaultOptions()
+	big.VectorMaxPairs = 8 // this bot has 9 utterances × 3 intents
+	if m, err := TrainOptions(td, big); err != nil || m.feat.vectors != nil {
+		t.Errorf("vectors used over the pair limit (err %v)", err)
+	}
+	if with != len(unseen) || without >= with {
+		t.Errorf("unseen-word utterances right: %d/%d with vectors, %d without; the vectors should make the difference", with, len(unseen), without)
+	}
+}
+
+// Bots with many intents train their class groups in parallel; the model
+// must not depend on how many CPUs did the work.
+func TestParallelTrainingIsDeterministic(t *testing.T) {
+	td, queries := syntheticBot(70, 12) // three class groups
+	train := func(procs int) *Model {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		m, err := Train(td)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	one, two := train(1), train(2)
+	if !slices.Equal(one.lin.w, two.lin.w) || one.a != two.a || one.b != two.b {
+		t.Fatal("the model trained on 1 CPU differs from the one trained on 2")
+	}
+	// And the grouped solver learns: the held-out query of each intent
+	// (drawn like its training utterances) mostly ranks its own intent first.
+	right := 0
+	for i, q := range queries {
+		if one.Classify(q).Top() == td.Intents[i].Name {
+			right++
+		}
+	}
+	if right < len(queries)*8/10 {
+		t.Errorf("only %d of %d held-out queries ranked their own intent first", right, len(queries))
 	}
 }

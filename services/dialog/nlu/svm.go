@@ -3,6 +3,8 @@ package nlu
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"sync"
 )
 
 // dataset is the training matrix: one sparse row per utterance. The bias is
@@ -22,19 +24,33 @@ type linear struct {
 	w      []float32
 }
 
-// scores writes the decision value of every class for x into out.
-func (m *linear) scores(x sparse, out []float64) {
+// scores writes the decision value of every class for x into out, using
+// acc (at least nclass long) as float32 scratch. Accumulating in float32
+// halves the arithmetic width of the hot loop; the weights are float32
+// already, so no precision the model has is lost.
+func (m *linear) scores(x sparse, out []float64, acc []float32) {
 	C := m.nclass
-	bias := m.w[m.dim*C : (m.dim+1)*C]
-	for c := range out[:C] {
-		out[c] = float64(bias[c])
-	}
+	acc = acc[:C]
+	copy(acc, m.w[m.dim*C:(m.dim+1)*C]) // bias
 	for k, j := range x.idx {
-		v := float64(x.val[k])
+		v := x.val[k]
 		row := m.w[int(j)*C : int(j)*C+C]
-		for c, wc := range row {
-			out[c] += v * float64(wc)
+		a := acc
+		row = row[:len(a)] // one bounds check for the row, none per class
+		for len(a) >= 4 {
+			a4, r4 := a[:4:4], row[:4:4]
+			a4[0] += v * r4[0]
+			a4[1] += v * r4[1]
+			a4[2] += v * r4[2]
+			a4[3] += v * r4[3]
+			a, row = a[4:], row[4:]
 		}
+		for c := range a {
+			a[c] += v * row[c]
+		}
+	}
+	for c, a := range acc {
+		out[c] = float64(a)
 	}
 }
 
@@ -51,11 +67,54 @@ func (m *linear) scores(x sparse, out []float64) {
 // instead of once per class, and shrinking drops the many easy negatives
 // of a one-vs-rest problem after a pass or two — which is what keeps a
 // 150-intent bot trainable in about a second.
+//
+// Bots with many intents split the classes into a fixed number of groups
+// (it depends on the intent count only, never on the machine, so a bot
+// trains to the same model everywhere) solved on separate goroutines, each
+// into its own weight block, merged at the end.
 func trainOvR(ds dataset, rows []int, o Options) (*linear, []float64) {
-	C, dim := ds.nclass, ds.dim
-	n := len(rows)
+	C, dim, n := ds.nclass, ds.dim, len(rows)
+	groups := min(maxClassGroups, (C+classesPerGroup-1)/classesPerGroup)
+	if groups <= 1 {
+		w, alpha := trainOvRRange(ds, rows, o, 0, C)
+		return &linear{nclass: C, dim: dim, w: w}, alpha
+	}
 	m := &linear{nclass: C, dim: dim, w: make([]float32, (dim+1)*C)}
-	W := m.w
+	alpha := make([]float64, n*C)
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	var wg sync.WaitGroup
+	for g := range groups {
+		lo, hi := g*C/groups, (g+1)*C/groups
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			w, a := trainOvRRange(ds, rows, o, lo, hi)
+			cg := hi - lo
+			for j := 0; j <= dim; j++ {
+				copy(m.w[j*C+lo:j*C+hi], w[j*cg:(j+1)*cg])
+			}
+			for s := range n {
+				copy(alpha[s*C+lo:s*C+hi], a[s*cg:(s+1)*cg])
+			}
+		})
+	}
+	wg.Wait()
+	return m, alpha
+}
+
+// Class groups for parallel training: at most maxClassGroups, of at least
+// classesPerGroup classes each, so small bots stay one group.
+const (
+	maxClassGroups  = 4
+	classesPerGroup = 32
+)
+
+// trainOvRRange trains the classes lo..hi-1 and returns their weights,
+// feature-major over hi-lo classes, and their dual variables (sample-major).
+func trainOvRRange(ds dataset, rows []int, o Options, lo, hi int) ([]float32, []float64) {
+	C, dim := hi-lo, ds.dim
+	n := len(rows)
+	W := make([]float32, (dim+1)*C)
 	alpha := make([]float64, n*C)
 	sq := make([]float64, n)
 	for s, i := range rows {
@@ -67,7 +126,9 @@ func trainOvR(ds dataset, rows []int, o Options) (*linear, []float64) {
 	}
 	counts := make([]int, C)
 	for _, i := range rows {
-		counts[ds.y[i]]++
+		if c := int(ds.y[i]) - lo; c >= 0 && c < C {
+			counts[c]++
+		}
 	}
 	diagPos, diagNeg := make([]float64, C), make([]float64, C)
 	for c := range C {
@@ -97,7 +158,7 @@ func trainOvR(ds dataset, rows []int, o Options) (*linear, []float64) {
 	for i := range order {
 		order[i] = i
 	}
-	sc := make([]float64, C)
+	sc, acc := make([]float64, C), make([]float32, C)
 	type delta struct {
 		c int32
 		d float32
@@ -120,24 +181,22 @@ func trainOvR(ds dataset, rows []int, o Options) (*linear, []float64) {
 			}
 			x := ds.x[rows[s]]
 			sc := sc[:len(a)]
-			for k, c := range a {
-				sc[k] = float64(bias[c])
-			}
-			full := len(a) == C // nothing shrunk since the last reset: a is 0..C-1
-			for k, j := range x.idx {
-				v := float64(x.val[k])
-				row := W[int(j)*C : int(j)*C+C]
-				if full {
-					for c, w := range row {
-						sc[c] += v * float64(w)
+			if len(a) == C { // nothing shrunk since the last reset: a is 0..C-1
+				part := linear{nclass: C, dim: dim, w: W}
+				part.scores(x, sc, acc)
+			} else {
+				for k, c := range a {
+					sc[k] = float64(bias[c])
+				}
+				for k, j := range x.idx {
+					v := float64(x.val[k])
+					row := W[int(j)*C : int(j)*C+C]
+					for t, c := range a {
+						sc[t] += v * float64(row[c])
 					}
-					continue
-				}
-				for t, c := range a {
-					sc[t] += v * float64(row[c])
 				}
 			}
-			yc := ds.y[rows[s]]
+			yc := ds.y[rows[s]] - int32(lo) // outside 0..C-1: negative for every class here
 			deltas = deltas[:0]
 			for k := 0; k < len(a); k++ {
 				c := a[k]
@@ -229,7 +288,7 @@ func trainOvR(ds dataset, rows []int, o Options) (*linear, []float64) {
 			}
 		}
 	}
-	return m, alpha
+	return W, alpha
 }
 
 // platt fits P(positive | score) = 1 / (1 + exp(A*score + B)) by Newton's
@@ -329,9 +388,9 @@ func calibrate(ds dataset, m *linear, alpha []float64, o Options) (a, b float64)
 	rng := rand.New(rand.NewPCG(o.Seed, 0xCA11B))
 	var dec, wt []float64
 	var pos []bool
-	out := make([]float64, C)
+	out, acc := make([]float64, C), make([]float32, C)
 	for i := 0; i < n; i++ {
-		m.scores(ds.x[i], out)
+		m.scores(ds.x[i], out, acc)
 		var sq float64
 		for _, v := range ds.x[i].val {
 			sq += float64(v) * float64(v)
@@ -408,7 +467,7 @@ func trainLR(ds dataset, lambda float64, iters int) *linear {
 	}
 	step := 1 / (maxSq/2 + lambda)
 	lin := &linear{nclass: C, dim: dim, w: v}
-	sc := make([]float64, C)
+	sc, acc := make([]float64, C), make([]float32, C)
 	t := 1.0
 	for it := 0; it < iters; it++ {
 		tn := (1 + math.Sqrt(1+4*t*t)) / 2
@@ -419,7 +478,7 @@ func trainLR(ds dataset, lambda float64, iters int) *linear {
 		}
 		clear(g)
 		for i, x := range ds.x {
-			lin.scores(x, sc)
+			lin.scores(x, sc, acc)
 			mx := math.Inf(-1)
 			for _, s := range sc {
 				mx = max(mx, s)

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/kljensen/snowball/english"
+
+	"github.com/parleyhq/parley/services/dialog/nlu/embed"
 )
 
 func init() { Register(English{}) }
@@ -59,3 +61,7 @@ func (English) Stem(word string) string {
 
 // IsStopWord implements [Language].
 func (English) IsStopWord(word string) bool { return english.IsStopWord(word) }
+
+// Vectors returns the built-in English word vectors (GloVe, see package
+// embed).
+func (English) Vectors() (*embed.Table, error) { return embed.English() }

@@ -20,6 +20,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/parleyhq/parley/services/dialog/nlu/embed"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 )
@@ -44,6 +45,14 @@ type Language interface {
 	Stem(word string) string
 	// IsStopWord reports whether a normalised token carries little meaning.
 	IsStopWord(word string) bool
+}
+
+// WithVectors is implemented by a language that ships pre-trained word
+// vectors; the classifier then adds the mean vector of an utterance's words
+// to its features. A language without vectors still works, with n-grams
+// alone.
+type WithVectors interface {
+	Vectors() (*embed.Table, error)
 }
 
 var (
