@@ -17,12 +17,14 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/parleyhq/parley/services/dialog/nlu"
+	"github.com/parleyhq/parley/services/dialog/nlu/embed"
 	"github.com/parleyhq/parley/services/dialog/nlu/entity"
 )
 
@@ -129,6 +131,8 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	testPath := fs.String("test", "", "test JSONL file (required)")
 	oosPath := fs.String("oos", "", "out-of-scope JSONL file: utterances that should match no intent")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	o := nlu.DefaultOptions()
+	fs.Float64Var(&o.VectorShare, "vec-share", o.VectorShare, "share of the word-vector block (0: n-grams only); for comparisons, bots always use the default")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -149,7 +153,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	rep, err := evaluate(train, test, oos)
+	rep, err := evaluate(train, test, oos, o)
 	if err != nil {
 		return err
 	}
@@ -165,13 +169,13 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 // evaluate trains on train and scores test (and oos). Classification speed
 // is measured on one goroutine over the test set, repeated until at least
 // half a second has elapsed so small corpora still give a stable figure.
-func evaluate(train, test, oos []Example) (EvalReport, error) {
+func evaluate(train, test, oos []Example, o nlu.Options) (EvalReport, error) {
 	rep := EvalReport{Train: len(train), Test: len(test), OOS: len(oos)}
 	if len(test) == 0 {
 		return rep, errors.New("the test file has no examples")
 	}
 	start := time.Now()
-	m, err := nlu.Train(trainingData(train))
+	m, err := nlu.TrainOptions(trainingData(train), o)
 	if err != nil {
 		return rep, fmt.Errorf("train: %w", err)
 	}
@@ -262,8 +266,11 @@ func runCV(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&o.NBAlpha, "nb-alpha", o.NBAlpha, "naive-Bayes smoothing")
 	fs.Float64Var(&o.LRWeight, "lr", o.LRWeight, "weight of the logistic-regression posterior in the ensemble (0: none)")
 	fs.IntVar(&o.LRIter, "lr-iter", o.LRIter, "logistic-regression gradient passes")
+	fs.Float64Var(&o.VectorShare, "vec-share", o.VectorShare, "share of the word-vector block in the vector norm (0: none)")
+	vecPath := fs.String("vectors", "", "word-vector file (default: the built-in table)")
 	showErrors := fs.Bool("errors", false, "list the misclassified examples")
 	repeats := fs.Int("repeats", 1, "repeat k-fold with different fold assignments")
+	perIntent := fs.Int("per-intent", 0, "few-shot mode: train on this many sampled utterances per intent, score on all the others (instead of k-fold)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -272,6 +279,17 @@ func runCV(args []string, stdout, stderr io.Writer) error {
 	o.Calibrate = o.NBWeight > 0 || o.LRWeight > 0
 	if *trainPath == "" {
 		return usageError{"--train is required"}
+	}
+	if *vecPath != "" {
+		f, err := os.Open(*vecPath)
+		if err != nil {
+			return err
+		}
+		o.Vectors, err = embed.Read(f)
+		f.Close()
+		if err != nil {
+			return err
+		}
 	}
 	if *folds < 2 {
 		return usageError{"--folds must be at least 2"}
@@ -295,17 +313,25 @@ func runCV(args []string, stdout, stderr io.Writer) error {
 		return usageError{"--repeats must be at least 1"}
 	}
 	var acc float64
+	scored, scheme := len(ex), fmt.Sprintf("%d folds", *folds)
 	for r := range *repeats {
-		a, err := crossValidateSeed(ex, *folds, o, uint64(7+r))
+		var a float64
+		var err error
+		if *perIntent > 0 {
+			a, scored, err = fewShot(ex, *perIntent, o, uint64(7+r))
+			scheme = fmt.Sprintf("%d per intent", *perIntent)
+		} else {
+			a, err = crossValidateSeed(ex, *folds, o, uint64(7+r))
+		}
 		if err != nil {
 			return err
 		}
 		acc += a / float64(*repeats)
 		if *repeats > 1 {
-			fmt.Fprintf(stdout, "repeat %d: %.4f (%.0f/%d)\n", r+1, a, a*float64(len(ex)), len(ex))
+			fmt.Fprintf(stdout, "repeat %d: %.4f (%.0f/%d)\n", r+1, a, a*float64(scored), scored)
 		}
 	}
-	fmt.Fprintf(stdout, "cv accuracy %.4f (%.1f/%d correct, %d folds x %d) %+v\n", acc, acc*float64(len(ex)), len(ex), *folds, *repeats, o)
+	fmt.Fprintf(stdout, "cv accuracy %.4f (%.1f/%d correct, %s x %d) %+v\n", acc, acc*float64(scored), scored, scheme, *repeats, o)
 	return nil
 }
 
@@ -357,6 +383,48 @@ func crossValidateSeed(ex []Example, k int, o nlu.Options, seed uint64) (float64
 		}
 	}
 	return float64(correct) / float64(len(ex)), nil
+}
+
+// fewShot samples n utterances of each intent (seeded), trains on them and
+// returns the accuracy on every other utterance: how a bot with a handful of
+// examples per intent generalises, the situation of most real bots and of
+// the small Braun corpora, whose test sets are larger than their training
+// sets.
+func fewShot(ex []Example, n int, o nlu.Options, seed uint64) (acc float64, scored int, err error) {
+	byIntent := map[string][]int{}
+	for i, e := range ex {
+		byIntent[e.Intent] = append(byIntent[e.Intent], i)
+	}
+	rng := rand.New(rand.NewPCG(seed, 11))
+	inTrain := make([]bool, len(ex))
+	for _, name := range sortedKeys(byIntent) {
+		idx := byIntent[name]
+		rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+		for _, i := range idx[:min(n, len(idx)-1)] {
+			inTrain[i] = true
+		}
+	}
+	var tr, te []Example
+	for i, e := range ex {
+		if inTrain[i] {
+			tr = append(tr, e)
+		} else {
+			te = append(te, e)
+		}
+	}
+	m, err := nlu.TrainOptions(trainingData(tr), o)
+	if err != nil {
+		return 0, 0, fmt.Errorf("few-shot training: %w", err)
+	}
+	correct := 0
+	for _, e := range te {
+		if got := m.Classify(e.Text).Top(); got == e.Intent {
+			correct++
+		} else if cvErrors != nil {
+			fmt.Fprintf(cvErrors, "  %q: %s → %s\n", e.Text, e.Intent, got)
+		}
+	}
+	return float64(correct) / float64(len(te)), len(te), nil
 }
 
 // BatchReport is the output of test, with Kore's batch-testing counts.
@@ -412,6 +480,8 @@ func runTest(args []string, stdout, stderr io.Writer, loadBot func(string) (nlu.
 	dir := fs.String("bot", "", "bot definition directory (required)")
 	path := fs.String("utterances", "", "JSONL file of {text, intent} (required)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	o := nlu.DefaultOptions()
+	fs.Float64Var(&o.VectorShare, "vec-share", o.VectorShare, "share of the word-vector block (0: n-grams only); for comparisons, bots always use the default")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -512,6 +582,8 @@ func runParse(args []string, stdout, stderr io.Writer, loadBot func(string) (nlu
 	tz := fs.String("tz", "", "reference time zone, e.g. Europe/Berlin (default: the --now offset, else UTC)")
 	region := fs.String("region", "US", "default phone region, ISO 3166 alpha-2")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	o := nlu.DefaultOptions()
+	fs.Float64Var(&o.VectorShare, "vec-share", o.VectorShare, "share of the word-vector block (0: n-grams only); for comparisons, bots always use the default")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

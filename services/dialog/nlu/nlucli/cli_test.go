@@ -213,3 +213,29 @@ func TestScoreLabels(t *testing.T) {
 		t.Errorf("confusions %+v", conf)
 	}
 }
+
+// The few-shot mode trains on n sentences per intent and scores the rest:
+// with one sentence per intent the toy corpus scores 8 held-out sentences,
+// and the count printed must say so.
+func TestFewShotCrossValidation(t *testing.T) {
+	o := nlu.DefaultOptions()
+	o.Calibrate = false
+	acc, scored, err := fewShot(trainRows, 2, o, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if scored != 6 {
+		t.Errorf("2-shot on 2 intents × 5 scored %d sentences, want 6", scored)
+	}
+	if acc < 0.5 || acc > 1 {
+		t.Errorf("2-shot accuracy %v on a separable toy corpus", acc)
+	}
+	p := writeJSONL(t, trainRows)
+	code, out, errb := run("cv", "--train", p, "--per-intent", "1", "--repeats", "2", "--vec-share", "0")
+	if code != 0 || !strings.Contains(out, "/8)") {
+		t.Errorf("cv --per-intent 1: exit %d, stdout %q, stderr %q", code, out, errb)
+	}
+	if code, _, _ := run("cv", "--train", p, "--vectors", filepath.Join(t.TempDir(), "missing.vec.gz")); code == 0 {
+		t.Error("a missing vector file was accepted")
+	}
+}
