@@ -88,8 +88,14 @@ type Model struct {
 	patterns   []pattern
 	exact      map[string]int      // analysed training utterance → intent, -1 if ambiguous
 	known      map[string]struct{} // stems of every word the bot was trained with
-	entities   map[string]entity.Spec
-	pool       sync.Pool
+	// centroids are the unit-length mean word vectors of each ML class's
+	// training content words (nil without the vector block): they give an
+	// unseen word partial credit in coverage when it is close in meaning
+	// to what an intent is about.
+	centroids [][]float32
+	coverExp  float64
+	entities  map[string]entity.Spec
+	pool      sync.Pool
 }
 
 // ErrNoIntents is returned when the training data defines no intent.
@@ -114,7 +120,7 @@ func TrainOptions(td TrainingData, o Options) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	m := &Model{lang: l, thresholds: td.Thresholds.WithDefaults(), entities: td.Entities}
+	m := &Model{lang: l, thresholds: td.Thresholds.WithDefaults(), entities: td.Entities, coverExp: o.CoverageExponent}
 	m.tp = newTextProc(l, td.Synonyms)
 	seen := map[string]bool{}
 	for _, in := range td.Intents {
@@ -239,7 +245,11 @@ func TrainOptions(td TrainingData, o Options) (*Model, error) {
 	}
 	m.a, m.b = -2, 0 // uncalibrated: a plain logistic on the margin
 	if o.Calibrate {
-		m.a, m.b = calibrate(ds, m.lin, alpha, o)
+		if o.CalibrationFolds > 1 && len(ds.y) < o.CalibrationMaxPerIntent*ds.nclass {
+			m.a, m.b = calibrateHeldOut(ds, o)
+		} else {
+			m.a, m.b = calibrate(ds, m.lin, alpha, o)
+		}
 	}
 	if m.a >= 0 { // a non-decreasing calibration would invert the ranking
 		m.a, m.b = -2, 0
@@ -305,7 +315,7 @@ func (m *Model) Classify(text string) Result {
 			m.mix(x, sc)
 		}
 		top := topK(sc.scores, RankedMax+len(definite))
-		cov := math.Sqrt(m.coverage(a))
+		cov := math.Pow(m.coverage(a), m.coverExp)
 		for _, c := range top {
 			ii := m.mlIntents[c]
 			if definite[ii] {
@@ -354,9 +364,9 @@ func (m *Model) mix(x sparse, sc *classifyScratch) {
 // answers "is it one of these at all", so an utterance made of words the
 // bot never saw cannot reach the thresholds, whatever the classifier's
 // ranking (Kore's FM engine scores word coverage the same way). With only
-// stop words, all words count. Classify uses the square root: bots with few
-// utterances meet many unseen words in real use, and the full factor
-// rejected too many in-scope utterances of the small Braun corpora.
+// stop words, all words count. Classify raises it to
+// Options.CoverageExponent: 1 by default, chosen with the calibration on
+// train and validation splits (RESULTS.md, "Calibration").
 func (m *Model) coverage(a analysis) float64 {
 	known, total := 0, 0
 	for i, st := range a.stems {

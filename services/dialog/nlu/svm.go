@@ -417,6 +417,50 @@ func calibrate(ds dataset, m *linear, alpha []float64, o Options) (a, b float64)
 	return platt(dec, pos, wt)
 }
 
+// calibrateHeldOut fits the Platt sigmoid on truly held-out margins: the
+// utterances are split into o.CalibrationFolds stratified folds, and each
+// fold is scored by SVMs trained on the others. It costs that many extra
+// trainings on a fraction of the data, so it is used for bots small enough
+// that this is cheap; there the leave-one-out approximation of calibrate is
+// at its worst, because most utterances are support vectors with large
+// dual variables and the approximation pushes their margins far down.
+func calibrateHeldOut(ds dataset, o Options) (a, b float64) {
+	n, C, k := len(ds.y), ds.nclass, o.CalibrationFolds
+	fold := make([]int, n)
+	next := make([]int, C) // round-robin per class, in utterance order: deterministic
+	for i, y := range ds.y {
+		fold[i] = next[y] % k
+		next[y]++
+	}
+	var dec, wt []float64
+	var pos []bool
+	out, acc := make([]float64, C), make([]float32, C)
+	for f := range k {
+		var rows []int
+		for i := range n {
+			if fold[i] != f {
+				rows = append(rows, i)
+			}
+		}
+		if len(rows) == n || len(rows) == 0 {
+			continue
+		}
+		m, _ := trainOvR(ds, rows, o)
+		for i := range n {
+			if fold[i] != f {
+				continue
+			}
+			m.scores(ds.x[i], out, acc)
+			for c, s := range out {
+				dec = append(dec, s)
+				pos = append(pos, int(ds.y[i]) == c)
+				wt = append(wt, 1)
+			}
+		}
+	}
+	return platt(dec, pos, wt)
+}
+
 // trainNB fits a multinomial naive Bayes over the (non-negative) feature
 // vectors: weights log θ_cj with additive smoothing alpha, and the log
 // class prior as the bias, stored like the SVM so scoring is the same loop.

@@ -141,6 +141,16 @@ type Options struct {
 	// are a fixed logistic of the SVM margin. Only experiments that look at
 	// the ranking alone (cross-validated accuracy) turn it off.
 	Calibrate bool
+	// CalibrationFolds, when above 1, calibrates bots with fewer than
+	// CalibrationMaxPerIntent utterances per intent (on average) on
+	// held-out margins from that many folds instead of the leave-one-out
+	// approximation, which collapses for such bots (RESULTS.md,
+	// "Calibration").
+	CalibrationFolds        int
+	CalibrationMaxPerIntent int
+	// CoverageExponent: confidences are scaled by the share of the
+	// utterance's content words the bot knows, to this power.
+	CoverageExponent float64
 	// Seed fixes every shuffle so training is reproducible.
 	Seed uint64
 }
@@ -173,12 +183,15 @@ func DefaultOptions() Options {
 		// A 150-intent × 100-utterance bot (1.5M pairs) trains in about 5 s
 		// without the block and 8.6 s with it; SNIPS (13,084 × 7 = 92k
 		// pairs) keeps it.
-		VectorMaxPairs: 1_000_000,
-		Spell:          true,
-		Epsilon:        0.1,
-		MaxIter:        1000,
-		Calibrate:      true,
-		Seed:           1,
+		VectorMaxPairs:          1_000_000,
+		Spell:                   true,
+		Epsilon:                 0.1,
+		MaxIter:                 1000,
+		Calibrate:               true,
+		CalibrationFolds:        3,
+		CalibrationMaxPerIntent: 50,
+		CoverageExponent:        1,
+		Seed:                    1,
 	}
 }
 
@@ -190,6 +203,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("character n-gram range [%d,%d] is invalid", o.CharMin, o.CharMax)
 	case o.CharShare < 0 || o.CharShare > 1:
 		return fmt.Errorf("char share %v outside [0,1]", o.CharShare)
+	case o.CoverageExponent <= 0:
+		return fmt.Errorf("coverage exponent %v must be positive", o.CoverageExponent)
 	case o.VectorMaxPairs < 0:
 		return fmt.Errorf("vector pair limit %d is negative", o.VectorMaxPairs)
 	case o.VectorShare < 0 || o.VectorShare >= 1:

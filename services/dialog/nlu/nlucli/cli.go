@@ -133,6 +133,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	o := nlu.DefaultOptions()
 	fs.Float64Var(&o.VectorShare, "vec-share", o.VectorShare, "share of the word-vector block (0: n-grams only); for comparisons, bots always use the default")
+	fs.IntVar(&o.CalibrationFolds, "calib-folds", o.CalibrationFolds, "held-out calibration folds (0: leave-one-out approximation)")
+	fs.IntVar(&o.CalibrationMaxPerIntent, "calib-max-per-intent", o.CalibrationMaxPerIntent, "bots with fewer utterances per intent are calibrated on held-out folds")
+	fs.Float64Var(&o.CoverageExponent, "cover-exp", o.CoverageExponent, "exponent of the coverage factor")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -482,6 +485,9 @@ func runTest(args []string, stdout, stderr io.Writer, loadBot func(string) (nlu.
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	o := nlu.DefaultOptions()
 	fs.Float64Var(&o.VectorShare, "vec-share", o.VectorShare, "share of the word-vector block (0: n-grams only); for comparisons, bots always use the default")
+	fs.IntVar(&o.CalibrationFolds, "calib-folds", o.CalibrationFolds, "held-out calibration folds (0: leave-one-out approximation)")
+	fs.IntVar(&o.CalibrationMaxPerIntent, "calib-max-per-intent", o.CalibrationMaxPerIntent, "bots with fewer utterances per intent are calibrated on held-out folds")
+	fs.Float64Var(&o.CoverageExponent, "cover-exp", o.CoverageExponent, "exponent of the coverage factor")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -584,6 +590,9 @@ func runParse(args []string, stdout, stderr io.Writer, loadBot func(string) (nlu
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	o := nlu.DefaultOptions()
 	fs.Float64Var(&o.VectorShare, "vec-share", o.VectorShare, "share of the word-vector block (0: n-grams only); for comparisons, bots always use the default")
+	fs.IntVar(&o.CalibrationFolds, "calib-folds", o.CalibrationFolds, "held-out calibration folds (0: leave-one-out approximation)")
+	fs.IntVar(&o.CalibrationMaxPerIntent, "calib-max-per-intent", o.CalibrationMaxPerIntent, "bots with fewer utterances per intent are calibrated on held-out folds")
+	fs.Float64Var(&o.CoverageExponent, "cover-exp", o.CoverageExponent, "exponent of the coverage factor")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
