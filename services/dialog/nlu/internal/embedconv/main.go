@@ -26,15 +26,14 @@ func main() {
 	in := flag.String("in", "", "GloVe text file or wink-embeddings JSON file")
 	out := flag.String("out", "", "output file")
 	limit := flag.Int("words", 100000, "number of words to keep, most frequent first")
-	dims := flag.Int("dims", 0, "project onto this many principal components (0: keep every dimension)")
 	flag.Parse()
-	if err := run(*in, *out, *limit, *dims); err != nil {
+	if err := run(*in, *out, *limit); err != nil {
 		fmt.Fprintln(os.Stderr, "embedconv:", err)
 		os.Exit(1)
 	}
 }
 
-func run(in, out string, limit, dims int) error {
+func run(in, out string, limit int) error {
 	if in == "" || out == "" {
 		return fmt.Errorf("-in and -out are required")
 	}
@@ -48,9 +47,6 @@ func run(in, out string, limit, dims int) error {
 	}
 	if err != nil {
 		return err
-	}
-	if dims > 0 && dims < len(vecs[0]) {
-		vecs = project(vecs, dims)
 	}
 	f, err := os.Create(out)
 	if err != nil {
