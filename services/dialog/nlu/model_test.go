@@ -401,3 +401,44 @@ func TestMidSizeBotAcceptsInScopeUtterances(t *testing.T) {
 		t.Errorf("only %d of %d in-scope utterances accepted and right", held, len(queries))
 	}
 }
+
+// In a bot of many intents each class trains on a sample of its negatives
+// (Options.NegativeRatio). The sample must not cost accuracy on utterances
+// the bot has not seen.
+func TestNegativeSamplingKeepsAccuracy(t *testing.T) {
+	td, _ := syntheticBot(60, 45)
+	var queries, want []string
+	for i := range td.Intents {
+		in := &td.Intents[i]
+		for _, q := range in.Utterances[40:] {
+			queries, want = append(queries, q), append(want, in.Name)
+		}
+		in.Utterances = in.Utterances[:40]
+	}
+	models := map[float64]*Model{}
+	right := func(ratio float64) int {
+		o := DefaultOptions()
+		o.NegativeRatio = ratio
+		m, err := TrainOptions(td, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		models[ratio] = m
+		n := 0
+		for i, q := range queries {
+			if m.Classify(q).Top() == want[i] {
+				n++
+			}
+		}
+		return n
+	}
+	def := DefaultOptions().NegativeRatio
+	all, sampled, harsh := right(0), right(def), right(1)
+	t.Logf("held-out top-1: %d all negatives, %d sampled (default), %d one negative per positive, of %d", all, sampled, harsh, len(queries))
+	if sampled < all-len(queries)/100 {
+		t.Errorf("negative sampling lost accuracy: %d right against %d with every negative", sampled, all)
+	}
+	if slices.Equal(models[0].lin.w, models[def].lin.w) {
+		t.Errorf("ratio %v trained the same weights as every negative: 59 negatives per positive should be sampled", def)
+	}
+}

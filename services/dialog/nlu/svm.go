@@ -68,6 +68,11 @@ func (m *linear) scores(x sparse, out []float64, acc []float32) {
 // of a one-vs-rest problem after a pass or two — which is what keeps a
 // 150-intent bot trainable in about a second.
 //
+// With Options.NegativeRatio, each class sees all its positives and a
+// hashed sample of its negatives: in a bot of many intents almost every
+// utterance is a negative for almost every class, and most of those pairs
+// are easy ones that shrinking would drop after a pass anyway.
+//
 // Bots with many intents split the classes into a fixed number of groups
 // (it depends on the intent count only, never on the machine, so a bot
 // trains to the same model everywhere) solved on separate goroutines, each
@@ -140,12 +145,30 @@ func trainOvRRange(ds dataset, rows []int, o Options, lo, hi int) ([]float32, []
 	}
 	act := make([]int32, n*C) // per sample: active classes first
 	actLen := make([]int, n)
+	base := make([]int, n) // active classes right after a reset
+	// keep[c] is the share of class c's negatives its problem sees (see
+	// Options.NegativeRatio); a pair is kept by a hash of (sample, class),
+	// so the choice is the same in every pass and on every machine.
+	keep := make([]uint64, C)
+	for c := range C {
+		keep[c] = math.MaxUint64
+		if o.NegativeRatio > 0 && counts[c] > 0 {
+			if r := o.NegativeRatio * float64(counts[c]) / float64(n-counts[c]); r < 1 {
+				keep[c] = uint64(r * float64(math.MaxUint64))
+			}
+		}
+	}
 	reset := func() {
 		for s := range n {
+			yc := int(ds.y[rows[s]]) - lo
+			k := 0
 			for c := range C {
-				act[s*C+c] = int32(c)
+				if c == yc || keep[c] == math.MaxUint64 || pairHash(o.Seed, rows[s], lo+c) < keep[c] {
+					act[s*C+k] = int32(c)
+					k++
+				}
 			}
-			actLen[s] = C
+			actLen[s], base[s] = k, k
 		}
 	}
 	reset()
@@ -175,8 +198,10 @@ func trainOvRRange(ds dataset, rows []int, o Options, lo, hi int) ([]float32, []
 		shrunk := false
 		for _, s := range order {
 			a := act[s*C : s*C+actLen[s]]
-			if len(a) == 0 {
+			if len(a) < base[s] {
 				shrunk = true
+			}
+			if len(a) == 0 {
 				continue
 			}
 			x := ds.x[rows[s]]
@@ -289,6 +314,14 @@ func trainOvRRange(ds dataset, rows []int, o Options, lo, hi int) ([]float32, []
 		}
 	}
 	return W, alpha
+}
+
+// pairHash mixes a sample and a class into 64 uniform bits (splitmix64).
+func pairHash(seed uint64, sample, class int) uint64 {
+	z := seed ^ uint64(sample)*0x9E3779B97F4A7C15 ^ uint64(class)*0xC2B2AE3D27D4EB4F
+	z = (z ^ z>>30) * 0xBF58476D1CE4E5B9
+	z = (z ^ z>>27) * 0x94D049BB133111EB
+	return z ^ z>>31
 }
 
 // platt fits P(positive | score) = 1 / (1 + exp(A*score + B)) by Newton's
