@@ -48,7 +48,7 @@ func TestRollingRestartOfDialogLosesNoTurn(t *testing.T) {
 	mark := accepted.Load()
 	waitUntil(t, "traffic after the first stop", 10*time.Second, func() bool { return accepted.Load() > mark+50 })
 	third := startProcess(t, cfg, Dialog) // the replacement joins and takes its share
-	waitUntil(t, "the replacement to own partitions", 15*time.Second, func() bool { return len(third.dialog.OwnedPartitions()) > 0 })
+	waitUntil(t, "the replacement to own partitions", 30*time.Second, func() bool { return len(third.dialog.OwnedPartitions()) > 0 })
 	mark = accepted.Load()
 	waitUntil(t, "traffic after the replacement", 10*time.Second, func() bool { return accepted.Load() > mark+50 })
 	close(stop)
