@@ -88,14 +88,9 @@ type Model struct {
 	patterns   []pattern
 	exact      map[string]int      // analysed training utterance → intent, -1 if ambiguous
 	known      map[string]struct{} // stems of every word the bot was trained with
-	// centroids are the unit-length mean word vectors of each ML class's
-	// training content words (nil without the vector block): they give an
-	// unseen word partial credit in coverage when it is close in meaning
-	// to what an intent is about.
-	centroids [][]float32
-	coverExp  float64
-	entities  map[string]entity.Spec
-	pool      sync.Pool
+	coverExp   float64             // Options.CoverageExponent
+	entities   map[string]entity.Spec
+	pool       sync.Pool
 }
 
 // ErrNoIntents is returned when the training data defines no intent.
@@ -342,7 +337,7 @@ func (m *Model) mix(x sparse, sc *classifyScratch) {
 		sc.nb = make([]float64, m.nb.nclass)
 	}
 	nb := sc.nb[:m.nb.nclass]
-	m.nb.scores(x, nb, make([]float32, m.nb.nclass))
+	m.nb.scores(x, nb, sc.acc)
 	mx := math.Inf(-1)
 	for _, v := range nb {
 		mx = max(mx, v)
