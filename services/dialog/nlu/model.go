@@ -163,6 +163,13 @@ func TrainOptions(td TrainingData, o Options) (*Model, error) {
 	}
 	if o.Spell {
 		m.tp.speller = newSpeller(freq)
+		if o.SpellKeepWords {
+			if lv, ok := l.(lang.WithVectors); ok {
+				if tab, err := lv.Vectors(); err == nil {
+					m.tp.speller.isWord = tab.Has
+				}
+			}
+		}
 	}
 
 	concepts := map[string][][]string{}

@@ -442,3 +442,33 @@ func TestNegativeSamplingKeepsAccuracy(t *testing.T) {
 		t.Errorf("ratio %v trained the same weights as every negative: 59 negatives per positive should be sampled", def)
 	}
 }
+
+// A real English word the bot never saw is not "corrected" into a bot word
+// one letter away: "songs" stays "songs" (its stem and vector still match
+// "song"), while a typo such as "karaokee" is corrected.
+func TestSpellingLeavesRealWordsAlone(t *testing.T) {
+	td := TrainingData{Intents: []IntentData{
+		{Name: "PlayMusic", Utterances: []string{"play a song", "put on a song please", "i want a song"}},
+		{Name: "Karaoke", Utterances: []string{"i want to sing along", "start karaoke", "let me sing"}},
+	}}
+	for _, keep := range []bool{true, false} {
+		o := DefaultOptions()
+		o.SpellKeepWords = keep
+		m, err := TrainOptions(td, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := m.tp.analyse("tonight", true).raw[0] // "tonight" is a word; the bot knows neither it nor a neighbour
+		if got != "tonight" {
+			t.Errorf("keep=%v: tonight became %q", keep, got)
+		}
+		corrected := m.tp.analyse("karaokee", true).raw[0] // a typo is still corrected
+		if corrected != "karaoke" {
+			t.Errorf("keep=%v: karaokee became %q", keep, corrected)
+		}
+		word := m.tp.analyse("songs", true).raw[0]
+		if want := map[bool]string{true: "songs", false: "song"}[keep]; word != want {
+			t.Errorf("keep=%v: songs became %q, want %q", keep, word, want)
+		}
+	}
+}

@@ -139,6 +139,9 @@ type speller struct {
 	freq    map[string]int
 	words   []string
 	deletes map[string][]int32
+	// isWord, when set, reports words of the language that must not be
+	// "corrected" into a bot word: they are real words the bot never saw.
+	isWord func(string) bool
 }
 
 // Only words this long are corrected: shorter ones are too often valid
@@ -211,6 +214,9 @@ func deletesOf(w string, depth int) []string {
 // known, too short, not alphabetic, or nothing is near enough.
 func (sp *speller) correct(w string) string {
 	if _, ok := sp.freq[w]; ok {
+		return w
+	}
+	if sp.isWord != nil && sp.isWord(w) {
 		return w
 	}
 	n := utf8.RuneCountInString(w)

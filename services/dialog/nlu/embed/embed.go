@@ -69,6 +69,15 @@ func (t *Table) Len() int {
 	return len(t.scales)
 }
 
+// Has reports whether word is in the table.
+func (t *Table) Has(word string) bool {
+	if t == nil {
+		return false
+	}
+	_, ok := t.index[word]
+	return ok
+}
+
 // Words returns the table's words, most frequent first.
 func (t *Table) Words() []string {
 	if t == nil {

@@ -263,6 +263,7 @@ func runCV(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.Raw, "raw", o.Raw, "unstemmed unigrams")
 	fs.BoolVar(&o.Balanced, "balanced", o.Balanced, "class-balanced cost")
 	fs.BoolVar(&o.Spell, "spell", o.Spell, "spelling correction")
+	fs.BoolVar(&o.SpellKeepWords, "spell-keep-words", o.SpellKeepWords, "do not correct words of the vector table")
 	fs.BoolVar(&o.StopWords, "stop", o.StopWords, "drop stop words from the word block")
 	fs.BoolVar(&o.BinaryTF, "binary", o.BinaryTF, "binary instead of sublinear term frequency")
 	fs.Float64Var(&o.NBWeight, "nb", o.NBWeight, "weight of the naive-Bayes posterior in the ensemble (0: none)")
