@@ -47,6 +47,10 @@ type Config struct {
 	// MaxRetryDuration bounds how long a message is retried, backpressure
 	// included, before it is dead-lettered.
 	MaxRetryDuration time.Duration `yaml:"max_retry_duration"`
+	// DisableAfter disables a channel whose endpoint has failed every
+	// attempt for this long (network errors, timeouts, 5xx), as a 410
+	// does; an operator re-enables it through the admin API.
+	DisableAfter time.Duration `yaml:"disable_after"`
 	// MaxConcurrency bounds simultaneous POSTs to one channel's endpoint; a
 	// webhook instance may override it with max_concurrency.
 	MaxConcurrency int `yaml:"max_concurrency"`
@@ -137,6 +141,9 @@ func (c *Config) Defaults() {
 	if c.DeliveredTTL == 0 {
 		c.DeliveredTTL = 24 * time.Hour
 	}
+	if c.DisableAfter == 0 {
+		c.DisableAfter = 24 * time.Hour // contract §11.2
+	}
 	if c.DLQMaxAge == 0 {
 		c.DLQMaxAge = 14 * 24 * time.Hour
 	}
@@ -205,6 +212,9 @@ func (c Config) Validate() error {
 	}
 	if c.DeliveredTTL < time.Minute {
 		bad("delivered_ttl", "must be at least 1m")
+	}
+	if c.DisableAfter < 0 {
+		bad("disable_after", "must not be negative")
 	}
 	if c.DLQMaxAge < time.Hour {
 		bad("dlq_max_age", "must be at least 1h")

@@ -21,6 +21,9 @@ func TestConfigDefaults(t *testing.T) {
 	if *c.AdminListen != dispatcher.DefaultAdminListen {
 		t.Errorf("admin_listen default %q", *c.AdminListen)
 	}
+	if c.DisableAfter != 24*time.Hour {
+		t.Errorf("disable_after default %v, want the contract's 24h", c.DisableAfter)
+	}
 }
 
 func TestConfigValidateNamesKeys(t *testing.T) {
@@ -35,6 +38,7 @@ func TestConfigValidateNamesKeys(t *testing.T) {
 		{func(c *dispatcher.Config) { c.Breaker.FailureRatio = 2 }, "dispatcher.breaker.failure_ratio:"},
 		{func(c *dispatcher.Config) { c.AckWait = time.Second }, "dispatcher.ack_wait:"},
 		{func(c *dispatcher.Config) { c.MemberID = "a.b" }, "dispatcher.member_id:"},
+		{func(c *dispatcher.Config) { c.DisableAfter = -time.Hour }, "dispatcher.disable_after:"},
 	} {
 		var c dispatcher.Config
 		c.Defaults()

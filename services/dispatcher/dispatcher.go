@@ -13,7 +13,8 @@
 // State lives in JetStream so that every replica agrees:
 //   - <prefix>parley_delivered (KV, TTL delivered_ttl): message ids delivered
 //     or dead-lettered, checked before each POST;
-//   - <prefix>parley_endpoints (KV): channels disabled after 410 Gone;
+//   - <prefix>parley_endpoints (KV): channels disabled after 410 Gone or
+//     continuous failure, and each failing channel's run of failures;
 //   - <prefix>PARLEY_DLQ (stream, subjects <prefix>.parley.dlq.<bot>.<inst>):
 //     dead letters as parley.dispatcher.v1.DeadLetter.
 //
@@ -194,7 +195,7 @@ func (s *Service) Run(ctx context.Context) error {
 	s.endpoints.Store(eps)
 
 	engine := delivery.New(delivery.Settings{
-		Schedule: s.cfg.RetrySchedule, Jitter: s.cfg.Jitter, MaxAge: s.cfg.MaxRetryDuration,
+		Schedule: s.cfg.RetrySchedule, Jitter: s.cfg.Jitter, MaxAge: s.cfg.MaxRetryDuration, DisableAfter: s.cfg.DisableAfter,
 		Progress: s.cfg.AckWait / 3, Hold: 2*s.cfg.MaxRetryDuration + s.cfg.AckWait,
 	}, delivery.Deps{
 		Registry: s.deps.Registry, Client: client, Ledger: ledger, DLQ: store, Endpoints: eps,

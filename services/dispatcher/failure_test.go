@@ -91,6 +91,71 @@ func TestGoneDisablesChannel(t *testing.T) {
 	}
 }
 
+// An endpoint that fails every attempt for DisableAfter gets its channel
+// disabled, as a 410 does, for every replica; an endpoint that recovers
+// before that has its run of failures forgotten.
+func TestContinuousFailureDisablesChannel(t *testing.T) {
+	down := newReceiver(t, func(*http.Request, []byte, int64) int { return http.StatusInternalServerError })
+	flaky := newReceiver(t, func(_ *http.Request, _ []byte, n int64) int {
+		if n == 1 {
+			return http.StatusBadGateway
+		}
+		return http.StatusOK
+	})
+	e := newEnv(t,
+		registry.Instance{InstanceID: "down", PostURL: down.url()},
+		registry.Instance{InstanceID: "flaky", PostURL: flaky.url()},
+	)
+	cfg := fastConfig()
+	cfg.RetrySchedule = repeat(50, 400*time.Millisecond) // 20 s of retries: longer than DisableAfter
+	cfg.DisableAfter = 2 * time.Second
+	d := e.start(cfg)
+	p := e.publisher()
+	p.reply("flaky", "u2", "hello")
+	p.reply("down", "u1", "first")
+	waitFor(t, "the flaky channel to deliver", 10*time.Second, func() bool { return flaky.distinct() >= 2 })
+	waitFor(t, "the failing channel to be disabled", 15*time.Second, func() bool { return d.svc.ChannelDisabled(botID, "down") })
+	p.reply("down", "u1", "later")
+	waitFor(t, "dead letters", 10*time.Second, func() bool { return e.dlqCount() >= 4 })
+
+	if d.svc.ChannelDisabled(botID, "flaky") {
+		t.Error("the channel that recovered was disabled")
+	}
+	for _, dl := range e.deadLetters() {
+		if dl.GetInstanceId() != "down" {
+			t.Errorf("dead letter for channel %q", dl.GetInstanceId())
+		}
+		if dl.GetReason() != "endpoint_disabled" {
+			t.Errorf("dead letter reason %q, want endpoint_disabled", dl.GetReason())
+		}
+	}
+	if n := down.requests.Load(); n < 4 {
+		t.Errorf("the failing endpoint got %d attempts before being disabled; it should have been retried for 2 s", n)
+	}
+	before := down.requests.Load()
+	time.Sleep(200 * time.Millisecond)
+	if after := down.requests.Load(); after != before {
+		t.Errorf("the disabled endpoint still gets requests: %d then %d", before, after)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	kv, err := e.conn.JS.KeyValue(ctx, e.conn.Cfg.Name("parley_endpoints"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ent, err := kv.Get(ctx, dlq.Token(botID)+".down")
+	if err != nil || !strings.Contains(string(ent.Value()), "every attempt failed since") {
+		t.Errorf("disabled record: %v %v", ent, err)
+	}
+	if _, err := kv.Get(ctx, "failing."+dlq.Token(botID)+".flaky"); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Errorf("the recovered channel's failure record is still there: %v", err)
+	}
+	if other := e.start(cfg); !other.svc.ChannelDisabled(botID, "down") {
+		t.Error("a second replica does not see the channel as disabled")
+	}
+}
+
 // A slow endpoint holds only its own channel: another channel's users are
 // all served while it hangs, and the slow one never sees more than its
 // concurrency limit.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,6 +64,16 @@ type disabledRecord struct {
 	At      time.Time `json:"at"`
 }
 
+// failingRecord is kept, under failingPrefix + the channel key, from the
+// first failed attempt after a success until the next success: how long a
+// channel's endpoint has been failing without a break.
+type failingRecord struct {
+	PostURL string    `json:"post_url"`
+	Since   time.Time `json:"since"`
+}
+
+const failingPrefix = "failing."
+
 // Endpoints holds per-endpoint state and the replicated "disabled" flags.
 type Endpoints struct {
 	breaker        BreakerSettings
@@ -74,6 +85,7 @@ type Endpoints struct {
 	mu       sync.Mutex
 	eps      map[string]*endpoint
 	disabled map[string]disabledRecord
+	failing  map[string]failingRecord // by channel key
 }
 
 // NewEndpoints opens the endpoints bucket; Watch keeps replicas in step.
@@ -83,7 +95,7 @@ func NewEndpoints(ctx context.Context, js jetstream.JetStream, bucket string, re
 	defer cancel()
 	kv, err := js.CreateOrUpdateKeyValue(c, jetstream.KeyValueConfig{
 		Bucket:      bucket,
-		Description: "Parley dispatcher: channels disabled after 410 Gone",
+		Description: "Parley dispatcher: channels disabled after 410 Gone or continuous failure",
 		History:     1,
 		Storage:     jetstream.FileStorage,
 		Replicas:    replicas,
@@ -97,7 +109,7 @@ func NewEndpoints(ctx context.Context, js jetstream.JetStream, bucket string, re
 	}
 	return &Endpoints{
 		breaker: b, maxConcurrency: maxConcurrency, kv: kv, log: log,
-		eps: map[string]*endpoint{}, disabled: map[string]disabledRecord{},
+		eps: map[string]*endpoint{}, disabled: map[string]disabledRecord{}, failing: map[string]failingRecord{},
 		onState: onState,
 	}, nil
 }
@@ -117,6 +129,17 @@ func (e *Endpoints) Watch(ctx context.Context) error {
 	apply := func(ent jetstream.KeyValueEntry) {
 		e.mu.Lock()
 		defer e.mu.Unlock()
+		if key, ok := strings.CutPrefix(ent.Key(), failingPrefix); ok {
+			var rec failingRecord
+			if ent.Operation() != jetstream.KeyValuePut {
+				delete(e.failing, key)
+			} else if err := json.Unmarshal(ent.Value(), &rec); err != nil {
+				e.log.Warn("unreadable endpoint record", "key", ent.Key(), "err", err)
+			} else {
+				e.failing[key] = rec
+			}
+			return
+		}
 		if ent.Operation() != jetstream.KeyValuePut {
 			delete(e.disabled, ent.Key())
 			return
@@ -176,9 +199,68 @@ func (e *Endpoints) Disable(ctx context.Context, inst registry.Instance, reason 
 	return nil
 }
 
+// FailingSince records a failed attempt on the channel's endpoint and
+// returns when its current run of failures began, as every replica sees it:
+// the first replica to fail after a success creates the record, the others
+// read it.
+func (e *Endpoints) FailingSince(ctx context.Context, inst registry.Instance, now time.Time) (time.Time, error) {
+	key := ChannelKey(inst.BotID, inst.InstanceID)
+	e.mu.Lock()
+	rec, ok := e.failing[key]
+	e.mu.Unlock()
+	if ok && rec.PostURL == inst.PostURL {
+		return rec.Since, nil
+	}
+	rec = failingRecord{PostURL: inst.PostURL, Since: now.UTC()}
+	data, _ := json.Marshal(rec)
+	if ok { // a record for an earlier URL: this URL starts afresh
+		if _, err := e.kv.Put(ctx, failingPrefix+key, data); err != nil {
+			return time.Time{}, fmt.Errorf("record failing channel %s: %w", key, err)
+		}
+	} else if _, err := e.kv.Create(ctx, failingPrefix+key, data); errors.Is(err, jetstream.ErrKeyExists) {
+		ent, err := e.kv.Get(ctx, failingPrefix+key)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("read failing channel %s: %w", key, err)
+		}
+		var have failingRecord
+		if json.Unmarshal(ent.Value(), &have) == nil && have.PostURL == inst.PostURL {
+			rec = have
+		}
+	} else if err != nil {
+		return time.Time{}, fmt.Errorf("record failing channel %s: %w", key, err)
+	}
+	e.mu.Lock()
+	e.failing[key] = rec
+	e.mu.Unlock()
+	return rec.Since, nil
+}
+
+// Recovered ends the channel's run of failures after a success.
+func (e *Endpoints) Recovered(ctx context.Context, inst registry.Instance) error {
+	key := ChannelKey(inst.BotID, inst.InstanceID)
+	e.mu.Lock()
+	_, ok := e.failing[key]
+	delete(e.failing, key)
+	e.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	if err := e.kv.Delete(ctx, failingPrefix+key); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return fmt.Errorf("clear failing channel %s: %w", key, err)
+	}
+	return nil
+}
+
 // Enable clears a channel's disabled flag; it reports whether one was set.
+// The channel's run of failures is forgotten too.
 func (e *Endpoints) Enable(ctx context.Context, botID, instanceID string) (bool, error) {
 	key := ChannelKey(botID, instanceID)
+	if err := e.kv.Purge(ctx, failingPrefix+key); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return false, fmt.Errorf("clear failing channel %s: %w", key, err)
+	}
+	e.mu.Lock()
+	delete(e.failing, key)
+	e.mu.Unlock()
 	_, err := e.kv.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return false, nil

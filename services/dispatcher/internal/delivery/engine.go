@@ -85,6 +85,10 @@ type Settings struct {
 	Jitter float64
 	// MaxAge bounds how long one message is retried, backpressure included.
 	MaxAge time.Duration
+	// DisableAfter disables a channel whose endpoint has failed every
+	// attempt, across messages and replicas, for this long (contract
+	// §11.2: 24 h), as a 410 does.
+	DisableAfter time.Duration
 	// Progress is how often held messages are reported in progress.
 	Progress time.Duration
 	// Hold bounds how long a queued message is kept alive without being
@@ -425,6 +429,9 @@ func (j *job) deliver(ctx context.Context, it Item) error {
 			if p := j.reply.GetProducedAt(); p != nil {
 				m.latency.Record(ctx, seconds(time.Since(p.AsTime())), attrs)
 			}
+			if err := e.deps.Endpoints.Recovered(ctx, j.inst); err != nil {
+				e.log.WarnContext(ctx, "could not clear the channel's failure record", "bot_id", j.inst.BotID, "instance_id", j.inst.InstanceID, "err", err)
+			}
 			return j.record(ctx, it)
 		case outGone:
 			e.log.ErrorContext(ctx, "endpoint answered 410 Gone: channel disabled; later messages go to the DLQ until it is re-enabled",
@@ -438,18 +445,56 @@ func (j *job) deliver(ctx context.Context, it Item) error {
 		case outRefused:
 			return j.deadLetter(ctx, it, ReasonRefused, errText, 0, hist)
 		case outRetry:
+			if off, err := j.failedTooLong(ctx, now); err != nil {
+				return err
+			} else if off {
+				return j.deadLetter(ctx, it, ReasonDisabled, "channel disabled after continuous failure: "+errText, res.Status, hist)
+			}
 			counted++
 			if counted >= len(sched) {
 				return j.deadLetter(ctx, it, ReasonExhausted, errText, res.Status, hist)
 			}
 			delay = j.retryDelay(sched[counted], res)
 		case outBackpressure:
+			if res.Status == http.StatusServiceUnavailable {
+				if off, err := j.failedTooLong(ctx, now); err != nil {
+					return err
+				} else if off {
+					return j.deadLetter(ctx, it, ReasonDisabled, "channel disabled after continuous failure: "+errText, res.Status, hist)
+				}
+			}
 			delay = j.retryDelay(sched[min(max(counted, 1), len(sched)-1)], res)
 		}
 		m.retried.Add(ctx, 1, attrs)
 		e.log.DebugContext(ctx, "delivery attempt failed", "bot_id", j.inst.BotID, "instance_id", j.inst.InstanceID,
 			"webhook_id", it.ID, "attempt", len(hist), "status", res.Status, "err", errText, "retry_in", delay)
 	}
+}
+
+// failedTooLong records a failed attempt and, once the channel's endpoint
+// has failed without a success for Settings.DisableAfter, disables the
+// channel for every replica and reports true. A 503 counts; a 429 and an
+// open circuit do not (the endpoint is answering, or was not asked).
+func (j *job) failedTooLong(ctx context.Context, now time.Time) (bool, error) {
+	e := j.e
+	if e.set.DisableAfter <= 0 {
+		return false, nil
+	}
+	since, err := e.deps.Endpoints.FailingSince(ctx, j.inst, now)
+	if err != nil {
+		e.log.WarnContext(ctx, "could not record the channel's failure", "bot_id", j.inst.BotID, "instance_id", j.inst.InstanceID, "err", err)
+		return false, nil
+	}
+	if now.Sub(since) < e.set.DisableAfter {
+		return false, nil
+	}
+	reason := fmt.Sprintf("every attempt failed since %s (%s)", since.Format(time.RFC3339), e.set.DisableAfter)
+	e.log.ErrorContext(ctx, "endpoint failing continuously: channel disabled; later messages go to the DLQ until it is re-enabled",
+		"bot_id", j.inst.BotID, "instance_id", j.inst.InstanceID, "post_url", j.inst.PostURL, "failing_since", since)
+	if err := e.deps.Endpoints.Disable(ctx, j.inst, reason); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // retryDelay is the scheduled delay with jitter, or Retry-After clamped to
