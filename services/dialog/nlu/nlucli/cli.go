@@ -256,6 +256,7 @@ func runCV(args []string, stdout, stderr io.Writer) error {
 	folds := fs.Int("folds", 5, "number of stratified folds")
 	o := nlu.DefaultOptions()
 	fs.Float64Var(&o.C, "C", o.C, "SVM cost")
+	fs.Float64Var(&o.Epsilon, "eps", o.Epsilon, "solver stopping tolerance")
 	fs.IntVar(&o.CharMin, "char-min", o.CharMin, "shortest character n-gram")
 	fs.IntVar(&o.CharMax, "char-max", o.CharMax, "longest character n-gram (0: none)")
 	fs.Float64Var(&o.CharShare, "char-share", o.CharShare, "share of the character block in the vector norm")
