@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/parleyhq/parley/services/dialog/nlu/entity"
 	"github.com/parleyhq/parley/services/dialog/nlu/lang"
@@ -88,7 +89,9 @@ type Model struct {
 	patterns   []pattern
 	exact      map[string]int      // analysed training utterance → intent, -1 if ambiguous
 	known      map[string]struct{} // stems of every word the bot was trained with
+	neutral    map[string]struct{} // stems of list-entity words, left out of coverage
 	coverExp   float64             // Options.CoverageExponent
+	skipDigits bool                // Options.CoverEntityWords
 	entities   map[string]entity.Spec
 	pool       sync.Pool
 }
@@ -115,7 +118,7 @@ func TrainOptions(td TrainingData, o Options) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	m := &Model{lang: l, thresholds: td.Thresholds.WithDefaults(), entities: td.Entities, coverExp: o.CoverageExponent}
+	m := &Model{lang: l, thresholds: td.Thresholds.WithDefaults(), entities: td.Entities, coverExp: o.CoverageExponent, skipDigits: o.CoverEntityWords}
 	m.tp = newTextProc(l, td.Synonyms)
 	seen := map[string]bool{}
 	for _, in := range td.Intents {
@@ -160,6 +163,22 @@ func TrainOptions(td TrainingData, o Options) (*Model, error) {
 		st := l.Stem(w)
 		m.tp.stemCache[w] = st
 		m.known[st] = struct{}{}
+	}
+	// Users name the bot's list values ("savings", "salary") in the same
+	// breath as the task. Coverage leaves those words out, like stop words:
+	// they neither show the utterance is about the bot's tasks (a bare
+	// "salary" must not start one) nor that it is not.
+	m.neutral = map[string]struct{}{}
+	if o.CoverEntityWords {
+		for _, spec := range td.Entities {
+			for _, v := range listValues(spec) {
+				for _, t := range m.tp.tokens(v) {
+					if _, known := m.known[l.Stem(t)]; !known {
+						m.neutral[l.Stem(t)] = struct{}{}
+					}
+				}
+			}
+		}
 	}
 	if o.Spell {
 		m.tp.speller = newSpeller(freq)
@@ -372,7 +391,7 @@ func (m *Model) mix(x sparse, sc *classifyScratch) {
 func (m *Model) coverage(a analysis) float64 {
 	known, total := 0, 0
 	for i, st := range a.stems {
-		if m.lang.IsStopWord(a.raw[i]) {
+		if _, ok := m.neutral[st]; ok || m.lang.IsStopWord(a.raw[i]) || (m.skipDigits && hasDigit(a.raw[i])) {
 			continue
 		}
 		total++
@@ -468,4 +487,30 @@ func (m *Model) resolve(definite, ml []Match) Result {
 		}
 	}
 	return r
+}
+
+// hasDigit reports whether a token holds a digit: amounts, dates, numbers
+// and ids are entity values, not words that say which task is meant.
+func hasDigit(s string) bool {
+	for _, r := range s {
+		if unicode.IsDigit(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// listValues returns the titles, values and synonyms of the List entities
+// in spec, composites included.
+func listValues(spec entity.Spec) []string {
+	var out []string
+	if spec.Type == entity.List {
+		for _, v := range spec.Values {
+			out = append(append(out, v.Title, v.Value), v.Synonyms...)
+		}
+	}
+	for _, c := range spec.Components {
+		out = append(out, listValues(c)...)
+	}
+	return out
 }

@@ -2,9 +2,12 @@ package nlu
 
 import (
 	"errors"
+	"math"
 	"runtime"
 	"slices"
 	"testing"
+
+	"github.com/parleyhq/parley/services/dialog/nlu/entity"
 )
 
 func toyBot() TrainingData {
@@ -469,6 +472,41 @@ func TestSpellingLeavesRealWordsAlone(t *testing.T) {
 		word := m.tp.analyse("songs", true).raw[0]
 		if want := map[bool]string{true: "songs", false: "song"}[keep]; word != want {
 			t.Errorf("keep=%v: songs became %q, want %q", keep, word, want)
+		}
+	}
+}
+
+// Entity values in an utterance are expected words: amounts and list values
+// ("savings") must not make the bot think the user is talking about
+// something else.
+func TestCoverageIgnoresEntityValues(t *testing.T) {
+	td := TrainingData{
+		Intents: []IntentData{
+			{Name: "Transfer", Utterances: []string{"transfer money", "send money to john", "move money to another account", "make a transfer"}},
+			{Name: "Balance", Utterances: []string{"show my balance", "what is my balance", "how much do i have"}},
+		},
+		Entities: map[string]entity.Spec{"account": {Type: entity.List, Values: []entity.ListValue{
+			{Title: "Savings", Value: "savings"}, {Title: "Current", Value: "current", Synonyms: []string{"checking"}},
+		}}},
+	}
+	for _, on := range []bool{true, false} {
+		o := DefaultOptions()
+		o.CoverEntityWords = on
+		m, err := TrainOptions(td, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := m.tp.analyse("move 250 to checking", true)
+		want := 1.0 // move known; 250 and checking left out
+		if !on {
+			want = 1.0 / 3 // only "move" of move, 250, checking
+		}
+		if got := m.coverage(a); math.Abs(got-want) > 1e-9 {
+			t.Errorf("entity words %v: coverage %v, want %v", on, got, want)
+		}
+		// A bare list value is not a task.
+		if got := m.coverage(m.tp.analyse("checking", true)); got != 0 {
+			t.Errorf("entity words %v: a bare list value has coverage %v, want 0", on, got)
 		}
 	}
 }

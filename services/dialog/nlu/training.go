@@ -154,6 +154,9 @@ type Options struct {
 	// CoverageExponent: confidences are scaled by the share of the
 	// utterance's content words the bot knows, to this power.
 	CoverageExponent float64
+	// CoverEntityWords leaves tokens with digits out of coverage and
+	// counts the words of the bot's List entity values as known.
+	CoverEntityWords bool
 	// NegativeRatio, when positive, trains each intent's one-vs-rest SVM on
 	// at most this many negatives per positive, sampled; 0 uses them all.
 	NegativeRatio float64
@@ -206,6 +209,7 @@ func DefaultOptions() Options {
 		CalibrationFolds:        3,
 		CalibrationMaxPerIntent: 50,
 		CoverageExponent:        1,
+		CoverEntityWords:        true,
 		Seed:                    1,
 	}
 }

@@ -136,6 +136,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.CalibrationFolds, "calib-folds", o.CalibrationFolds, "held-out calibration folds (0: leave-one-out approximation)")
 	fs.IntVar(&o.CalibrationMaxPerIntent, "calib-max-per-intent", o.CalibrationMaxPerIntent, "bots with fewer utterances per intent are calibrated on held-out folds")
 	fs.Float64Var(&o.CoverageExponent, "cover-exp", o.CoverageExponent, "exponent of the coverage factor")
+	fs.BoolVar(&o.CoverEntityWords, "cover-entity-words", o.CoverEntityWords, "leave tokens with digits out of coverage; count list-entity words as known")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -490,6 +491,7 @@ func runTest(args []string, stdout, stderr io.Writer, loadBot func(string) (nlu.
 	fs.IntVar(&o.CalibrationFolds, "calib-folds", o.CalibrationFolds, "held-out calibration folds (0: leave-one-out approximation)")
 	fs.IntVar(&o.CalibrationMaxPerIntent, "calib-max-per-intent", o.CalibrationMaxPerIntent, "bots with fewer utterances per intent are calibrated on held-out folds")
 	fs.Float64Var(&o.CoverageExponent, "cover-exp", o.CoverageExponent, "exponent of the coverage factor")
+	fs.BoolVar(&o.CoverEntityWords, "cover-entity-words", o.CoverEntityWords, "leave tokens with digits out of coverage; count list-entity words as known")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -595,6 +597,7 @@ func runParse(args []string, stdout, stderr io.Writer, loadBot func(string) (nlu
 	fs.IntVar(&o.CalibrationFolds, "calib-folds", o.CalibrationFolds, "held-out calibration folds (0: leave-one-out approximation)")
 	fs.IntVar(&o.CalibrationMaxPerIntent, "calib-max-per-intent", o.CalibrationMaxPerIntent, "bots with fewer utterances per intent are calibrated on held-out folds")
 	fs.Float64Var(&o.CoverageExponent, "cover-exp", o.CoverageExponent, "exponent of the coverage factor")
+	fs.BoolVar(&o.CoverEntityWords, "cover-entity-words", o.CoverEntityWords, "leave tokens with digits out of coverage; count list-entity words as known")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
