@@ -131,12 +131,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	testPath := fs.String("test", "", "test JSONL file (required)")
 	oosPath := fs.String("oos", "", "out-of-scope JSONL file: utterances that should match no intent")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	o := nlu.DefaultOptions()
-	fs.Float64Var(&o.VectorShare, "vec-share", o.VectorShare, "share of the word-vector block (0: n-grams only); for comparisons, bots always use the default")
-	fs.IntVar(&o.CalibrationFolds, "calib-folds", o.CalibrationFolds, "held-out calibration folds (0: leave-one-out approximation)")
-	fs.IntVar(&o.CalibrationMaxPerIntent, "calib-max-per-intent", o.CalibrationMaxPerIntent, "bots with fewer utterances per intent are calibrated on held-out folds")
-	fs.Float64Var(&o.CoverageExponent, "cover-exp", o.CoverageExponent, "exponent of the coverage factor")
-	fs.BoolVar(&o.CoverEntityWords, "cover-entity-words", o.CoverEntityWords, "leave tokens with digits out of coverage; count list-entity words as known")
+	o := optionFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -157,7 +152,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	rep, err := evaluate(train, test, oos, o)
+	rep, err := evaluate(train, test, oos, *o)
 	if err != nil {
 		return err
 	}
@@ -255,24 +250,7 @@ func runCV(args []string, stdout, stderr io.Writer) error {
 	trainPath := fs.String("train", "", "training JSONL file (required)")
 	valPath := fs.String("val", "", "validation JSONL file, pooled with train")
 	folds := fs.Int("folds", 5, "number of stratified folds")
-	o := nlu.DefaultOptions()
-	fs.Float64Var(&o.C, "C", o.C, "SVM cost")
-	fs.Float64Var(&o.Epsilon, "eps", o.Epsilon, "solver stopping tolerance")
-	fs.IntVar(&o.CharMin, "char-min", o.CharMin, "shortest character n-gram")
-	fs.IntVar(&o.CharMax, "char-max", o.CharMax, "longest character n-gram (0: none)")
-	fs.Float64Var(&o.CharShare, "char-share", o.CharShare, "share of the character block in the vector norm")
-	fs.BoolVar(&o.Bigrams, "bigrams", o.Bigrams, "word bigrams")
-	fs.BoolVar(&o.Raw, "raw", o.Raw, "unstemmed unigrams")
-	fs.BoolVar(&o.Balanced, "balanced", o.Balanced, "class-balanced cost")
-	fs.BoolVar(&o.Spell, "spell", o.Spell, "spelling correction")
-	fs.BoolVar(&o.SpellKeepWords, "spell-keep-words", o.SpellKeepWords, "do not correct words of the vector table")
-	fs.BoolVar(&o.StopWords, "stop", o.StopWords, "drop stop words from the word block")
-	fs.BoolVar(&o.BinaryTF, "binary", o.BinaryTF, "binary instead of sublinear term frequency")
-	fs.Float64Var(&o.NBWeight, "nb", o.NBWeight, "weight of the naive-Bayes posterior in the ensemble (0: none)")
-	fs.Float64Var(&o.NBAlpha, "nb-alpha", o.NBAlpha, "naive-Bayes smoothing")
-	fs.Float64Var(&o.LRWeight, "lr", o.LRWeight, "weight of the logistic-regression posterior in the ensemble (0: none)")
-	fs.IntVar(&o.LRIter, "lr-iter", o.LRIter, "logistic-regression gradient passes")
-	fs.Float64Var(&o.VectorShare, "vec-share", o.VectorShare, "share of the word-vector block in the vector norm (0: none)")
+	o := optionFlags(fs)
 	vecPath := fs.String("vectors", "", "word-vector file (default: the built-in table)")
 	showErrors := fs.Bool("errors", false, "list the misclassified examples")
 	repeats := fs.Int("repeats", 1, "repeat k-fold with different fold assignments")
@@ -324,10 +302,10 @@ func runCV(args []string, stdout, stderr io.Writer) error {
 		var a float64
 		var err error
 		if *perIntent > 0 {
-			a, scored, err = fewShot(ex, *perIntent, o, uint64(7+r))
+			a, scored, err = fewShot(ex, *perIntent, *o, uint64(7+r))
 			scheme = fmt.Sprintf("%d per intent", *perIntent)
 		} else {
-			a, err = crossValidateSeed(ex, *folds, o, uint64(7+r))
+			a, err = crossValidateSeed(ex, *folds, *o, uint64(7+r))
 		}
 		if err != nil {
 			return err
@@ -337,8 +315,36 @@ func runCV(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "repeat %d: %.4f (%.0f/%d)\n", r+1, a, a*float64(scored), scored)
 		}
 	}
-	fmt.Fprintf(stdout, "cv accuracy %.4f (%.1f/%d correct, %s x %d) %+v\n", acc, acc*float64(scored), scored, scheme, *repeats, o)
+	fmt.Fprintf(stdout, "cv accuracy %.4f (%.1f/%d correct, %s x %d) %+v\n", acc, acc*float64(scored), scored, scheme, *repeats, *o)
 	return nil
+}
+
+// optionFlags registers a flag for every hyperparameter a comparison may
+// change (cv and eval); bots always train with the defaults.
+func optionFlags(fs *flag.FlagSet) *nlu.Options {
+	o := nlu.DefaultOptions()
+	fs.Float64Var(&o.C, "C", o.C, "SVM cost")
+	fs.Float64Var(&o.Epsilon, "eps", o.Epsilon, "solver stopping tolerance")
+	fs.IntVar(&o.CharMin, "char-min", o.CharMin, "shortest character n-gram")
+	fs.IntVar(&o.CharMax, "char-max", o.CharMax, "longest character n-gram (0: none)")
+	fs.Float64Var(&o.CharShare, "char-share", o.CharShare, "share of the character block in the vector norm")
+	fs.BoolVar(&o.Bigrams, "bigrams", o.Bigrams, "word bigrams")
+	fs.BoolVar(&o.Raw, "raw", o.Raw, "unstemmed unigrams")
+	fs.BoolVar(&o.Balanced, "balanced", o.Balanced, "class-balanced cost")
+	fs.BoolVar(&o.Spell, "spell", o.Spell, "spelling correction")
+	fs.BoolVar(&o.SpellKeepWords, "spell-keep-words", o.SpellKeepWords, "do not correct words of the vector table")
+	fs.BoolVar(&o.StopWords, "stop", o.StopWords, "drop stop words from the word block")
+	fs.BoolVar(&o.BinaryTF, "binary", o.BinaryTF, "binary instead of sublinear term frequency")
+	fs.Float64Var(&o.NBWeight, "nb", o.NBWeight, "weight of the naive-Bayes posterior in the ensemble (0: none)")
+	fs.Float64Var(&o.NBAlpha, "nb-alpha", o.NBAlpha, "naive-Bayes smoothing")
+	fs.Float64Var(&o.LRWeight, "lr", o.LRWeight, "weight of the logistic-regression posterior in the ensemble (0: none)")
+	fs.IntVar(&o.LRIter, "lr-iter", o.LRIter, "logistic-regression gradient passes")
+	fs.Float64Var(&o.VectorShare, "vec-share", o.VectorShare, "share of the word-vector block in the vector norm (0: none)")
+	fs.IntVar(&o.CalibrationFolds, "calib-folds", o.CalibrationFolds, "held-out calibration folds (0: leave-one-out approximation)")
+	fs.IntVar(&o.CalibrationMaxPerIntent, "calib-max-per-intent", o.CalibrationMaxPerIntent, "bots with fewer utterances per intent are calibrated on held-out folds")
+	fs.Float64Var(&o.CoverageExponent, "cover-exp", o.CoverageExponent, "exponent of the coverage factor")
+	fs.BoolVar(&o.CoverEntityWords, "cover-entity-words", o.CoverEntityWords, "leave tokens with digits and list-entity words out of coverage")
+	return &o
 }
 
 // crossValidate returns the pooled accuracy of stratified k-fold CV.
@@ -486,12 +492,6 @@ func runTest(args []string, stdout, stderr io.Writer, loadBot func(string) (nlu.
 	dir := fs.String("bot", "", "bot definition directory (required)")
 	path := fs.String("utterances", "", "JSONL file of {text, intent} (required)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	o := nlu.DefaultOptions()
-	fs.Float64Var(&o.VectorShare, "vec-share", o.VectorShare, "share of the word-vector block (0: n-grams only); for comparisons, bots always use the default")
-	fs.IntVar(&o.CalibrationFolds, "calib-folds", o.CalibrationFolds, "held-out calibration folds (0: leave-one-out approximation)")
-	fs.IntVar(&o.CalibrationMaxPerIntent, "calib-max-per-intent", o.CalibrationMaxPerIntent, "bots with fewer utterances per intent are calibrated on held-out folds")
-	fs.Float64Var(&o.CoverageExponent, "cover-exp", o.CoverageExponent, "exponent of the coverage factor")
-	fs.BoolVar(&o.CoverEntityWords, "cover-entity-words", o.CoverEntityWords, "leave tokens with digits out of coverage; count list-entity words as known")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -592,12 +592,6 @@ func runParse(args []string, stdout, stderr io.Writer, loadBot func(string) (nlu
 	tz := fs.String("tz", "", "reference time zone, e.g. Europe/Berlin (default: the --now offset, else UTC)")
 	region := fs.String("region", "US", "default phone region, ISO 3166 alpha-2")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	o := nlu.DefaultOptions()
-	fs.Float64Var(&o.VectorShare, "vec-share", o.VectorShare, "share of the word-vector block (0: n-grams only); for comparisons, bots always use the default")
-	fs.IntVar(&o.CalibrationFolds, "calib-folds", o.CalibrationFolds, "held-out calibration folds (0: leave-one-out approximation)")
-	fs.IntVar(&o.CalibrationMaxPerIntent, "calib-max-per-intent", o.CalibrationMaxPerIntent, "bots with fewer utterances per intent are calibrated on held-out folds")
-	fs.Float64Var(&o.CoverageExponent, "cover-exp", o.CoverageExponent, "exponent of the coverage factor")
-	fs.BoolVar(&o.CoverEntityWords, "cover-entity-words", o.CoverEntityWords, "leave tokens with digits out of coverage; count list-entity words as known")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
