@@ -357,16 +357,9 @@ var cvErrors io.Writer
 
 // crossValidateSeed is crossValidate with the fold assignment seeded by seed.
 func crossValidateSeed(ex []Example, k int, o nlu.Options, seed uint64) (float64, error) {
-	byIntent := map[string][]int{}
-	for i, e := range ex {
-		byIntent[e.Intent] = append(byIntent[e.Intent], i)
-	}
 	fold := make([]int, len(ex))
-	rng := rand.New(rand.NewPCG(seed, 7))
 	next := 0
-	for _, name := range sortedKeys(byIntent) {
-		idx := byIntent[name]
-		rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+	for _, idx := range shuffledByIntent(ex, seed, 7) {
 		for _, i := range idx {
 			fold[i] = next % k
 			next++
@@ -374,25 +367,11 @@ func crossValidateSeed(ex []Example, k int, o nlu.Options, seed uint64) (float64
 	}
 	correct := 0
 	for f := 0; f < k; f++ {
-		var tr, te []Example
-		for i, e := range ex {
-			if fold[i] == f {
-				te = append(te, e)
-			} else {
-				tr = append(tr, e)
-			}
-		}
-		m, err := nlu.TrainOptions(trainingData(tr), o)
+		n, err := trainAndScore(ex, func(i int) bool { return fold[i] != f }, o)
 		if err != nil {
 			return 0, fmt.Errorf("fold %d: %w", f, err)
 		}
-		for _, e := range te {
-			if got := m.Classify(e.Text).Top(); got == e.Intent {
-				correct++
-			} else if cvErrors != nil {
-				fmt.Fprintf(cvErrors, "  %q: %s → %s\n", e.Text, e.Intent, got)
-			}
-		}
+		correct += n
 	}
 	return float64(correct) / float64(len(ex)), nil
 }
@@ -403,22 +382,48 @@ func crossValidateSeed(ex []Example, k int, o nlu.Options, seed uint64) (float64
 // the small Braun corpora, whose test sets are larger than their training
 // sets.
 func fewShot(ex []Example, n int, o nlu.Options, seed uint64) (acc float64, scored int, err error) {
-	byIntent := map[string][]int{}
-	for i, e := range ex {
-		byIntent[e.Intent] = append(byIntent[e.Intent], i)
-	}
-	rng := rand.New(rand.NewPCG(seed, 11))
 	inTrain := make([]bool, len(ex))
-	for _, name := range sortedKeys(byIntent) {
-		idx := byIntent[name]
-		rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+	for _, idx := range shuffledByIntent(ex, seed, 11) {
 		for _, i := range idx[:min(n, len(idx)-1)] {
 			inTrain[i] = true
 		}
 	}
+	correct, err := trainAndScore(ex, func(i int) bool { return inTrain[i] }, o)
+	if err != nil {
+		return 0, 0, fmt.Errorf("few-shot training: %w", err)
+	}
+	scored = len(ex)
+	for _, t := range inTrain {
+		if t {
+			scored--
+		}
+	}
+	return float64(correct) / float64(scored), scored, nil
+}
+
+// shuffledByIntent returns the example indices of each intent, intents in
+// name order, each list shuffled by one generator seeded with (seed, stream).
+func shuffledByIntent(ex []Example, seed, stream uint64) [][]int {
+	byIntent := map[string][]int{}
+	for i, e := range ex {
+		byIntent[e.Intent] = append(byIntent[e.Intent], i)
+	}
+	rng := rand.New(rand.NewPCG(seed, stream))
+	var out [][]int
+	for _, name := range sortedKeys(byIntent) {
+		idx := byIntent[name]
+		rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+		out = append(out, idx)
+	}
+	return out
+}
+
+// trainAndScore trains on the examples train selects and returns how many
+// of the others are ranked first correctly, listing the rest to cvErrors.
+func trainAndScore(ex []Example, train func(i int) bool, o nlu.Options) (int, error) {
 	var tr, te []Example
 	for i, e := range ex {
-		if inTrain[i] {
+		if train(i) {
 			tr = append(tr, e)
 		} else {
 			te = append(te, e)
@@ -426,7 +431,7 @@ func fewShot(ex []Example, n int, o nlu.Options, seed uint64) (acc float64, scor
 	}
 	m, err := nlu.TrainOptions(trainingData(tr), o)
 	if err != nil {
-		return 0, 0, fmt.Errorf("few-shot training: %w", err)
+		return 0, err
 	}
 	correct := 0
 	for _, e := range te {
@@ -436,7 +441,7 @@ func fewShot(ex []Example, n int, o nlu.Options, seed uint64) (acc float64, scor
 			fmt.Fprintf(cvErrors, "  %q: %s → %s\n", e.Text, e.Intent, got)
 		}
 	}
-	return float64(correct) / float64(len(te)), len(te), nil
+	return correct, nil
 }
 
 // BatchReport is the output of test, with Kore's batch-testing counts.
