@@ -102,3 +102,37 @@ func BenchmarkClassify150x100(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEncoderProjection times one BERT-base projection (a 768 × 768
+// float32 matrix times 16 token vectors) in plain Go, the figure behind
+// RESULTS.md's argument that a transformer encoder cannot fit the 100 µs
+// classification budget: it reports the GFLOP/s this machine reaches.
+func BenchmarkEncoderProjection(b *testing.B) {
+	const d, tokens = 768, 16
+	w := make([]float32, d*d)
+	x := make([]float32, tokens*d)
+	y := make([]float32, tokens*d)
+	for i := range w {
+		w[i] = float32(i%7) * 0.01
+	}
+	for i := range x {
+		x[i] = float32(i%5) * 0.1
+	}
+	for b.Loop() {
+		for t := range tokens {
+			xt, yt := x[t*d:(t+1)*d], y[t*d:(t+1)*d]
+			for i := range d {
+				row := w[i*d : (i+1)*d]
+				var s0, s1, s2, s3 float32
+				for j := 0; j+4 <= d; j += 4 {
+					s0 += row[j] * xt[j]
+					s1 += row[j+1] * xt[j+1]
+					s2 += row[j+2] * xt[j+2]
+					s3 += row[j+3] * xt[j+3]
+				}
+				yt[i] = s0 + s1 + s2 + s3
+			}
+		}
+	}
+	b.ReportMetric(float64(2*d*d*tokens)*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "GFLOP/s")
+}

@@ -42,10 +42,11 @@
 // seconds on two cores (each intent sees a sample of its negatives in bots
 // of many intents), and scoring is one sparse row per feature, tens of
 // microseconds per utterance. A transformer encoder (what reaches 0.99 on
-// SNIPS) needs about 2.7 GFLOP per 16-token utterance for BERT-base; scalar
-// Go does 1.0–1.4 GFLOP/s on one core here (RESULTS.md), so seconds per
-// utterance against a budget of 100 µs. Static word vectors give part of
-// its benefit at a fraction of the cost.
+// SNIPS) needs about 2.7 GFLOP per 16-token utterance for BERT-base;
+// scalar Go does 1.0–1.8 GFLOP/s on one core here
+// (BenchmarkEncoderProjection), so seconds per utterance against a budget
+// of 100 µs. Static word vectors give part of its benefit at a fraction of
+// the cost.
 //
 // A multinomial naive Bayes over the same features can be trained next to
 // the SVMs and averaged with them (Options.NBWeight). Cross-validation
