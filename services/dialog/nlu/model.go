@@ -9,6 +9,7 @@ import (
 	"sync"
 	"unicode"
 
+	"github.com/parleyhq/parley/services/dialog/nlu/embed"
 	"github.com/parleyhq/parley/services/dialog/nlu/entity"
 	"github.com/parleyhq/parley/services/dialog/nlu/lang"
 )
@@ -118,6 +119,10 @@ func TrainOptions(td TrainingData, o Options) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
+	vectors, err := wordVectors(l, o)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
 	m := &Model{lang: l, thresholds: td.Thresholds.WithDefaults(), entities: td.Entities, coverExp: o.CoverageExponent, skipDigits: o.CoverEntityWords}
 	m.tp = newTextProc(l, td.Synonyms)
 	seen := map[string]bool{}
@@ -182,12 +187,8 @@ func TrainOptions(td TrainingData, o Options) (*Model, error) {
 	}
 	if o.Spell {
 		m.tp.speller = newSpeller(freq)
-		if o.SpellKeepWords {
-			if lv, ok := l.(lang.WithVectors); ok {
-				if tab, err := lv.Vectors(); err == nil {
-					m.tp.speller.isWord = tab.Has
-				}
-			}
+		if o.SpellKeepWords && vectors != nil {
+			m.tp.speller.isWord = vectors.Has
 		}
 	}
 
@@ -240,12 +241,7 @@ func TrainOptions(td TrainingData, o Options) (*Model, error) {
 	m.feat = &featurizer{opts: o, stop: l.IsStopWord}
 	pairs := len(docs) * len(m.mlIntents)
 	if o.VectorShare > 0 && (o.VectorMaxPairs == 0 || pairs <= o.VectorMaxPairs) {
-		m.feat.vectors = o.Vectors
-		if lv, ok := l.(lang.WithVectors); ok && o.Vectors == nil {
-			if m.feat.vectors, err = lv.Vectors(); err != nil {
-				return nil, fmt.Errorf("train: word vectors for %q: %w", l.Code(), err)
-			}
-		}
+		m.feat.vectors = vectors
 	}
 	m.feat.fit(docs)
 	ds := dataset{nclass: len(m.mlIntents), dim: m.feat.dim(), y: ys, x: make([]sparse, len(docs))}
@@ -487,6 +483,26 @@ func (m *Model) resolve(definite, ml []Match) Result {
 		}
 	}
 	return r
+}
+
+// wordVectors returns the table the options ask for: Options.Vectors, else
+// the language's own, else none; nil when no option uses vectors.
+func wordVectors(l lang.Language, o Options) (*embed.Table, error) {
+	if o.VectorShare <= 0 && !o.SpellKeepWords {
+		return nil, nil
+	}
+	if o.Vectors != nil {
+		return o.Vectors, nil
+	}
+	lv, ok := l.(lang.WithVectors)
+	if !ok {
+		return nil, nil
+	}
+	t, err := lv.Vectors()
+	if err != nil {
+		return nil, fmt.Errorf("word vectors for %q: %w", l.Code(), err)
+	}
+	return t, nil
 }
 
 // hasDigit reports whether a token holds a digit: amounts, dates, numbers
