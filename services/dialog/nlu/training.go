@@ -203,8 +203,8 @@ func DefaultOptions() Options {
 		Calibrate:      true,
 		// Only bots of more than 40 equal-sized intents sample: on the
 		// 150-intent benchmark bot, 40 kept top-1 accuracy on held-out
-		// utterances (1,362 vs 1,363 of 1,500) and cut training by a
-		// quarter; 20 lost 8 (RESULTS.md).
+		// utterances (1,364 vs 1,365 of 1,500, BenchmarkNegativeRatio) and
+		// cut training by a fifth to a quarter; 20 lost 8 (RESULTS.md).
 		NegativeRatio:           40,
 		CalibrationFolds:        3,
 		CalibrationMaxPerIntent: 50,
