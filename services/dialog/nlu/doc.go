@@ -115,5 +115,8 @@
 // at or above the minimum is no match (the default dialog).
 //
 // Languages plug in through lang.Language (tokeniser, stemmer, stop
-// words); English is built in.
+// words). Built in: English (with word vectors), Spanish and French (Snowball
+// stemmers and stop words; n-grams without vectors). The entity parsers
+// read digits, e-mail addresses, URLs and phone numbers in any language,
+// but number words, dates and times in words only in English.
 package nlu
