@@ -172,6 +172,62 @@ var DefaultMessages = StandardResponses{
 	InterruptionDeny: "Let's finish {{task.name}} first.",
 }
 
+// localMessages are the standard responses of the other built-in languages,
+// in the same words as DefaultMessages.
+var localMessages = map[string]StandardResponses{
+	"es": {
+		Default:          "Lo siento, no lo he entendido.",
+		Greeting:         "¡Hola! ¿En qué puedo ayudarle?",
+		Thanks:           "¡De nada!",
+		Goodbye:          "¡Adiós! Que tenga un buen día.",
+		TaskCanceled:     "De acuerdo, he descartado la tarea.",
+		AllCanceled:      "De acuerdo, he descartado todas las tareas.",
+		NothingToCancel:  "No hay nada que cancelar.",
+		Resume:           "Sigamos ahora con {{task.name}}.",
+		HopLimit:         "Lo siento, algo ha fallado y ahora no puedo completar su solicitud",
+		Failure:          "Lo siento, algo ha fallado y ahora no puedo completar su solicitud",
+		RetriesExceeded:  "Lo siento, no he entendido su respuesta. Empecemos de nuevo.",
+		DidYouMean:       "¿Quiso decir",
+		ConfirmError:     "Por favor, responda sí o no.",
+		FormSubmitted:    "El formulario {{task.form}} se ha enviado correctamente",
+		FormInvalid:      "Corrija el formulario: {{task.errors}}",
+		AgentTransfer:    "Le paso con un agente.",
+		InterruptionDeny: "Terminemos primero {{task.name}}.",
+	},
+	"fr": {
+		Default:          "Désolé, je n'ai pas compris.",
+		Greeting:         "Bonjour ! Comment puis-je vous aider ?",
+		Thanks:           "Je vous en prie !",
+		Goodbye:          "Au revoir ! Bonne journée.",
+		TaskCanceled:     "D'accord, j'ai abandonné la tâche.",
+		AllCanceled:      "D'accord, j'ai abandonné toutes les tâches.",
+		NothingToCancel:  "Il n'y a rien à annuler.",
+		Resume:           "Reprenons maintenant {{task.name}}.",
+		HopLimit:         "Désolé, une erreur s'est produite et je ne peux pas traiter votre demande pour le moment",
+		Failure:          "Désolé, une erreur s'est produite et je ne peux pas traiter votre demande pour le moment",
+		RetriesExceeded:  "Désolé, je n'ai pas compris votre réponse. Recommençons.",
+		DidYouMean:       "Vouliez-vous dire",
+		ConfirmError:     "Veuillez répondre par oui ou par non.",
+		FormSubmitted:    "Le formulaire {{task.form}} a bien été envoyé",
+		FormInvalid:      "Veuillez corriger le formulaire : {{task.errors}}",
+		AgentTransfer:    "Je vous mets en relation avec un conseiller.",
+		InterruptionDeny: "Terminons d'abord {{task.name}}.",
+	},
+}
+
+// DefaultMessagesFor returns the standard responses in a bot language
+// ("es-MX" is "es"); English for a language without its own.
+func DefaultMessagesFor(language string) StandardResponses {
+	code := strings.ToLower(language)
+	if i := strings.IndexAny(code, "-_"); i > 0 {
+		code = code[:i]
+	}
+	if m, ok := localMessages[code]; ok {
+		return m
+	}
+	return DefaultMessages
+}
+
 // Interruption behaviours.
 const (
 	InterruptHoldResume = "hold_resume"
@@ -404,7 +460,7 @@ func (b *Bot) applyDefaults() {
 		b.Language = "en"
 	}
 	m := &b.Messages
-	d := DefaultMessages
+	d := DefaultMessagesFor(b.Language)
 	for _, f := range []struct {
 		dst *string
 		def string

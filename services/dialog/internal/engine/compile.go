@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/parleyhq/parley/services/dialog/botdef"
 )
@@ -28,6 +29,7 @@ type Bot struct {
 	recognizer IntentRecognizer
 	cancel     map[string]bool
 	cancelAll  map[string]bool
+	words      compiledVocabulary
 	msgs       map[string]*botdef.Template
 	env        map[string]string
 }
@@ -95,10 +97,11 @@ func Compile(def *botdef.Bot, o Options) (*Bot, error) {
 	for k, v := range o.Env {
 		b.env[k] = v
 	}
-	for _, w := range builtinCancel {
+	b.words = vocabularyFor(def.Language)
+	for w := range b.words.cancel {
 		b.cancel[w] = true
 	}
-	for _, w := range builtinCancelAll {
+	for w := range b.words.cancelAll {
 		b.cancelAll[w] = true
 	}
 	for _, w := range def.CancelWords {
@@ -401,19 +404,18 @@ func compileValue(v any) (value, error) {
 	}
 }
 
-// Built-in system commands (reference §5).
-var (
-	builtinCancel    = []string{"cancel", "discard", "stop", "terminate", "end", "abort", "exit", "quit"}
-	builtinCancelAll = []string{"discard all", "cancel all", "terminate everything", "clean all", "stop all", "abort all", "exit all", "quit all"}
-)
-
-// normalize lower-cases, drops punctuation and collapses spaces.
+// normalize lower-cases, drops punctuation (the Spanish "¿" and "¡" too)
+// and collapses spaces; a typographic apostrophe becomes "'".
 func normalize(s string) string {
 	var b strings.Builder
 	space := false
 	for _, r := range strings.ToLower(s) {
+		if r == '’' {
+			r = '\''
+		}
 		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '\'', r > 127 && !isSpace(r):
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '\'',
+			r > 127 && !isSpace(r) && !unicode.IsPunct(r):
 			if space && b.Len() > 0 {
 				b.WriteByte(' ')
 			}

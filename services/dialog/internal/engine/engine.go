@@ -300,7 +300,7 @@ func (r *run) smallTalk(norm string) bool {
 	if !r.b.Def.SmallTalkOn() {
 		return false
 	}
-	switch kind := smallTalkKind(norm); kind {
+	switch kind := r.b.smallTalkKind(norm); kind {
 	case "greeting", "thanks", "goodbye":
 		r.std(kind, nil)
 		return true
@@ -466,7 +466,7 @@ func (r *run) wantsInterrupt(n *node, text string, rec Recognition) bool {
 		}
 		return rec.Status == StatusDefinite || !valid
 	case botdef.NodeConfirmation:
-		return confirm(n, text) == ""
+		return r.b.confirm(n, text) == ""
 	}
 	return true
 }
@@ -541,7 +541,7 @@ func (r *run) setEntity(n *node, v any) {
 }
 
 func (r *run) confirmInput(n *node, text string) {
-	ans := confirm(n, text)
+	ans := r.b.confirm(n, text)
 	if ans != "" {
 		ents, _ := r.c["entities"].(map[string]any)
 		if ents != nil {
@@ -592,8 +592,8 @@ func (r *run) ask(n *node) {
 			r.out.Messages = append(r.out.Messages, Message{Template: map[string]any{
 				"type": "template",
 				"payload": map[string]any{"template_type": "quick_replies", "text": p, "quick_replies": []any{
-					map[string]any{"content_type": "text", "title": "Yes", "payload": "yes"},
-					map[string]any{"content_type": "text", "title": "No", "payload": "no"},
+					map[string]any{"content_type": "text", "title": r.b.words.yesButton, "payload": "yes"},
+					map[string]any{"content_type": "text", "title": r.b.words.noButton, "payload": "no"},
 				}},
 			}})
 		} else {

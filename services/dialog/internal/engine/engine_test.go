@@ -219,6 +219,23 @@ func TestDialogs(t *testing.T) {
 			{"Nah, forget it!", "OK, I have discarded the task.", true, engine.EndCanceled},
 		}},
 		{"default task", "default_task: other\n", []step{{"gibberish words", "other done", true, engine.EndFulfilled}}},
+		{"spanish: small talk, cancel and standard responses", "language: es\n", []step{
+			{"¡Hola!", "¡Hola! ¿En qué puedo ayudarle?", false, ""},
+			{"paint", "Which color?", false, ""},
+			{"stop", "Red or blue?", false, ""}, // an English command is an answer here
+			{"¿Cancelar?", "De acuerdo, he descartado la tarea.", true, engine.EndCanceled},
+			{"cancelar", "No hay nada que cancelar.", false, ""},
+			{"muchas gracias", "¡De nada!", false, ""},
+			{"xyz", "Lo siento, no lo he entendido.", false, ""},
+		}},
+		{"french: small talk, cancel all and standard responses", "language: fr\n", []step{
+			{"Bonjour", "Bonjour ! Comment puis-je vous aider ?", false, ""},
+			{"paint", "Which color?", false, ""},
+			{"other thing", "other done | Reprenons maintenant paint. | Which color?", true, engine.EndFulfilled},
+			{"Tout annuler !", "D'accord, j'ai abandonné toutes les tâches.", true, engine.EndCanceled},
+			{"au revoir", "Au revoir ! Bonne journée.", false, ""},
+		}},
+		{"a region is ignored", "language: es-MX\n", []step{{"adiós", "¡Adiós! Que tenga un buen día.", false, ""}}},
 		{"transitions and scopes", "", []step{
 			{"count", "A number?", false, ""},
 			{"42", "total 42 last 42 | big", true, engine.EndFulfilled},
@@ -394,16 +411,34 @@ nodes:
   - {id: y, type: message, messages: ["yes"]}
   - {id: n, type: message, messages: ["no"]}
 `
-	b := bot(t, "", map[string]string{"other": task})
-	for answer, want := range map[string]string{
-		"yes": "yes", "Yeah!": "yes", "ok": "yes", "of course": "yes", "👍": "yes", "ship it": "yes",
-		"no": "no", "nope": "no", "of course not": "no", "not really": "no", "absolutely not": "no",
-		"maybe": "Please answer yes or no.",
+	for _, tc := range []struct {
+		language string
+		answers  map[string]string // answer → reply
+	}{
+		{"en", map[string]string{
+			"yes": "yes", "Yeah!": "yes", "ok": "yes", "of course": "yes", "👍": "yes", "ship it": "yes",
+			"no": "no", "nope": "no", "of course not": "no", "not really": "no", "absolutely not": "no",
+			"that’s right": "yes", "maybe": "Please answer yes or no.",
+		}},
+		{"es", map[string]string{
+			"¡Sí!": "yes", "si": "yes", "claro que sí": "yes", "de acuerdo": "yes", "ship it": "yes",
+			"no": "no", "claro que no": "no", "por supuesto que no": "no", "para nada": "no",
+			"yes": "yes", // the confirmation button's payload
+			"ya": "Por favor, responda sí o no.", "quizás": "Por favor, responda sí o no.",
+		}},
+		{"fr", map[string]string{
+			"Oui": "yes", "d'accord": "yes", "D’accord": "yes", "bien sûr": "yes",
+			"non": "no", "non merci": "no", "bien sûr que non": "no", "pas du tout": "no",
+			"no": "no", "peut-être": "Veuillez répondre par oui ou par non.",
+		}},
 	} {
-		c := newConvo(t, b)
-		c.say("other thing")
-		if got := texts(c.say(answer)); got != want {
-			t.Errorf("%q → %q, want %q", answer, got, want)
+		b := bot(t, "language: "+tc.language+"\n", map[string]string{"other": task})
+		for answer, want := range tc.answers {
+			c := newConvo(t, b)
+			c.say("other thing")
+			if got := texts(c.say(answer)); got != want {
+				t.Errorf("%s: %q → %q, want %q", tc.language, answer, got, want)
+			}
 		}
 	}
 }

@@ -9,42 +9,137 @@ import (
 	"github.com/parleyhq/parley/services/dialog/botdef"
 )
 
-// Kore's ~yes and ~no concepts, broadened (reference §3.1).
-var (
-	yesPhrases = []string{
-		"yes", "yeah", "yea", "yep", "yup", "ya", "yes please", "ok", "okay", "k", "sure", "of course",
-		"absolutely", "correct", "right", "y", "affirmative", "certainly", "definitely", "indeed",
-		"go ahead", "please do", "do it", "confirm", "confirmed", "sounds good", "that's right",
-		"thats right", "alright", "all right", "fine", "agreed", "i agree", "true", "👍",
+// vocabulary is what the engine recognises by itself in one language: the
+// answers to a confirmation (Kore's ~yes and ~no concepts, broadened,
+// reference §3.1), the cancel commands (§5) and small talk.
+type vocabulary struct {
+	yes, no, cancel, cancelAll []string
+	smallTalk                  map[string]string // whole utterance → greeting, thanks or goodbye
+	yesButton, noButton        string            // confirmation button titles
+}
+
+// vocabularies holds the built-in words per bot language. Each language's
+// lists stand alone: "ya" is yes in English and "already" in Spanish.
+// Confirmation buttons send "yes" and "no" as their payload whatever the
+// language, so those two are always understood (see vocabularyFor).
+var vocabularies = map[string]vocabulary{
+	"en": {
+		yesButton: "Yes", noButton: "No",
+		yes: []string{
+			"yes", "yeah", "yea", "yep", "yup", "ya", "yes please", "ok", "okay", "k", "sure", "of course",
+			"absolutely", "correct", "right", "y", "affirmative", "certainly", "definitely", "indeed",
+			"go ahead", "please do", "do it", "confirm", "confirmed", "sounds good", "that's right",
+			"thats right", "alright", "all right", "fine", "agreed", "i agree", "true", "👍",
+		},
+		no: []string{
+			"no", "nope", "nah", "never", "not really", "no thanks", "no thank you", "n", "negative",
+			"of course not", "absolutely not", "certainly not", "definitely not", "not at all", "no way",
+			"don't", "do not", "dont", "not now", "wrong", "incorrect", "false", "👎",
+		},
+		cancel:    []string{"cancel", "discard", "stop", "terminate", "end", "abort", "exit", "quit"},
+		cancelAll: []string{"discard all", "cancel all", "terminate everything", "clean all", "stop all", "abort all", "exit all", "quit all"},
+		smallTalk: map[string]string{
+			"hi": "greeting", "hello": "greeting", "hey": "greeting", "hiya": "greeting", "howdy": "greeting",
+			"good morning": "greeting", "good afternoon": "greeting", "good evening": "greeting", "hi there": "greeting",
+			"hello there": "greeting", "hey there": "greeting", "greetings": "greeting", "hola": "greeting",
+			"thanks": "thanks", "thank you": "thanks", "thx": "thanks", "thank you very much": "thanks",
+			"thanks a lot": "thanks", "many thanks": "thanks", "cheers": "thanks", "ty": "thanks",
+			"bye": "goodbye", "goodbye": "goodbye", "good bye": "goodbye", "see you": "goodbye",
+			"see you later": "goodbye", "good night": "goodbye", "bye bye": "goodbye", "later": "goodbye",
+		},
+	},
+	"es": {
+		yesButton: "Sí", noButton: "No",
+		yes: []string{
+			"sí", "si", "sip", "claro", "claro que sí", "claro que si", "vale", "ok", "okay", "de acuerdo",
+			"correcto", "por supuesto", "afirmativo", "exacto", "eso es", "dale", "está bien", "esta bien",
+			"sí por favor", "si por favor", "confirmo", "confirmado", "adelante", "perfecto", "👍",
+		},
+		no: []string{
+			"no", "nop", "nunca", "para nada", "de ninguna manera", "no gracias", "negativo", "incorrecto",
+			"claro que no", "por supuesto que no", "en absoluto", "ahora no", "todavía no", "todavia no", "👎",
+		},
+		cancel:    []string{"cancelar", "cancela", "cancélalo", "cancelalo", "descartar", "detener", "parar", "para", "terminar", "salir", "abortar"},
+		cancelAll: []string{"cancelar todo", "cancela todo", "descartar todo", "terminar todo", "parar todo", "salir de todo"},
+		smallTalk: map[string]string{
+			"hola": "greeting", "buenas": "greeting", "buenos días": "greeting", "buenos dias": "greeting",
+			"buenas tardes": "greeting", "buenas noches": "greeting", "saludos": "greeting", "qué tal": "greeting", "que tal": "greeting",
+			"gracias": "thanks", "muchas gracias": "thanks", "mil gracias": "thanks", "te lo agradezco": "thanks",
+			"adiós": "goodbye", "adios": "goodbye", "hasta luego": "goodbye", "hasta pronto": "goodbye",
+			"chao": "goodbye", "chau": "goodbye", "nos vemos": "goodbye", "hasta mañana": "goodbye", "hasta manana": "goodbye",
+		},
+	},
+	"fr": {
+		yesButton: "Oui", noButton: "Non",
+		yes: []string{
+			"oui", "ouais", "oui merci", "oui s'il vous plaît", "oui s'il vous plait", "d'accord", "ok", "okay",
+			"bien sûr", "bien sur", "exact", "exactement", "correct", "c'est ça", "c'est ca", "affirmatif",
+			"volontiers", "je confirme", "confirmé", "confirme", "ça marche", "ca marche", "parfait", "vas-y", "allez-y", "👍",
+		},
+		no: []string{
+			"non", "nan", "non merci", "jamais", "pas du tout", "négatif", "negatif", "incorrect",
+			"certainement pas", "absolument pas", "bien sûr que non", "bien sur que non", "pas maintenant", "👎",
+		},
+		cancel:    []string{"annuler", "annule", "annulez", "abandonner", "arrêter", "arreter", "arrête", "arrete", "stop", "terminer", "quitter"},
+		cancelAll: []string{"tout annuler", "annuler tout", "annule tout", "tout arrêter", "tout arreter", "tout abandonner", "tout quitter"},
+		smallTalk: map[string]string{
+			"bonjour": "greeting", "salut": "greeting", "bonsoir": "greeting", "coucou": "greeting", "allô": "greeting", "allo": "greeting",
+			"merci": "thanks", "merci beaucoup": "thanks", "merci bien": "thanks", "je vous remercie": "thanks",
+			"au revoir": "goodbye", "à bientôt": "goodbye", "a bientot": "goodbye", "à plus": "goodbye", "a plus": "goodbye",
+			"bonne journée": "goodbye", "bonne journee": "goodbye", "bonne soirée": "goodbye", "bonne soiree": "goodbye", "bonne nuit": "goodbye",
+		},
+	},
+}
+
+// compiledVocabulary is a vocabulary as sets of normalised phrases.
+type compiledVocabulary struct {
+	yes, no, cancel, cancelAll map[string]bool
+	smallTalk                  map[string]string
+	yesButton, noButton        string
+}
+
+// vocabularyFor returns the built-in words of a bot language ("es-MX" is
+// "es"); a language without a vocabulary here gets English's.
+func vocabularyFor(language string) compiledVocabulary {
+	code := strings.ToLower(language)
+	if i := strings.IndexAny(code, "-_"); i > 0 {
+		code = code[:i]
 	}
-	noPhrases = []string{
-		"no", "nope", "nah", "never", "not really", "no thanks", "no thank you", "n", "negative",
-		"of course not", "absolutely not", "certainly not", "definitely not", "not at all", "no way",
-		"don't", "do not", "dont", "not now", "wrong", "incorrect", "false", "👎",
+	v, ok := vocabularies[code]
+	if !ok {
+		v = vocabularies["en"]
 	}
-	yesSet, noSet = phraseSet(yesPhrases), phraseSet(noPhrases)
-)
+	c := compiledVocabulary{
+		yes: phraseSet(append(v.yes, "yes")), no: phraseSet(append(v.no, "no")),
+		cancel: phraseSet(v.cancel), cancelAll: phraseSet(v.cancelAll),
+		smallTalk: map[string]string{}, yesButton: v.yesButton, noButton: v.noButton,
+	}
+	for p, kind := range v.smallTalk {
+		c.smallTalk[normalize(p)] = kind
+	}
+	return c
+}
 
 func phraseSet(ps []string) map[string]bool {
 	m := map[string]bool{}
 	for _, p := range ps {
-		m[p] = true
+		m[normalize(p)] = true
 	}
 	return m
 }
 
 // maxPhrase is the longest phrase in words.
-const maxPhrase = 3
+const maxPhrase = 4
 
 // confirm reads a yes/no answer: the earliest phrase in the utterance wins,
 // and at one position the longest ("of course not" is no).
-func confirm(n *node, text string) string {
+func (b *Bot) confirm(n *node, text string) string {
 	words := strings.Fields(normalize(text))
 	for i := range words {
 		for l := min(maxPhrase, len(words)-i); l >= 1; l-- {
 			p := strings.Join(words[i:i+l], " ")
-			isNo := noSet[p] || n.no[p]
-			isYes := yesSet[p] || n.yes[p]
+			isNo := b.words.no[p] || n.no[p]
+			isYes := b.words.yes[p] || n.yes[p]
 			switch {
 			case isNo:
 				return "no"
@@ -56,24 +151,14 @@ func confirm(n *node, text string) string {
 	return ""
 }
 
-var smallTalk = map[string]string{
-	"hi": "greeting", "hello": "greeting", "hey": "greeting", "hiya": "greeting", "howdy": "greeting",
-	"good morning": "greeting", "good afternoon": "greeting", "good evening": "greeting", "hi there": "greeting",
-	"hello there": "greeting", "hey there": "greeting", "greetings": "greeting", "hola": "greeting",
-	"thanks": "thanks", "thank you": "thanks", "thx": "thanks", "thank you very much": "thanks",
-	"thanks a lot": "thanks", "many thanks": "thanks", "cheers": "thanks", "ty": "thanks",
-	"bye": "goodbye", "goodbye": "goodbye", "good bye": "goodbye", "see you": "goodbye",
-	"see you later": "goodbye", "good night": "goodbye", "bye bye": "goodbye", "later": "goodbye",
-}
-
 // smallTalkKind recognises a whole-utterance greeting, thanks or goodbye
 // (with an optional trailing "bot"); a greeting in a real request is not
 // small talk.
-func smallTalkKind(norm string) string {
-	if k, ok := smallTalk[norm]; ok {
+func (b *Bot) smallTalkKind(norm string) string {
+	if k, ok := b.words.smallTalk[norm]; ok {
 		return k
 	}
-	return smallTalk[strings.TrimSuffix(norm, " bot")]
+	return b.words.smallTalk[strings.TrimSuffix(norm, " bot")]
 }
 
 // FallbackRecognizer is a small intent matcher used when no NLU is wired:
