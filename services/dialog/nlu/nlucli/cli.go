@@ -123,6 +123,7 @@ type EvalReport struct {
 	InScopeRejected   *float64               `json:"in_scope_rejected,omitempty"`
 	PerIntent         map[string]IntentScore `json:"per_intent"`
 	Confusions        []Confusion            `json:"confusions"`
+	Calibration       Calibration            `json:"calibration"`
 }
 
 func runEval(args []string, stdout, stderr io.Writer) error {
@@ -182,6 +183,8 @@ func evaluate(train, test, oos []Example, o nlu.Options) (EvalReport, error) {
 
 	gold := make([]string, len(test))
 	pred := make([]string, len(test))
+	conf := make([]float64, len(test))
+	right := make([]bool, len(test))
 	rejected := 0
 	start = time.Now()
 	for i, e := range test {
@@ -192,6 +195,9 @@ func evaluate(train, test, oos []Example, o nlu.Options) (EvalReport, error) {
 		}
 		if pred[i] == e.Intent {
 			rep.Correct++
+		}
+		if len(r.Ranked) > 0 {
+			conf[i], right[i] = r.Ranked[0].Score, pred[i] == e.Intent
 		}
 	}
 	n, elapsed := len(test), time.Since(start)
@@ -205,6 +211,7 @@ func evaluate(train, test, oos []Example, o nlu.Options) (EvalReport, error) {
 	rep.ClassifyPerSecond = float64(n) / elapsed.Seconds()
 	rep.Accuracy = float64(rep.Correct) / float64(len(test))
 	rep.PerIntent, rep.MacroF1, rep.Confusions = scoreLabels(gold, pred)
+	rep.Calibration = scoreCalibration(conf, right)
 	if len(rep.Confusions) > 10 {
 		rep.Confusions = rep.Confusions[:10]
 	}
@@ -227,6 +234,8 @@ func printEval(w io.Writer, r EvalReport) {
 	fmt.Fprintf(w, "train %d, test %d\n", r.Train, r.Test)
 	fmt.Fprintf(w, "accuracy %.4f (%d/%d)  macro-F1 %.4f\n", r.Accuracy, r.Correct, r.Test, r.MacroF1)
 	fmt.Fprintf(w, "training %.3f s  classification %.0f/s (one thread)\n", r.TrainSeconds, r.ClassifyPerSecond)
+	fmt.Fprintf(w, "top confidence: mean %.4f, expected calibration error %.4f, Brier %.4f\n",
+		r.Calibration.MeanConfidence, r.Calibration.ExpectedError, r.Calibration.Brier)
 	if r.OOSRecall != nil {
 		fmt.Fprintf(w, "out-of-scope: %.4f of %d correctly unmatched; in-scope test rejected %.4f\n", *r.OOSRecall, r.OOS, *r.InScopeRejected)
 	}

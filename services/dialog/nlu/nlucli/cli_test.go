@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,6 +76,10 @@ func TestEvalJSON(t *testing.T) {
 	}
 	if rep["classify_per_second"].(float64) <= 0 {
 		t.Error("no classification speed")
+	}
+	cal, _ := rep["calibration"].(map[string]any)
+	if mean, _ := cal["mean_confidence"].(float64); mean <= 0 || mean > 1 {
+		t.Errorf("calibration = %v: want a mean top confidence in (0, 1] for three right answers", rep["calibration"])
 	}
 }
 
@@ -211,6 +216,37 @@ func TestScoreLabels(t *testing.T) {
 	}
 	if len(conf) != 1 || conf[0] != (Confusion{Gold: "a", Predicted: "b", Count: 1}) {
 		t.Errorf("confusions %+v", conf)
+	}
+}
+
+func TestScoreCalibration(t *testing.T) {
+	tests := []struct {
+		name           string
+		conf           []float64
+		right          []bool
+		mean, ece, bri float64
+	}{
+		{"perfect", []float64{1, 1, 0, 0}, []bool{true, true, false, false}, 0.5, 0, 0},
+		// One bin at 0.8 holding 3 right of 4: |0.75 − 0.8| = 0.05.
+		{"one bin", []float64{0.8, 0.8, 0.8, 0.8}, []bool{true, true, true, false}, 0.8, 0.05, (3*0.04 + 0.64) / 4},
+		// Under-confident: 0.25 everywhere and always right.
+		{"under-confident", []float64{0.25, 0.25}, []bool{true, true}, 0.25, 0.75, 0.5625},
+		// Two bins, each half the data: |1 − 0.95| and |0 − 0.15|.
+		{"two bins", []float64{0.95, 0.95, 0.15, 0.15}, []bool{true, true, false, false}, 0.55, (0.05 + 0.15) / 2, (2*0.0025 + 2*0.0225) / 4},
+		{"empty", nil, nil, 0, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := scoreCalibration(tt.conf, tt.right)
+			for _, x := range []struct {
+				name      string
+				got, want float64
+			}{{"mean", c.MeanConfidence, tt.mean}, {"ECE", c.ExpectedError, tt.ece}, {"Brier", c.Brier, tt.bri}} {
+				if math.Abs(x.got-x.want) > 1e-9 {
+					t.Errorf("%s = %v, want %v", x.name, x.got, x.want)
+				}
+			}
+		})
 	}
 }
 

@@ -1,6 +1,9 @@
 package nlucli
 
-import "sort"
+import (
+	"math"
+	"sort"
+)
 
 // IntentScore is one intent's precision, recall, F1 and support.
 type IntentScore struct {
@@ -77,4 +80,54 @@ func f1(p, r float64) float64 {
 		return 0
 	}
 	return 2 * p * r / (p + r)
+}
+
+// Calibration says how far the top intent's confidence is from how often
+// that intent is right.
+type Calibration struct {
+	// MeanConfidence is the mean confidence of the top-ranked intent.
+	MeanConfidence float64 `json:"mean_confidence"`
+	// ExpectedError is the expected calibration error over ten equal-width
+	// confidence bins: the support-weighted mean of |accuracy − mean
+	// confidence| per bin (0 is perfectly calibrated).
+	ExpectedError float64 `json:"expected_error"`
+	// Brier is the mean squared difference between the confidence and the
+	// 0/1 correctness of the top intent.
+	Brier float64 `json:"brier"`
+}
+
+const calibrationBins = 10
+
+// scoreCalibration measures the top confidences conf against whether each
+// top intent was right.
+func scoreCalibration(conf []float64, right []bool) Calibration {
+	var c Calibration
+	if len(conf) == 0 {
+		return c
+	}
+	var n, hits [calibrationBins]int
+	var sum [calibrationBins]float64
+	for i, p := range conf {
+		b := min(int(p*calibrationBins), calibrationBins-1)
+		b = max(b, 0)
+		n[b]++
+		sum[b] += p
+		y := 0.0
+		if right[i] {
+			hits[b]++
+			y = 1
+		}
+		c.MeanConfidence += p
+		c.Brier += (p - y) * (p - y)
+	}
+	total := float64(len(conf))
+	c.MeanConfidence /= total
+	c.Brier /= total
+	for b := range n {
+		if n[b] > 0 {
+			acc, mean := float64(hits[b])/float64(n[b]), sum[b]/float64(n[b])
+			c.ExpectedError += float64(n[b]) / total * math.Abs(acc-mean)
+		}
+	}
+	return c
 }
