@@ -52,6 +52,7 @@ const (
 	MetricTurnsReceived       = "parley.turns.received"
 	MetricTurnsAccepted       = "parley.turns.accepted"
 	MetricTurnsRefused        = "parley.turns.refused"
+	MetricTurnsReplayed       = "parley.turns.replayed"
 	MetricSyncLatency         = "parley.sync.latency"
 	MetricDialogProcessing    = "parley.dialog.processing"
 	MetricSessionStore        = "parley.session.store"
@@ -79,6 +80,8 @@ var Catalog = []MetricDef{
 		"Turns published to PARLEY_IN (JetStream acknowledged the publish)."},
 	{MetricTurnsRefused, "{turn}", Counter, "parley_turns_refused_total", []string{"reason"},
 		"Webhook requests answered with an error, by reason (unauthorized, forbidden, not_found, disabled, invalid, too_large, rate_limited, unavailable)."},
+	{MetricTurnsReplayed, "{request}", Counter, "parley_turns_replayed_total", nil,
+		"Webhook requests answered from the first request with the same Idempotency-Key, without a new turn."},
 	{MetricSyncLatency, "s", Histogram, "parley_sync_latency_seconds", []string{"outcome"},
 		"Time from a sync webhook request to its response, by outcome (replied, poll, timeout)."},
 	{MetricDialogProcessing, "s", Histogram, "parley_dialog_processing_seconds", []string{"outcome"},

@@ -24,6 +24,7 @@ import (
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
 	"github.com/parleyhq/parley/services/ingress/internal/auth"
 	"github.com/parleyhq/parley/services/ingress/internal/httpapi"
+	"github.com/parleyhq/parley/services/ingress/internal/idempotency"
 	"github.com/parleyhq/parley/services/ingress/internal/natsio"
 	"github.com/parleyhq/parley/services/ingress/internal/replaystore"
 )
@@ -92,7 +93,8 @@ func (c Config) Validate() error {
 type Deps struct {
 	Bus      *bus.Conn
 	Registry registry.View
-	// Redis, when set, holds the jti replay set; otherwise a KV bucket does.
+	// Redis, when set, holds the jti replay set and the Idempotency-Key
+	// records; otherwise KV buckets do.
 	Redis  redis.UniversalClient
 	Logger *slog.Logger
 	// Tracer and Meter are optional; nil means no traces or metrics.
@@ -139,14 +141,21 @@ func (s *Service) Run(ctx context.Context) error {
 		return err
 	}
 	var guard auth.ReplayGuard
+	var idem httpapi.IdempotencyStore
 	if s.deps.Redis != nil {
 		guard = replaystore.NewRedis(s.deps.Redis, "parley:")
+		idem = idempotency.NewRedis(s.deps.Redis, "parley:")
 	} else {
 		kv, err := replaystore.NewKV(ctx, s.deps.Bus.JS, s.deps.Bus.Cfg.Name("parley_jti"), s.deps.Bus.Cfg.Replicas, s.cfg.ClockSkew)
 		if err != nil {
 			return err
 		}
 		guard = kv
+		ikv, err := idempotency.NewKV(ctx, s.deps.Bus.JS, s.deps.Bus.Cfg.Name("parley_idempotency"), s.deps.Bus.Cfg.Replicas)
+		if err != nil {
+			return err
+		}
+		idem = ikv
 	}
 	b, err := natsio.Open(s.deps.Bus, s.id, s.deps.Tracer, log)
 	if err != nil {
@@ -155,7 +164,7 @@ func (s *Service) Run(ctx context.Context) error {
 	s.bus = b
 	defer b.Close()
 
-	webhook, err := httpapi.New(s.deps.Registry, auth.NewVerifier(s.deps.Registry, guard, s.cfg.ClockSkew), publisher{b}, httpapi.Limits{
+	webhook, err := httpapi.New(s.deps.Registry, auth.NewVerifier(s.deps.Registry, guard, s.cfg.ClockSkew), publisher{b}, idem, httpapi.Limits{
 		MaxBodyBytes: s.cfg.MaxBodyBytes,
 		MaxTextChars: s.cfg.MaxTextChars,
 		SyncTimeout:  s.cfg.SyncTimeout,

@@ -11,6 +11,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +30,7 @@ import (
 	"github.com/parleyhq/parley/platform/registry"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
 	"github.com/parleyhq/parley/services/ingress/internal/auth"
+	"github.com/parleyhq/parley/services/ingress/internal/idempotency"
 	"github.com/parleyhq/parley/services/ingress/internal/payload"
 )
 
@@ -47,6 +49,14 @@ type Waiter interface {
 // reply waiter.
 type Publisher interface {
 	Publish(ctx context.Context, turn *eventsv1.Turn, deadline time.Time) (Waiter, error)
+}
+
+// IdempotencyStore remembers requests sent with an Idempotency-Key header
+// (contract §11.27); see package idempotency.
+type IdempotencyStore interface {
+	Claim(ctx context.Context, key, fingerprint string, lease time.Duration) (idempotency.Record, bool, error)
+	Finish(ctx context.Context, key string, rec idempotency.Record) error
+	Release(ctx context.Context, key string) error
 }
 
 // Limits of the webhook.
@@ -69,10 +79,12 @@ type Handler struct {
 	userLim  *limiter
 	mux      *http.ServeMux
 	tel      *telemetry
+	idem     IdempotencyStore
 }
 
-// New returns the webhook handler; mp may be nil (no metrics).
-func New(reg registry.View, v Verifier, pub Publisher, lim Limits, log *slog.Logger, mp metric.MeterProvider) (*Handler, error) {
+// New returns the webhook handler; mp may be nil (no metrics), and idem may
+// be nil, which ignores Idempotency-Key headers.
+func New(reg registry.View, v Verifier, pub Publisher, idem IdempotencyStore, lim Limits, log *slog.Logger, mp metric.MeterProvider) (*Handler, error) {
 	tel, err := newTelemetry(mp)
 	if err != nil {
 		return nil, fmt.Errorf("webhook metrics: %w", err)
@@ -83,8 +95,9 @@ func New(reg registry.View, v Verifier, pub Publisher, lim Limits, log *slog.Log
 		instLim: newLimiter(lim.Rate.PerInstance, lim.Rate.PerInstanceBurst),
 		userLim: newLimiter(lim.Rate.PerUser, lim.Rate.PerUserBurst),
 		mux:     http.NewServeMux(),
+		idem:    idem,
 	}
-	v1 := apiVersion{name: "v1", respond: h.respondV1}
+	v1 := apiVersion{name: "v1", encode: encodeV1}
 	h.mux.HandleFunc("/chatbot/hooks/{botId}", h.route(v1))
 	h.mux.HandleFunc("/chatbot/hooks/{botId}/hookInstance/{instanceId}", h.route(v1))
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
@@ -108,8 +121,9 @@ func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 
 // apiVersion is what differs between webhook versions.
 type apiVersion struct {
-	name    string
-	respond func(w http.ResponseWriter, inst registry.Instance, turn *eventsv1.Turn, r *eventsv1.Reply)
+	name string
+	// encode turns a synchronous reply into the version's response body.
+	encode func(inst registry.Instance, turn *eventsv1.Turn, r *eventsv1.Reply) any
 }
 
 func (h *Handler) route(v apiVersion) http.HandlerFunc {
@@ -187,33 +201,56 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, v apiVersion) {
 	if inst.SyncTimeout > 0 {
 		timeout = inst.SyncTimeout
 	}
+	idem, done := h.claimIdempotencyKey(w, r, instKey, turn, raw, timeout)
+	if done {
+		return
+	}
 	waiter, err := h.pub.Publish(ctx, turn, now.Add(timeout))
 	if err != nil {
 		h.log.ErrorContext(ctx, "turn not accepted", "bot_id", botID, "turn_id", turn.TurnId, "err", err)
+		idem.release(ctx)
 		writeError(w, http.StatusServiceUnavailable, msgUnavailable)
 		return
 	}
 	h.tel.accepted.Add(ctx, 1, modeAttr(string(inst.Mode)))
 	if turn.Mode == eventsv1.Mode_MODE_ASYNC {
 		// V1's documented asynchronous acknowledgement is an empty message.
+		idem.finish(ctx, http.StatusOK, nil)
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	wctx, cancel := context.WithTimeout(ctx, timeout)
+	// With an Idempotency-Key the reply is awaited even if the caller goes
+	// away: its retry is to get that reply, not start a second turn.
+	waitCtx := ctx
+	if idem != nil {
+		waitCtx = context.WithoutCancel(ctx)
+	}
+	wctx, cancel := context.WithTimeout(waitCtx, timeout)
 	defer cancel()
 	reply, err := waiter.Wait(wctx)
 	if err != nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil && idem == nil {
 			h.tel.recordSync(ctx, now, "abandoned")
 			return // the caller went away; the turn still completes
 		}
 		h.log.WarnContext(ctx, "sync reply timed out", "bot_id", botID, "turn_id", turn.TurnId, "timeout", timeout)
 		h.tel.recordSync(ctx, now, "timeout")
-		writeError(w, http.StatusGatewayTimeout, msgTimedOut)
+		body := errorBody(http.StatusGatewayTimeout, msgTimedOut)
+		idem.finish(ctx, http.StatusGatewayTimeout, body)
+		writeBody(w, http.StatusGatewayTimeout, body)
 		return
 	}
 	h.tel.recordSync(ctx, now, "replied")
-	v.respond(w, inst, turn, reply)
+	body, err := json.Marshal(v.encode(inst, turn, reply))
+	if err != nil {
+		h.log.ErrorContext(ctx, "encode sync reply", "bot_id", botID, "turn_id", turn.TurnId, "err", err)
+		body = errorBody(http.StatusInternalServerError, msgInternal)
+		idem.finish(ctx, http.StatusInternalServerError, body)
+		writeBody(w, http.StatusInternalServerError, body)
+		return
+	}
+	idem.finish(ctx, http.StatusOK, body)
+	writeBody(w, http.StatusOK, body)
 }
 
 func (h *Handler) fill(turn *eventsv1.Turn, inst registry.Instance, id auth.Identity, version string, now time.Time) {
@@ -257,7 +294,7 @@ type v1Form struct {
 	FormInitialization map[string]any `json:"formInitialization,omitempty"`
 }
 
-func (h *Handler) respondV1(w http.ResponseWriter, _ registry.Instance, _ *eventsv1.Turn, r *eventsv1.Reply) {
+func encodeV1(_ registry.Instance, _ *eventsv1.Turn, r *eventsv1.Reply) any {
 	out := v1Response{
 		Text:              make([]any, 0, len(r.Messages)),
 		EndOfTask:         r.EndOfTask,
@@ -278,5 +315,5 @@ func (h *Handler) respondV1(w http.ResponseWriter, _ registry.Instance, _ *event
 			out.Form.FormInitialization = r.Form.FormInitialization.AsMap()
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out
 }

@@ -16,6 +16,7 @@ import (
 // telemetry holds the webhook's instruments.
 type telemetry struct {
 	received, accepted, refused metric.Int64Counter
+	replayed                    metric.Int64Counter
 	syncLatency                 metric.Float64Histogram
 }
 
@@ -33,6 +34,9 @@ func newTelemetry(mp metric.MeterProvider) (*telemetry, error) {
 		return nil, err
 	}
 	if t.refused, err = otelx.NewCounter(m, otelx.MetricTurnsRefused); err != nil {
+		return nil, err
+	}
+	if t.replayed, err = otelx.NewCounter(m, otelx.MetricTurnsReplayed); err != nil {
 		return nil, err
 	}
 	if t.syncLatency, err = otelx.NewHistogram(m, otelx.MetricSyncLatency); err != nil {
@@ -69,6 +73,10 @@ func refusal(status int) string {
 		return "unavailable"
 	case http.StatusInternalServerError:
 		return "internal"
+	case http.StatusConflict:
+		return "idempotency_in_flight"
+	case http.StatusUnprocessableEntity:
+		return "idempotency_reused"
 	}
 	if status >= 400 && status != http.StatusGatewayTimeout {
 		return fmt.Sprintf("http_%d", status)
