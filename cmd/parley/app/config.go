@@ -42,8 +42,8 @@ type NATSConfig struct {
 	Embedded   natsembed.Config `yaml:"embedded"`
 }
 
-// RedisConfig selects Redis for sessions and the jti set; without a URL they
-// live in JetStream KV.
+// RedisConfig selects Redis for sessions, the jti set and the
+// Idempotency-Key records; without a URL they live in JetStream KV.
 type RedisConfig struct {
 	URL string `yaml:"url"`
 }
