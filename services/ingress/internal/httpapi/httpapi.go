@@ -3,7 +3,9 @@
 // Each request is checked in a fixed order, so that the first problem is the
 // one reported: method (405), route and bot/instance (404), token (401),
 // channel state (403), content type (415), size (413), payload (400), rate
-// (429). An accepted turn is stored in JetStream before any 2xx is sent.
+// (429), Idempotency-Key (400 malformed, 409 in flight, 422 reused, or the
+// first answer replayed). An accepted turn is stored in JetStream before
+// any 2xx is sent.
 //
 // Routes are tables of (path, version) so that the V2 endpoints and polling
 // plug in beside V1 with their own decoder and encoder.
