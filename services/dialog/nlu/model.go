@@ -306,10 +306,10 @@ func (m *Model) Classify(text string) Result {
 	}
 	for i := range m.patterns {
 		p := &m.patterns[i]
-		if definite[p.intent] || !p.possible(present) {
+		if definite[p.intent] {
 			continue
 		}
-		if p.match(a.stems) {
+		if p.match(a, present) {
 			definite[p.intent] = true
 			matches = append(matches, Match{Intent: m.intents[p.intent], Score: 1, Engine: EnginePattern, Definite: true, Pattern: p.src})
 		}

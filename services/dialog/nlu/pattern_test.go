@@ -8,7 +8,7 @@ import (
 
 func TestPatternMatch(t *testing.T) {
 	tp := newTextProc(lang.English{}, map[string][]string{"buy": {"purchase", "get hold of"}})
-	concepts := map[string][][]string{"color": {{"red"}, {"dark", "blue"}}}
+	concepts := map[string][][]string{"color": {{"red"}, {"dark", "blue"}}, "verbs": {{"book"}, {"reserv"}}}
 	tests := []struct {
 		pattern string
 		text    string
@@ -38,6 +38,28 @@ func TestPatternMatch(t *testing.T) {
 		{"booking flights", "book a flight", true},                     // stemming
 		{"new_york", "fly to new york", true},                          // compound
 		{"new_york", "new big york", false},                            // compound words adjacent
+		{"(book flight)", "book a flight", true},                       // sub-pattern
+		{"(book flight)", "flight book", false},                        // in order
+		{"[(book flight) (reserve seat)] now", "reserve a seat now", true},
+		{"[(book flight) (reserve seat)] now", "book a seat now", false}, // not mixed
+		{"[(book flight) (reserve seat)] now", "book my flight now", true},
+		{"{(very cheap)} flight", "a flight", true},                   // optional sub-pattern absent
+		{"{(very cheap)} flight", "very cheap flight", true},          // present
+		{"(book|reserve) flight", "reserve a flight", true},           // (a|b) is a choice
+		{"(book a|reserve) flight", "book flight", false},             // an alternative that is a sequence
+		{"(book a|reserve) flight", "book a flight", true},            //
+		{"<< delete account >>", "my account please delete it", true}, // any order
+		{"<< delete account >>", "delete it", false},
+		{"<< [manage delete reactivate] [account connection] >>", "I want to reactivate my connection", true},
+		{"< << hi bot >>", "bot says hi", true},             // << >> keeps the position
+		{"book !!cheap flight", "book cheap flight", false}, // not next
+		{"book !!cheap flight", "book a cheap flight", true},
+		{"'booking", "I have a booking", true}, // literal: no stemming
+		{"'booking", "I want to book", false},
+		{"booking", "I want to book", true},
+		{"book~verbs it", "book it", true},      // member of a bot concept
+		{"drink~beverages", "a drink", true},    // a concept the bot lacks is not checked
+		{"_book flight", "book a flight", true}, // "do not mark" has no effect
 	}
 	for _, tt := range tests {
 		t.Run(tt.pattern+"/"+tt.text, func(t *testing.T) {
@@ -46,7 +68,11 @@ func TestPatternMatch(t *testing.T) {
 				t.Fatalf("compile: %v", err)
 			}
 			a := tp.analyse(tt.text, false)
-			if got := p.match(a.stems); got != tt.want {
+			present := map[string]struct{}{}
+			for _, st := range a.stems {
+				present[st] = struct{}{}
+			}
+			if got := p.match(a, present); got != tt.want {
 				t.Errorf("match = %v, want %v", got, tt.want)
 			}
 		})
@@ -55,8 +81,10 @@ func TestPatternMatch(t *testing.T) {
 
 func TestPatternErrors(t *testing.T) {
 	tp := newTextProc(lang.English{}, nil)
-	for _, src := range []string{"", "*", "[a b", "a ]", "{x}", "*x", "*~y", "~missing", "[ ]", "*999"} {
-		if _, err := compilePattern(src, 0, tp, nil); err == nil {
+	for _, src := range []string{"", "*", "[a b", "a ]", "{x}", "*x", "*~y", "~missing", "[ ]", "*999",
+		"(", "( )", "(a", "a )", "<< >>", "<< a", "a >>", "[ * ]", "[ < ]", "[a [b]]", "(a|)", "(|a)", "<< * >>",
+		"fly~verbs", "!!", "'", "{(a)}", "[(a b) (c d)] [(e f) (g h)] [(i j) (k l)] [(m n) (o p)] [(q r) (s t)] [(u v) (w x)] [(y z) (a b)]"} {
+		if _, err := compilePattern(src, 0, tp, map[string][][]string{"verbs": {{"book"}}}); err == nil {
 			t.Errorf("compilePattern(%q) succeeded", src)
 		}
 	}
@@ -79,4 +107,29 @@ func TestSpeller(t *testing.T) {
 			t.Errorf("correct(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+}
+
+// FuzzPattern: any pattern source compiles or is refused with an error, and
+// a compiled pattern matches any utterance without panicking.
+func FuzzPattern(f *testing.F) {
+	for _, s := range []string{"book * flight", "[(a b) c] {d} << e f >> !g !!h 'i j~k", "(a|b c)", "< *~2 x >", "((a))", "[a (b [c])]"} {
+		f.Add(s, "book a cheap flight to new york")
+	}
+	tp := newTextProc(lang.English{}, map[string][]string{"buy": {"purchase"}})
+	concepts := map[string][][]string{"k": {{"j"}}}
+	f.Fuzz(func(t *testing.T, src, text string) {
+		p, err := compilePattern(src, 0, tp, concepts)
+		if err != nil {
+			return
+		}
+		if len(p.variants) == 0 || len(p.variants) > maxVariants {
+			t.Fatalf("%q compiled to %d variants", src, len(p.variants))
+		}
+		a := tp.analyse(text, false)
+		present := map[string]struct{}{}
+		for _, st := range a.stems {
+			present[st] = struct{}{}
+		}
+		p.match(a, present)
+	})
 }
