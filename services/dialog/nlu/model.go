@@ -49,7 +49,30 @@ type Match struct {
 	Engine   Engine  `json:"engine"`
 	Definite bool    `json:"definite"`
 	Pattern  string  `json:"pattern,omitempty"`
+	// Eliminated says why the resolver set this match aside, as Kore's
+	// utterance testing does; it stays in Ranked for inspection.
+	Eliminated string `json:"eliminated,omitempty"`
 }
+
+// patternWords is the words a pattern asks for, to see whether the
+// pattern is itself a refusal ("dont want * order"); words it excludes
+// ("!not") are left out.
+func patternWords(src string) string {
+	var out []string
+	for _, f := range strings.Fields(patternOperators.Replace(src)) {
+		if !strings.HasPrefix(f, "!") {
+			out = append(out, f)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+var patternOperators = strings.NewReplacer("[", " ", "]", " ", "{", " ", "}", " ", "(", " ", ")", " ", "<", " ", ">", " ",
+	"*", " ", "|", " ", "_", " ")
+
+// EliminatedNegation marks a match dropped because the utterance refuses
+// what it names and the intent was not trained with refusals.
+const EliminatedNegation = "negation"
 
 // Result is the outcome of classifying one utterance.
 type Result struct {
@@ -89,6 +112,7 @@ type Model struct {
 	a, b       float64 // calibration: p = 1/(1+exp(a*s+b))
 	patterns   []pattern
 	exact      map[string]int      // analysed training utterance → intent, -1 if ambiguous
+	declining  map[int]bool        // intents trained with a refusal ("I don't want my order")
 	known      map[string]struct{} // stems of every word the bot was trained with
 	neutral    map[string]struct{} // stems of list-entity words, left out of coverage
 	coverExp   float64             // Options.CoverageExponent
@@ -192,6 +216,7 @@ func TrainOptions(td TrainingData, o Options) (*Model, error) {
 		}
 	}
 
+	m.declining = map[int]bool{}
 	concepts := map[string][][]string{}
 	for name, vs := range td.Concepts {
 		for _, v := range vs {
@@ -207,6 +232,9 @@ func TrainOptions(td TrainingData, o Options) (*Model, error) {
 				return nil, fmt.Errorf("train: intent %q: %w", in.Name, err)
 			}
 			m.patterns = append(m.patterns, p)
+			if m.tp.analyse(patternWords(src), false).declines {
+				m.declining[ii] = true
+			}
 		}
 	}
 
@@ -227,6 +255,9 @@ func TrainOptions(td TrainingData, o Options) (*Model, error) {
 			}
 			docs = append(docs, a)
 			ys = append(ys, cls)
+			if a.declines {
+				m.declining[ii] = true
+			}
 			k := joinKey(a.stems)
 			if prev, ok := m.exact[k]; ok && prev != ii {
 				m.exact[k] = -1
@@ -311,7 +342,11 @@ func (m *Model) Classify(text string) Result {
 		}
 		if p.match(a, present) {
 			definite[p.intent] = true
-			matches = append(matches, Match{Intent: m.intents[p.intent], Score: 1, Engine: EnginePattern, Definite: true, Pattern: p.src})
+			x := Match{Intent: m.intents[p.intent], Score: 1, Engine: EnginePattern, Definite: true, Pattern: p.src}
+			if a.declines && !m.declining[p.intent] {
+				x.Definite, x.Eliminated = false, EliminatedNegation
+			}
+			matches = append(matches, x)
 		}
 	}
 	if ii, ok := m.exact[joinKey(a.stems)]; ok && ii >= 0 && !definite[ii] && len(a.stems) > 0 {
@@ -344,7 +379,14 @@ func (m *Model) Classify(text string) Result {
 			} else {
 				p = cov / (1 + math.Exp(m.a*sc.scores[c]+m.b))
 			}
-			ml = append(ml, Match{Intent: m.intents[ii], Score: p, Engine: EngineML, Definite: p >= m.thresholds.Definite})
+			x := Match{Intent: m.intents[ii], Score: p, Engine: EngineML, Definite: p >= m.thresholds.Definite}
+			// Kore's "negationIntent": "I don't want to book a flight"
+			// does not start Book Flight, unless the intent itself is
+			// about not wanting something.
+			if a.declines && !m.declining[ii] {
+				x.Definite, x.Eliminated = false, EliminatedNegation
+			}
+			ml = append(ml, x)
 		}
 		m.pool.Put(sc)
 	}
@@ -441,9 +483,16 @@ func topK(s []float64, k int) []int {
 func (m *Model) resolve(definite, ml []Match) Result {
 	t := m.thresholds
 	var defs []Match
-	defs = append(defs, definite...)
+	for _, x := range definite {
+		if x.Eliminated == "" {
+			defs = append(defs, x)
+		}
+	}
 	var probable []Match
 	for _, x := range ml {
+		if x.Eliminated != "" {
+			continue
+		}
 		if x.Definite {
 			defs = append(defs, x)
 		} else if x.Score >= t.Minimum {

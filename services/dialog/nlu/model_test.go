@@ -510,3 +510,38 @@ func TestCoverageIgnoresEntityValues(t *testing.T) {
 		}
 	}
 }
+
+// Kore's "negationIntent": an utterance that refuses what it names does not
+// start that intent, by ML or by pattern, and the ranking still shows it;
+// an intent trained with refusals keeps them; a refusal broken by
+// punctuation, or a negated problem, is not one.
+func TestRefusalDoesNotStartTheIntent(t *testing.T) {
+	td := toyBot()
+	td.Intents[2].Utterances = append(td.Intents[2].Utterances, "i don't want this order anymore")
+	m, err := Train(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		text, intent string
+		eliminated   bool // the top match is set aside
+	}{
+		{"I don't want to book a flight", "", true},                  // the pattern matches, and is set aside
+		{"i do not need a weather forecast", "", true},               // ML
+		{"I no longer want the order", "CancelOrder", false},         // trained with a refusal
+		{"No, I want to book a flight", "BookFlight", false},         // an answer, then a wish
+		{"why can't I book my flight", "BookFlight", false},          // a problem, not a refusal
+		{"book a flight, I don't want to wait", "BookFlight", false}, // refuses something else
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			r := m.Classify(tt.text)
+			if r.Intent != tt.intent {
+				t.Fatalf("Classify(%q) = %s %q, want %q (ranked %+v)", tt.text, r.Status, r.Intent, tt.intent, r.Ranked)
+			}
+			if got := len(r.Ranked) > 0 && r.Ranked[0].Eliminated == EliminatedNegation; got != tt.eliminated {
+				t.Errorf("top match eliminated = %v, want %v (ranked %+v)", got, tt.eliminated, r.Ranked)
+			}
+		})
+	}
+}

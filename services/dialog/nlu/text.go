@@ -16,6 +16,9 @@ import (
 type analysis struct {
 	raw   []string
 	stems []string
+	// declines is set when the utterance refuses what it names ("I don't
+	// want to book a flight"), for languages that can tell.
+	declines bool
 }
 
 // textProc runs the shared pipeline (tokenise, spell-correct, substitute
@@ -79,14 +82,22 @@ func (tp *textProc) stem(w string) string {
 // analyse runs the pipeline. correct enables spelling correction, which is
 // off for training text (it is the vocabulary) and pattern source.
 func (tp *textProc) analyse(s string, correct bool) analysis {
-	toks := tp.tokens(s)
+	lt := tp.lang.Tokenize(s)
+	toks := make([]string, len(lt))
+	for i, t := range lt {
+		toks[i] = t.Text
+	}
+	var declines bool
+	if n, ok := tp.lang.(lang.WithNegation); ok {
+		declines = n.DeclinesDesire(s, lt)
+	}
 	if correct && tp.speller != nil {
 		for i, t := range toks {
 			toks[i] = tp.speller.correct(t)
 		}
 	}
 	toks = tp.substitute(toks)
-	a := analysis{raw: toks, stems: make([]string, len(toks))}
+	a := analysis{raw: toks, stems: make([]string, len(toks)), declines: declines}
 	for i, t := range toks {
 		a.stems[i] = tp.stem(t)
 	}

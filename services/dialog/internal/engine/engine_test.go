@@ -424,7 +424,7 @@ nodes:
 			"¡Sí!": "yes", "si": "yes", "claro que sí": "yes", "de acuerdo": "yes", "ship it": "yes",
 			"no": "no", "claro que no": "no", "por supuesto que no": "no", "para nada": "no",
 			"yes": "yes", // the confirmation button's payload
-			"ya": "Por favor, responda sí o no.", "quizás": "Por favor, responda sí o no.",
+			"ya":  "Por favor, responda sí o no.", "quizás": "Por favor, responda sí o no.",
 		}},
 		{"fr", map[string]string{
 			"Oui": "yes", "d'accord": "yes", "D’accord": "yes", "bien sûr": "yes",

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/services/dialog/botdef"
+	"github.com/parleyhq/parley/services/dialog/nlu/lang"
 )
 
 // vocabulary is what the engine recognises by itself in one language: the
@@ -166,6 +167,7 @@ func (b *Bot) smallTalkKind(norm string) string {
 type FallbackRecognizer struct {
 	exact   map[string]string
 	intents []fallbackIntent
+	lang    lang.Language // for refusals; nil when the language is unknown
 }
 
 type fallbackIntent struct {
@@ -177,6 +179,9 @@ type fallbackIntent struct {
 // NewFallbackRecognizer builds the fallback recognizer for a bot.
 func NewFallbackRecognizer(b *botdef.Bot) (IntentRecognizer, error) {
 	f := &FallbackRecognizer{exact: map[string]string{}}
+	if l, err := lang.Get(b.Language); err == nil {
+		f.lang = l
+	}
 	for _, in := range b.Intents {
 		fi := fallbackIntent{name: in.Name}
 		for _, u := range append([]string{in.Name}, in.Utterances...) {
@@ -213,6 +218,10 @@ func (f *FallbackRecognizer) Recognize(text string) Recognition {
 	norm := normalize(text)
 	if in, ok := f.exact[norm]; ok {
 		return Recognition{Status: StatusDefinite, Intent: in}
+	}
+	// As the NLU does: "I don't want to …" starts nothing.
+	if n, ok := f.lang.(lang.WithNegation); ok && n.DeclinesDesire(text, f.lang.Tokenize(text)) {
+		return Recognition{Status: StatusNone}
 	}
 	words := strings.Fields(norm)
 	for _, fi := range f.intents {

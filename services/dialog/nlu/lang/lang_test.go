@@ -155,6 +155,9 @@ func FuzzTokenize(f *testing.F) {
 				}
 				prev = tok.Start
 			}
+			if n, ok := l.(WithNegation); ok {
+				n.DeclinesDesire(s, l.Tokenize(s))
+			}
 		}
 	})
 }

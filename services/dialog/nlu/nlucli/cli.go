@@ -656,9 +656,9 @@ func runParse(args []string, stdout, stderr io.Writer, loadBot func(string) (nlu
 	}
 	fmt.Fprintln(stdout)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "rank\tintent\tscore\tengine\tdefinite\tpattern")
+	fmt.Fprintln(tw, "rank\tintent\tscore\tengine\tdefinite\teliminated\tpattern")
 	for i, x := range r.Ranked {
-		fmt.Fprintf(tw, "%d\t%s\t%.4f\t%s\t%v\t%s\n", i+1, x.Intent, x.Score, x.Engine, x.Definite, x.Pattern)
+		fmt.Fprintf(tw, "%d\t%s\t%.4f\t%s\t%v\t%s\t%s\n", i+1, x.Intent, x.Score, x.Engine, x.Definite, x.Eliminated, x.Pattern)
 	}
 	tw.Flush()
 	if len(rep.Entities) > 0 {
