@@ -70,6 +70,10 @@ func patternWords(src string) string {
 var patternOperators = strings.NewReplacer("[", " ", "]", " ", "{", " ", "}", " ", "(", " ", ")", " ", "<", " ", ">", " ",
 	"*", " ", "|", " ", "_", " ")
 
+// EliminatedLaterDefinite marks a definite pattern match set aside because
+// another intent's pattern matched earlier in the sentence.
+const EliminatedLaterDefinite = "later_definite"
+
 // EliminatedNegation marks a match dropped because the utterance refuses
 // what it names and the intent was not trained with refusals.
 const EliminatedNegation = "negation"
@@ -349,6 +353,7 @@ func (m *Model) Classify(text string) Result {
 			matches = append(matches, x)
 		}
 	}
+	m.earlierDefiniteWins(matches, a, present)
 	if ii, ok := m.exact[joinKey(a.stems)]; ok && ii >= 0 && !definite[ii] && len(a.stems) > 0 {
 		definite[ii] = true
 		matches = append(matches, Match{Intent: m.intents[ii], Score: 1, Engine: EngineExact, Definite: true})
@@ -391,6 +396,59 @@ func (m *Model) Classify(text string) Result {
 		m.pool.Put(sc)
 	}
 	return m.resolve(matches, ml)
+}
+
+// earlierDefiniteWins applies Kore's rule for two definite intents in one
+// sentence: the earlier wins ("book me a flight and then book a cab" books
+// the flight). It applies only when the pattern matches lie in separate
+// parts of the utterance; when they share words the user is asked to
+// choose, as for any several definite matches.
+func (m *Model) earlierDefiniteWins(matches []Match, a analysis, present map[string]struct{}) {
+	type placed struct{ i, start, end int }
+	var ps []placed
+	for i, x := range matches {
+		if !x.Definite {
+			continue
+		}
+		p := m.patternBySource(x.Intent, x.Pattern)
+		if p == nil {
+			return
+		}
+		start, end, ok := p.span(a, present)
+		if !ok {
+			return
+		}
+		ps = append(ps, placed{i, start, end})
+	}
+	if len(ps) < 2 {
+		return
+	}
+	first := ps[0]
+	for _, p := range ps[1:] {
+		if p.start < first.start {
+			first = p
+		}
+	}
+	for _, p := range ps {
+		if p.i != first.i && p.start < first.end {
+			return // overlapping: ambiguous
+		}
+	}
+	for _, p := range ps {
+		if p.i != first.i {
+			matches[p.i].Definite, matches[p.i].Eliminated = false, EliminatedLaterDefinite
+		}
+	}
+}
+
+// patternBySource finds the compiled pattern behind a pattern match.
+func (m *Model) patternBySource(intent, src string) *pattern {
+	for i := range m.patterns {
+		if p := &m.patterns[i]; p.src == src && m.intents[p.intent] == intent {
+			return p
+		}
+	}
+	return nil
 }
 
 // mix replaces the SVM margins in sc.scores by the ensemble probability:

@@ -545,3 +545,41 @@ func TestRefusalDoesNotStartTheIntent(t *testing.T) {
 		})
 	}
 }
+
+// Kore: of two definite intents in one sentence the earlier wins; when the
+// matches share words the user is asked to choose.
+func TestEarlierDefiniteIntentWins(t *testing.T) {
+	td := toyBot()
+	td.Intents = append(td.Intents, IntentData{Name: "BookCab", Utterances: []string{"get me a taxi", "i need a cab"}, Patterns: []string{"[book order] * cab"}})
+	m, err := Train(td)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		text   string
+		status Status
+		intent string
+	}{
+		{"reserve a flight, then book a cab", StatusDefinite, "BookFlight"},
+		{"book me a flight and then book a cab", StatusDefinite, "BookFlight"},
+		{"book a cab and then book a flight", StatusDefinite, "BookCab"},
+		{"book a flight cab", StatusAmbiguous, ""}, // the same "book" starts both
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			r := m.Classify(tt.text)
+			if r.Status != tt.status || r.Intent != tt.intent {
+				t.Fatalf("Classify(%q) = %s %q, want %s %q (ranked %+v)", tt.text, r.Status, r.Intent, tt.status, tt.intent, r.Ranked)
+			}
+			if tt.status == StatusDefinite {
+				later := false
+				for _, x := range r.Ranked {
+					later = later || x.Eliminated == EliminatedLaterDefinite
+				}
+				if !later {
+					t.Errorf("the later intent is not shown as set aside: %+v", r.Ranked)
+				}
+			}
+		})
+	}
+}

@@ -512,73 +512,119 @@ func (p *pattern) match(a analysis, present map[string]struct{}) bool {
 	return false
 }
 
+// span returns the tightest place the pattern matches: the latest start
+// over its variants, and where that match ends (token indices, end
+// exclusive).
+func (p *pattern) span(a analysis, present map[string]struct{}) (start, end int, ok bool) {
+	u := utterance{stems: a.stems, raw: a.raw}
+	if len(u.stems) > 128 {
+		u.stems, u.raw = u.stems[:128], u.raw[:128]
+	}
+	start = -1
+	for i := range p.variants {
+		if !p.variants[i].possible(present) {
+			continue
+		}
+		if s, e, found := p.variants[i].find(u, true); found && s > start {
+			start, end, ok = s, e, true
+		}
+	}
+	return start, end, ok
+}
+
 type utterance struct{ stems, raw []string }
 
 func (fp *flatPattern) match(u utterance) bool {
-	// memo[e][t][g] records a failed state; g is 0 (no gap) or 1 (gap allowed).
-	memo := make([]bool, (len(fp.elems)+1)*(len(u.stems)+1)*2)
-	for start := 0; start <= len(u.stems); start++ {
-		if fp.step(u, 0, start, 0, memo) {
-			return true
+	_, _, ok := fp.find(u, false)
+	return ok
+}
+
+// search is one matching run: the utterance, the failed states and where
+// the last successful path ended.
+type search struct {
+	u    utterance
+	memo []bool // [element][token][gap allowed] known to fail
+	end  int
+}
+
+// find looks for a match, from the earliest start or, with latest, from
+// the latest one; it returns the start tried and where that match ends.
+// A failed state fails whatever the start, so the memo serves every start.
+func (fp *flatPattern) find(u utterance, latest bool) (start, end int, ok bool) {
+	s := &search{u: u, memo: make([]bool, (len(fp.elems)+1)*(len(u.stems)+1)*2)}
+	anchored := len(fp.elems) > 0 && fp.elems[0].kind == patStart
+	for i := 0; i <= len(u.stems); i++ {
+		start = i
+		if latest && !anchored {
+			start = len(u.stems) - i
 		}
-		if len(fp.elems) > 0 && fp.elems[0].kind == patStart {
+		if fp.step(s, 0, start, 0) {
+			return start, s.end, true
+		}
+		if anchored {
 			break
 		}
 	}
-	return false
+	return 0, 0, false
 }
 
-func (fp *flatPattern) step(u utterance, ei, ti, gap int, memo []bool) bool {
+func (fp *flatPattern) step(s *search, ei, ti, gap int) bool {
 	if ei == len(fp.elems) {
+		s.end = ti
 		return true
 	}
 	g := 0
 	if gap > 0 {
 		g = 1
 	}
-	key := (ei*(len(u.stems)+1)+ti)*2 + g
-	if memo[key] {
+	key := (ei*(len(s.u.stems)+1)+ti)*2 + g
+	if s.memo[key] {
 		return false
 	}
-	ok := fp.try(u, ei, ti, gap, memo)
+	ok := fp.try(s, ei, ti, gap)
 	if !ok {
-		memo[key] = true
+		s.memo[key] = true
 	}
 	return ok
 }
 
-func (fp *flatPattern) try(u utterance, ei, ti, gap int, memo []bool) bool {
+func (fp *flatPattern) try(s *search, ei, ti, gap int) bool {
 	e := fp.elems[ei]
+	n := len(s.u.stems)
 	switch e.kind {
 	case patStart:
-		return ti == 0 && fp.step(u, ei+1, 0, 0, memo)
+		return ti == 0 && fp.step(s, ei+1, 0, 0)
 	case patEnd:
-		return len(u.stems)-ti <= gap
+		if n-ti <= gap {
+			s.end = n
+			return fp.step(s, ei+1, n, 0)
+		}
+		return false
 	case patWild:
-		hi := len(u.stems) - ti
+		hi := n - ti
 		if e.max >= 0 && e.max < hi {
 			hi = e.max
 		}
 		for k := e.min; k <= hi; k++ {
-			if fp.step(u, ei+1, ti+k, 0, memo) {
+			if fp.step(s, ei+1, ti+k, 0) {
 				return true
 			}
 		}
 		return false
 	case patNot:
-		for t := ti; t < len(u.stems); t++ {
-			if e.matchesAt(u, t) > 0 {
+		for t := ti; t < n; t++ {
+			if e.matchesAt(s.u, t) > 0 {
 				return false
 			}
 		}
-		return fp.step(u, ei+1, ti, gap, memo)
+		return fp.step(s, ei+1, ti, gap)
 	case patNotNext:
-		return e.matchesAt(u, ti) == 0 && fp.step(u, ei+1, ti, gap, memo)
+		return e.matchesAt(s.u, ti) == 0 && fp.step(s, ei+1, ti, gap)
 	case patAnyOrder:
 		for _, item := range e.items {
 			found := false
 			for i := range item {
-				if found = item[i].match(u); found {
+				if found = item[i].match(s.u); found {
 					break
 				}
 			}
@@ -586,16 +632,16 @@ func (fp *flatPattern) try(u utterance, ei, ti, gap int, memo []bool) bool {
 				return false
 			}
 		}
-		return fp.step(u, ei+1, ti, gap, memo)
+		return fp.step(s, ei+1, ti, gap)
 	}
-	for skip := 0; skip <= gap && ti+skip < len(u.stems); skip++ {
+	for skip := 0; skip <= gap && ti+skip < n; skip++ {
 		for _, alt := range e.alts {
-			if alt.at(u, ti+skip) && fp.step(u, ei+1, ti+skip+len(alt.toks), gapWords, memo) {
+			if alt.at(s.u, ti+skip) && fp.step(s, ei+1, ti+skip+len(alt.toks), gapWords) {
 				return true
 			}
 		}
 	}
-	return e.optional && fp.step(u, ei+1, ti, gap, memo)
+	return e.optional && fp.step(s, ei+1, ti, gap)
 }
 
 // matchesAt returns the length of an alternative found at token t, or 0.

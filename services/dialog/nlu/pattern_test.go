@@ -130,6 +130,10 @@ func FuzzPattern(f *testing.F) {
 		for _, st := range a.stems {
 			present[st] = struct{}{}
 		}
-		p.match(a, present)
+		matched := p.match(a, present)
+		start, end, ok := p.span(a, present)
+		if ok != matched || (ok && (start < 0 || start > end || end > len(a.stems))) {
+			t.Fatalf("%q on %q: match %v, span %d..%d %v", src, text, matched, start, end, ok)
+		}
 	})
 }
