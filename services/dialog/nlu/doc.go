@@ -68,7 +68,10 @@
 // do not sum to one, which is what lets an out-of-scope utterance score low
 // for every intent. The probability is then multiplied by the share of the
 // utterance's content words the bot knows, so an utterance made of unseen
-// words cannot start an intent even in a two-intent bot.
+// words cannot start an intent even in a two-intent bot. Each word weighs
+// the log of its frequency rank in general English, so an unseen everyday
+// word ("see") costs less than an unseen rare one ("ubuntu"), and the share
+// is raised to the power 0.7.
 //
 // # Hyperparameters
 //
@@ -86,25 +89,21 @@
 //
 // # Patterns
 //
-// A small subset of Kore's ChatScript-like syntax (reference §8.3), so Kore
-// exports keep their meaning. Words are compared after the same
-// normalisation, synonym rewriting and stemming as the utterance, so a
-// pattern word matches its inflections and its bot synonyms.
-//
-//	word        a word (or any of its synonyms)
-//	a_b         the words a b next to each other
-//	~name       any word or phrase of the bot concept "name"
-//	[a b ~c]    exactly one of the alternatives; (a|b|~c) is the same
-//	{a b}       optional: one of the alternatives, or nothing
-//	*  *n  *~n  any number of words, exactly n, up to n
-//	<  >        start / end of the utterance
-//	!word       the word does not occur anywhere after this point
-//
-// Consecutive elements without a wildcard between them may have up to three
-// other words between them, as in Kore; a pattern matches anywhere unless
-// anchored. Brackets do not nest.
+// Kore's ChatScript-like syntax (reference §8.3), so Kore exports keep their
+// meaning; the full list is in pattern.go. Words are compared after the
+// same normalisation, synonym rewriting and stemming as the utterance, so a
+// pattern word matches its inflections and its bot synonyms ('word asks
+// for the word as written). Choices [ ], options { }, sub-patterns ( ),
+// any-order groups << >>, wildcards, anchors and !word / !!word are
+// supported; sub-patterns nest inside choices.
 //
 // # Resolver
+//
+// An utterance that refuses what it names ("I don't want to transfer
+// money") eliminates the matches of intents not trained with refusals, as
+// Kore's "negationIntent" does; languages that can tell implement
+// lang.WithNegation. Of two definite pattern matches in separate parts of a
+// sentence, the earlier wins ("book me a flight and then book a cab").
 //
 // Patterns and an utterance equal
 // to a training utterance are definite matches; so is an ML confidence at or

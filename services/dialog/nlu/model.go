@@ -121,6 +121,7 @@ type Model struct {
 	neutral    map[string]struct{} // stems of list-entity words, left out of coverage
 	coverExp   float64             // Options.CoverageExponent
 	skipDigits bool                // Options.CoverEntityWords
+	rarity     *embed.Table        // Options.CoverByRarity: ranks of general words
 	entities   map[string]entity.Spec
 	pool       sync.Pool
 }
@@ -153,6 +154,9 @@ func TrainOptions(td TrainingData, o Options) (*Model, error) {
 	}
 	m := &Model{lang: l, thresholds: td.Thresholds.WithDefaults(), entities: td.Entities, coverExp: o.CoverageExponent, skipDigits: o.CoverEntityWords}
 	m.tp = newTextProc(l, td.Synonyms)
+	if o.CoverByRarity {
+		m.rarity = vectors
+	}
 	seen := map[string]bool{}
 	for _, in := range td.Intents {
 		if in.Name == "" {
@@ -485,14 +489,15 @@ func (m *Model) mix(x sparse, sc *classifyScratch) {
 // Options.CoverageExponent: 1 by default, chosen with the calibration on
 // train and validation splits (RESULTS.md, "Calibration").
 func (m *Model) coverage(a analysis) float64 {
-	known, total := 0, 0
+	var known, total float64
 	for i, st := range a.stems {
 		if _, ok := m.neutral[st]; ok || m.lang.IsStopWord(a.raw[i]) || (m.skipDigits && hasDigit(a.raw[i])) {
 			continue
 		}
-		total++
+		w := m.coverWeight(a.raw[i])
+		total += w
 		if _, ok := m.known[st]; ok {
-			known++
+			known += w
 		}
 	}
 	if total == 0 {
@@ -501,12 +506,25 @@ func (m *Model) coverage(a analysis) float64 {
 				known++
 			}
 		}
-		total = len(a.stems)
+		total = float64(len(a.stems))
 	}
 	if total == 0 {
 		return 0
 	}
-	return float64(known) / float64(total)
+	return known / total
+}
+
+// coverWeight is a word's weight in the coverage: 1, or with
+// Options.CoverByRarity the log of its frequency rank.
+func (m *Model) coverWeight(word string) float64 {
+	if m.rarity == nil {
+		return 1
+	}
+	r, ok := m.rarity.Rank(word)
+	if !ok {
+		r = m.rarity.Len()
+	}
+	return math.Log(float64(r) + 10)
 }
 
 // topK returns the indices of the k largest scores, best first; ties go to

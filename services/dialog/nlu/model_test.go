@@ -492,6 +492,7 @@ func TestCoverageIgnoresEntityValues(t *testing.T) {
 	for _, on := range []bool{true, false} {
 		o := DefaultOptions()
 		o.CoverEntityWords = on
+		o.CoverByRarity = false // word counts, not weights, below
 		m, err := TrainOptions(td, o)
 		if err != nil {
 			t.Fatal(err)
@@ -581,5 +582,34 @@ func TestEarlierDefiniteIntentWins(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// With coverage by rarity, a word the bot never saw costs less when it is
+// everyday English ("today") than when it is rare ("xylophone"); unweighted,
+// both cost the same.
+func TestCoverageByRarity(t *testing.T) {
+	td := TrainingData{Intents: []IntentData{
+		{Name: "Transfer", Utterances: []string{"transfer money", "send money to john"}},
+		{Name: "Balance", Utterances: []string{"show my balance", "what is my balance"}},
+	}}
+	for _, rarity := range []bool{true, false} {
+		o := DefaultOptions()
+		o.CoverByRarity = rarity
+		m, err := TrainOptions(td, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		common := m.coverage(m.tp.analyse("transfer money today", true))
+		rare := m.coverage(m.tp.analyse("transfer money xylophone", true))
+		if rarity && !(common > rare) {
+			t.Errorf("by rarity: coverage with an everyday word %v, with a rare one %v; want the everyday one higher", common, rare)
+		}
+		if !rarity && common != rare {
+			t.Errorf("unweighted: coverage %v and %v, want equal", common, rare)
+		}
+		if full := m.coverage(m.tp.analyse("transfer money", true)); full != 1 {
+			t.Errorf("rarity %v: known words only give coverage %v, want 1", rarity, full)
+		}
 	}
 }

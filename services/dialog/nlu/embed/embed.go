@@ -78,6 +78,15 @@ func (t *Table) Has(word string) bool {
 	return ok
 }
 
+// Rank is the word's position in the table, most frequent first.
+func (t *Table) Rank(word string) (int, bool) {
+	if t == nil {
+		return 0, false
+	}
+	i, ok := t.index[word]
+	return int(i), ok
+}
+
 // Words returns the table's words, most frequent first.
 func (t *Table) Words() []string {
 	if t == nil {

@@ -353,6 +353,7 @@ func optionFlags(fs *flag.FlagSet) *nlu.Options {
 	fs.IntVar(&o.CalibrationMaxPerIntent, "calib-max-per-intent", o.CalibrationMaxPerIntent, "bots with fewer utterances per intent are calibrated on held-out folds")
 	fs.Float64Var(&o.CoverageExponent, "cover-exp", o.CoverageExponent, "exponent of the coverage factor")
 	fs.BoolVar(&o.CoverEntityWords, "cover-entity-words", o.CoverEntityWords, "leave tokens with digits and list-entity words out of coverage")
+	fs.BoolVar(&o.CoverByRarity, "cover-rarity", o.CoverByRarity, "weigh coverage words by their rarity in general English")
 	return &o
 }
 
