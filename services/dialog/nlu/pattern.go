@@ -216,6 +216,8 @@ func (ps *patParser) choices(closer string) ([]patNode, error) {
 		case f == closer:
 			ps.i++
 			return alts, nil
+		case f == "|": // "[a|b]" reads as "[a b]"
+			ps.i++
 		case f == "(" || (f != "[" && f != "{" && f != "<<" && f != "<" && f != ">" && !strings.HasPrefix(f, "*") && !strings.HasPrefix(f, "!")):
 			n, _, err := ps.item(closer)
 			if err != nil {

@@ -46,6 +46,7 @@ func TestPatternMatch(t *testing.T) {
 		{"{(very cheap)} flight", "a flight", true},                   // optional sub-pattern absent
 		{"{(very cheap)} flight", "very cheap flight", true},          // present
 		{"(book|reserve) flight", "reserve a flight", true},           // (a|b) is a choice
+		{"[book|reserve] flight", "reserve a flight", true},           // and [a|b] is [a b]
 		{"(book a|reserve) flight", "book flight", false},             // an alternative that is a sequence
 		{"(book a|reserve) flight", "book a flight", true},            //
 		{"<< delete account >>", "my account please delete it", true}, // any order
