@@ -113,6 +113,9 @@ type EntityDef struct {
 	// override them.
 	Prompt      string `yaml:"prompt,omitempty" json:"prompt,omitempty"`
 	ErrorPrompt string `yaml:"error_prompt,omitempty" json:"error_prompt,omitempty"`
+	// Language is the bot's, set at load so that extraction reads the
+	// bot language's words for numbers and dates; not part of the file.
+	Language string `yaml:"-" json:"-"`
 }
 
 // ListValue is one item of a list entity.
@@ -458,6 +461,19 @@ func (b *Bot) applyDefaults() {
 	}
 	if b.Language == "" {
 		b.Language = "en"
+	}
+	var stamp func(e *EntityDef)
+	stamp = func(e *EntityDef) {
+		if e == nil {
+			return
+		}
+		e.Language = b.Language
+		for _, c := range e.Components {
+			stamp(c)
+		}
+	}
+	for _, e := range b.Entities {
+		stamp(e)
 	}
 	m := &b.Messages
 	d := DefaultMessagesFor(b.Language)

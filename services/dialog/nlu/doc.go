@@ -116,6 +116,8 @@
 // Languages plug in through lang.Language (tokeniser, stemmer, stop
 // words). Built in: English (with word vectors), Spanish and French (Snowball
 // stemmers and stop words; n-grams without vectors). The entity parsers
-// read digits, e-mail addresses, URLs and phone numbers in any language,
-// but number words, dates and times in words only in English.
+// read digits, e-mail addresses, URLs and phone numbers in any language;
+// number words and dates in words ("veinticinco", "mañana", "vendredi
+// prochain", "3 de marzo", "dans 3 jours") in English, Spanish and French;
+// currencies, quantities, times and periods in words in English only.
 package nlu

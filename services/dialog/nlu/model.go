@@ -319,6 +319,9 @@ func (m *Model) Intents() []string { return append([]string(nil), m.intents...) 
 // Thresholds returns the effective thresholds.
 func (m *Model) Thresholds() Thresholds { return m.thresholds }
 
+// Language is the code of the model's language ("en", "es", "fr").
+func (m *Model) Language() string { return m.lang.Code() }
+
 // Entities returns the entity specs the model was trained with.
 func (m *Model) Entities() map[string]entity.Spec { return m.entities }
 

@@ -58,7 +58,7 @@ func (x *Extractor) Extract(def *botdef.EntityDef, text string, now time.Time) (
 		spec = Spec(def)
 		x.specs.Store(def, spec)
 	}
-	m, ok := entity.Extract(spec, text, entity.Reference{Now: now, Region: x.Region})
+	m, ok := entity.Extract(spec, text, entity.Reference{Now: now, Region: x.Region, Language: def.Language})
 	if !ok {
 		return engine.EntityMatch{}, false
 	}

@@ -284,6 +284,9 @@ func findDates(text string, ref Reference) []dateSpan {
 		}
 		add(m[0], m[1], t, ok, false)
 	}
+	for _, d := range findLocalDates(baseLanguage(ref.Language), lowerKeepOffsets(text), today) {
+		out = append(out, d)
+	}
 	return dropContained(out)
 }
 

@@ -19,32 +19,43 @@ func fuzzType(f *testing.F, spec Spec, seeds ...string) {
 			text = text[:maxInput]
 		}
 		type res struct {
-			s  span
-			ok bool
+			lang string
+			s    span
+			ok   bool
 		}
-		done := make(chan res, 1)
+		// Every language's word forms are tried (the general parsers and
+		// the Spanish and French words of numbers and dates).
+		done := make(chan []res, 1)
 		go func() {
-			s, ok := extractFor(spec, text, r)
-			done <- res{s, ok}
+			var out []res
+			for _, lang := range []string{"", "es", "fr"} {
+				rl := r
+				rl.Language = lang
+				s, ok := extractFor(spec, text, rl)
+				out = append(out, res{lang, s, ok})
+			}
+			done <- out
 		}()
-		var out res
+		var outs []res
 		select {
-		case out = <-done:
+		case outs = <-done:
 		case <-time.After(10 * time.Second):
 			t.Fatalf("extraction of %q did not finish in 10s", text)
 		}
-		s, ok := out.s, out.ok
-		if !ok {
-			return
-		}
-		if s.start < 0 || s.end > len(text) || s.start > s.end {
-			t.Fatalf("span [%d:%d] outside %q", s.start, s.end, text)
-		}
-		if s.value == nil {
-			t.Fatalf("nil value for %q", text)
-		}
-		if utf8.ValidString(text) && !utf8.ValidString(text[s.start:s.end]) {
-			t.Fatalf("span [%d:%d] splits a rune in %q", s.start, s.end, text)
+		for _, out := range outs {
+			s := out.s
+			if !out.ok {
+				continue
+			}
+			if s.start < 0 || s.end > len(text) || s.start > s.end {
+				t.Fatalf("%q: span [%d:%d] outside %q", out.lang, s.start, s.end, text)
+			}
+			if s.value == nil {
+				t.Fatalf("%q: nil value for %q", out.lang, text)
+			}
+			if utf8.ValidString(text) && !utf8.ValidString(text[s.start:s.end]) {
+				t.Fatalf("%q: span [%d:%d] splits a rune in %q", out.lang, s.start, s.end, text)
+			}
 		}
 	})
 }
@@ -53,7 +64,7 @@ func fuzzType(f *testing.F, spec Spec, seeds ...string) {
 func extractFor(spec Spec, text string, r Reference) (span, bool) {
 	switch spec.Type {
 	case Number:
-		return extractNumber(text)
+		return extractNumber(text, baseLanguage(r.Language))
 	case Currency:
 		return extractCurrency(text)
 	case Percentage:

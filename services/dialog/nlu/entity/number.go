@@ -3,6 +3,7 @@ package entity
 import (
 	"math"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -254,8 +255,12 @@ done:
 	return total + cur, n
 }
 
-func extractNumber(text string) (span, bool) {
+func extractNumber(text, lang string) (span, bool) {
 	nums := findNumbers(text)
+	if local := localNumbers(lang, lowerKeepOffsets(text)); len(local) > 0 {
+		nums = append(nums, local...)
+		sort.SliceStable(nums, func(i, j int) bool { return nums[i].start < nums[j].start })
+	}
 	if len(nums) == 0 {
 		return span{}, false
 	}

@@ -108,6 +108,9 @@ type Reference struct {
 	// Region is the ISO 3166 alpha-2 default region for phone numbers, zip
 	// codes and numeric date order; "" means "US".
 	Region string
+	// Language is the bot language ("es", "fr-CA"); besides English, the
+	// Spanish and French words of numbers and dates are read (local.go).
+	Language string
 }
 
 func (r Reference) now() time.Time {
@@ -149,7 +152,7 @@ func Extract(spec Spec, text string, ref Reference) (m Match, ok bool) {
 	var s span
 	switch spec.Type {
 	case Number:
-		s, ok = extractNumber(text)
+		s, ok = extractNumber(text, baseLanguage(ref.Language))
 	case Currency:
 		s, ok = extractCurrency(text)
 	case Percentage:

@@ -634,7 +634,7 @@ func runParse(args []string, stdout, stderr io.Writer, loadBot func(string) (nlu
 		return err
 	}
 	rep := ParseReport{Text: text, Result: m.Classify(text), Entities: []EntityResult{}}
-	ref := entity.Reference{Now: now, Region: *region}
+	ref := entity.Reference{Now: now, Region: *region, Language: m.Language()}
 	specs := m.Entities()
 	for _, name := range sortedKeys(specs) {
 		spec := specs[name]
