@@ -85,6 +85,10 @@ type NLUSettings struct {
 	Definite  float64 `yaml:"definite,omitempty" json:"definite,omitempty"`
 	Minimum   float64 `yaml:"minimum,omitempty" json:"minimum,omitempty"`
 	Proximity float64 `yaml:"proximity,omitempty" json:"proximity,omitempty"`
+	// MultiIntent runs several intents of one utterance in sequence ("show
+	// my balance and then transfer 50 to savings"), as Kore's multi-intent
+	// detection does; off by default, as in Kore.
+	MultiIntent bool `yaml:"multi_intent,omitempty" json:"multi_intent,omitempty"`
 }
 
 // Intent is something a user can ask for.

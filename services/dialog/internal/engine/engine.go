@@ -39,6 +39,16 @@ type State struct {
 	LastEnded *Ended `json:"lastEnded,omitempty"`
 	// Choices are the intents offered by the last "did you mean".
 	Choices []string `json:"choices,omitempty"`
+	// Queued are the further intents of a multi-intent utterance, run in
+	// order as each task before them is fulfilled.
+	Queued []Queued `json:"queued,omitempty"`
+}
+
+// Queued is an intent waiting its turn, with its part of the utterance
+// (entities are taken from it).
+type Queued struct {
+	Intent    string `json:"intent"`
+	Utterance string `json:"utterance"`
 }
 
 // Frame is a task in progress.
@@ -248,6 +258,9 @@ func (r *run) turn() {
 
 // noTask handles an utterance when no task runs.
 func (r *run) noTask(text, norm string, rec Recognition) {
+	if r.b.Def.NLU.MultiIntent && r.multiIntent(text) {
+		return
+	}
 	switch rec.Status {
 	case StatusDefinite, StatusProbable:
 		if t := r.b.byIntent[rec.Intent]; t != nil {
@@ -343,8 +356,18 @@ func (r *run) finish(reason string, resume bool) {
 	}
 	r.st.Active = nil
 	delete(r.c, "entities")
-	if resume && len(r.st.Held) > 0 {
+	switch {
+	case resume && len(r.st.Held) > 0:
 		r.resume()
+	case reason == EndFulfilled && resume && len(r.st.Queued) > 0:
+		// Multi-intent: the next intent of the utterance.
+		q := r.st.Queued[0]
+		r.st.Queued = r.st.Queued[1:]
+		if t := r.b.byIntent[q.Intent]; t != nil {
+			r.startTask(t, q.Intent, q.Utterance)
+		}
+	case reason != EndFulfilled || !resume:
+		r.st.Queued = nil // a failed, cancelled or handed-over task stops the sequence
 	}
 }
 

@@ -236,6 +236,21 @@ func TestDialogs(t *testing.T) {
 			{"au revoir", "Au revoir ! Bonne journée.", false, ""},
 		}},
 		{"a region is ignored", "language: es-MX\n", []step{{"adiós", "¡Adiós! Que tenga un buen día.", false, ""}}},
+		{"multi-intent: run in order, entities from each part", "nlu: {multi_intent: true}\n", []step{
+			{"paint the wall red and then count", "Painted red | A number?", true, engine.EndFulfilled},
+			{"5", "total 5 last 5", true, ""},
+		}},
+		{"multi-intent: a before cue runs its part first", "nlu: {multi_intent: true}\n", []step{
+			{"other thing, but before that paint the wall blue", "Painted blue | other done", true, engine.EndFulfilled},
+		}},
+		{"multi-intent: a cancelled task stops the sequence", "nlu: {multi_intent: true}\n", []step{
+			{"paint the wall then other thing", "Which color?", false, ""},
+			{"cancel", "OK, I have discarded the task.", true, engine.EndCanceled},
+			{"red", "Sorry, I did not understand that.", false, ""},
+		}},
+		{"multi-intent is off by default", "", []step{
+			{"paint the wall red and then count", "Sorry, I did not understand that.", false, ""},
+		}},
 		{"transitions and scopes", "", []step{
 			{"count", "A number?", false, ""},
 			{"42", "total 42 last 42 | big", true, engine.EndFulfilled},

@@ -17,6 +17,15 @@ type vocabulary struct {
 	yes, no, cancel, cancelAll []string
 	smallTalk                  map[string]string // whole utterance → greeting, thanks or goodbye
 	yesButton, noButton        string            // confirmation button titles
+	// then and before are the multi-intent cues: "A and then B" runs A
+	// first, "A but before that B" runs B first.
+	then, before []string
+}
+
+// splitter is a multi-intent cue phrase.
+type splitter struct {
+	phrase string
+	before bool
 }
 
 // vocabularies holds the built-in words per bot language. Each language's
@@ -26,6 +35,9 @@ type vocabulary struct {
 var vocabularies = map[string]vocabulary{
 	"en": {
 		yesButton: "Yes", noButton: "No",
+		then: []string{"and then", "then", "and after that", "after that", "afterwards", "and later", "later",
+			"following that", "secondly", "second"},
+		before: []string{"but before that", "before that", "prior to that", "beforehand", "but first"},
 		yes: []string{
 			"yes", "yeah", "yea", "yep", "yup", "ya", "yes please", "ok", "okay", "k", "sure", "of course",
 			"absolutely", "correct", "right", "y", "affirmative", "certainly", "definitely", "indeed",
@@ -51,6 +63,8 @@ var vocabularies = map[string]vocabulary{
 	},
 	"es": {
 		yesButton: "Sí", noButton: "No",
+		then:   []string{"y luego", "luego", "y después", "y despues", "después", "despues", "y entonces", "más tarde", "mas tarde"},
+		before: []string{"pero antes de eso", "antes de eso", "pero antes", "pero primero"},
 		yes: []string{
 			"sí", "si", "sip", "claro", "claro que sí", "claro que si", "vale", "ok", "okay", "de acuerdo",
 			"correcto", "por supuesto", "afirmativo", "exacto", "eso es", "dale", "está bien", "esta bien",
@@ -72,6 +86,8 @@ var vocabularies = map[string]vocabulary{
 	},
 	"fr": {
 		yesButton: "Oui", noButton: "Non",
+		then:   []string{"et ensuite", "ensuite", "et puis", "puis", "après ça", "après cela", "plus tard"},
+		before: []string{"mais avant ça", "mais avant cela", "avant ça", "avant cela", "mais d'abord", "mais avant"},
 		yes: []string{
 			"oui", "ouais", "oui merci", "oui s'il vous plaît", "oui s'il vous plait", "d'accord", "ok", "okay",
 			"bien sûr", "bien sur", "exact", "exactement", "correct", "c'est ça", "c'est ca", "affirmatif",
@@ -97,6 +113,7 @@ type compiledVocabulary struct {
 	yes, no, cancel, cancelAll map[string]bool
 	smallTalk                  map[string]string
 	yesButton, noButton        string
+	splitters                  []splitter
 }
 
 // vocabularyFor returns the built-in words of a bot language ("es-MX" is
@@ -114,6 +131,12 @@ func vocabularyFor(language string) compiledVocabulary {
 		yes: phraseSet(append(v.yes, "yes")), no: phraseSet(append(v.no, "no")),
 		cancel: phraseSet(v.cancel), cancelAll: phraseSet(v.cancelAll),
 		smallTalk: map[string]string{}, yesButton: v.yesButton, noButton: v.noButton,
+	}
+	for _, p := range v.then {
+		c.splitters = append(c.splitters, splitter{phrase: p})
+	}
+	for _, p := range v.before {
+		c.splitters = append(c.splitters, splitter{phrase: p, before: true})
 	}
 	for p, kind := range v.smallTalk {
 		c.smallTalk[normalize(p)] = kind

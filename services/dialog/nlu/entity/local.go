@@ -335,15 +335,17 @@ func lastWord(s string) string {
 func lowerKeepOffsets(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
-	for i, r := range s {
-		if r == utf8.RuneError {
-			b.WriteByte(s[i]) // keep invalid bytes as they are
-			continue
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteByte(s[i]) // an invalid byte stays as it is
+		} else {
+			if l := unicode.ToLower(r); utf8.RuneLen(l) == size {
+				r = l
+			}
+			b.WriteRune(r)
 		}
-		if l := unicode.ToLower(r); l != r && utf8.RuneLen(l) == utf8.RuneLen(r) {
-			r = l
-		}
-		b.WriteRune(r)
+		i += size
 	}
 	return b.String()
 }

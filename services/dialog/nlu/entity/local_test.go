@@ -18,7 +18,7 @@ func TestSpanishAndFrenchWords(t *testing.T) {
 		{"es", "unos ciento veinte", Number, "120", "ciento veinte"},
 		{"es", "dos mil quinientos", Number, "2500", "dos mil quinientos"},
 		{"es", "un millón", Number, "1000000", "un millón"},
-		{"es", "quiero una cuenta", Number, "", ""}, // an article, not a number
+		{"es", "quiero una cuenta", Number, "", ""},  // an article, not a number
 		{"es", "pague 40 ahora", Number, "40", "40"}, // digits as everywhere
 		{"fr", "quatre-vingt-dix-sept", Number, "97", "quatre-vingt-dix-sept"},
 		{"fr", "soixante-douze", Number, "72", "soixante-douze"},

@@ -1,0 +1,30 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestSplitIntents(t *testing.T) {
+	en, es, fr := vocabularyFor("en"), vocabularyFor("es"), vocabularyFor("fr")
+	tests := []struct {
+		v    compiledVocabulary
+		text string
+		want []string
+	}{
+		{en, "paint the wall red and then count", []string{"paint the wall red", "count"}},
+		{en, "Count, but before that paint it blue.", []string{"paint it blue", "Count"}},
+		{en, "paint it then count then other thing", []string{"paint it", "count", "other thing"}},
+		{en, "strengthen the wall", []string{"strengthen the wall"}}, // "then" inside a word
+		{en, "pay later", []string{"pay"}},
+		{es, "Pinta la pared y luego cuenta", []string{"Pinta la pared", "cuenta"}},
+		{es, "cuenta, pero antes de eso PINTA", []string{"PINTA", "cuenta"}},
+		{fr, "peins le mur puis compte", []string{"peins le mur", "compte"}},
+		{fr, "ÉCRIS ensuite compte", []string{"ÉCRIS", "compte"}}, // offsets survive upper-case accents
+	}
+	for _, tt := range tests {
+		if got := splitIntents(tt.text, tt.v); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("splitIntents(%q) = %q, want %q", tt.text, got, tt.want)
+		}
+	}
+}
