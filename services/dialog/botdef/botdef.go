@@ -89,6 +89,10 @@ type NLUSettings struct {
 	// my balance and then transfer 50 to savings"), as Kore's multi-intent
 	// detection does; off by default, as in Kore.
 	MultiIntent bool `yaml:"multi_intent,omitempty" json:"multi_intent,omitempty"`
+	// AmendEntities lets the user change an answer already given ("change
+	// the amount to 300") while a task runs, as Kore's amend entity does;
+	// off by default, English only, as in Kore. A task may override it.
+	AmendEntities bool `yaml:"amend_entities,omitempty" json:"amend_entities,omitempty"`
 }
 
 // Intent is something a user can ask for.
@@ -267,7 +271,9 @@ type Task struct {
 	Description   string         `yaml:"description,omitempty" json:"description,omitempty"`
 	Start         string         `yaml:"start,omitempty" json:"start,omitempty"`
 	Interruptions *Interruptions `yaml:"interruptions,omitempty" json:"interruptions,omitempty"`
-	Nodes         []Node         `yaml:"nodes" json:"nodes"`
+	// AmendEntities overrides the bot's nlu.amend_entities for this task.
+	AmendEntities *bool  `yaml:"amend_entities,omitempty" json:"amend_entities,omitempty"`
+	Nodes         []Node `yaml:"nodes" json:"nodes"`
 	// File is the task's file, relative to the bot directory.
 	File string `yaml:"-" json:"-"`
 }

@@ -441,6 +441,9 @@ func (r *run) continueTask(text string, rec Recognition) {
 		r.walk(id)
 		return
 	}
+	if r.amendEnabled(t) && r.amend(t, n, text) {
+		return
+	}
 	other := r.b.byIntent[intent]
 	if other != nil && other != t && r.wantsInterrupt(n, text, rec) {
 		set := r.interruptions(t, n)

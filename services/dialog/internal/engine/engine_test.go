@@ -458,4 +458,48 @@ nodes:
 	}
 }
 
+// Kore's amend entity: a given answer is changed by name or by value, the
+// task runs again from it (its transitions see the new value), and the
+// waiting node is asked again.
+func TestAmendEntity(t *testing.T) {
+	task := `id: dg-o
+name: other
+nodes:
+  - {id: color, type: entity, entity: color, next: qty}
+  - id: qty
+    type: entity
+    entity: n
+    transitions:
+      - if: [{entity: qty, op: ">", value: 10}]
+        to: too_many
+      - else: sure
+  - {id: sure, type: confirmation, prompt: "Order {{entities.qty}} {{entities.color}}?", yes: done, no: done}
+  - {id: done, type: message, messages: ["Ordered {{entities.qty}} {{entities.color}}"]}
+  - {id: too_many, type: message, messages: ["Too many."]}
+`
+	on := bot(t, "nlu: {amend_entities: true}\n", map[string]string{"other": task})
+	c := newConvo(t, on)
+	c.in.Extractor = engine.FallbackExtractor{}
+	play(t, c, []step{
+		{"other thing", "Which color?", false, ""},
+		{"red", "A number?", false, ""},
+		{"3", "Order 3 red?", false, ""},
+		{"change the color to blue", "Order 3 blue?", false, ""},         // by name
+		{"no wait, change 3 to 7", "Order 7 blue?", false, ""},           // by value
+		{"red instead of blue", "Order 7 red?", false, ""},               // "instead of"
+		{"change the qty to 20", "Too many.", true, engine.EndFulfilled}, // transitions see it
+	})
+
+	// Off by default: the same words answer the confirmation.
+	off := bot(t, "", map[string]string{"other": task})
+	c = newConvo(t, off)
+	c.in.Extractor = engine.FallbackExtractor{}
+	play(t, c, []step{
+		{"other thing", "Which color?", false, ""},
+		{"red", "A number?", false, ""},
+		{"3", "Order 3 red?", false, ""},
+		{"change the color to blue", "Please answer yes or no.", false, ""},
+	})
+}
+
 func botForBench(t testing.TB) *engine.Bot { return bot(t, "", nil) }

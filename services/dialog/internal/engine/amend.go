@@ -1,0 +1,141 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/parleyhq/parley/services/dialog/botdef"
+)
+
+// Kore's ~amend_synonyms (reference §6).
+var amendVerbs = map[string]bool{
+	"amend": true, "change": true, "modify": true, "alter": true, "update": true, "replace": true,
+	"make": true, "move": true, "upgrade": true, "switch": true, "correct": true,
+}
+
+// amendLead are words that may come before the verb: "no, actually, I'd
+// like to change …".
+var amendLead = map[string]bool{
+	"no": true, "actually": true, "sorry": true, "please": true, "oh": true, "wait": true, "i": true, "i'd": true,
+	"want": true, "would": true, "like": true, "to": true, "can": true, "could": true, "you": true, "let's": true,
+	"lets": true, "me": true, "need": true, "hmm": true, "oops": true,
+}
+
+// amendEnabled reads the task's setting, else the bot's; amending is
+// English only, as in Kore.
+func (r *run) amendEnabled(t *task) bool {
+	if !strings.HasPrefix(strings.ToLower(r.b.Def.Language), "en") {
+		return false
+	}
+	if t.def.AmendEntities != nil {
+		return *t.def.AmendEntities
+	}
+	return r.b.Def.NLU.AmendEntities
+}
+
+// amend changes an entity the user already gave while the task waits
+// on another node (Kore's amend entity): "change the amount to 300", "change
+// savings to current", "make the payee Mary instead of John". The entity is
+// named, or found by its current value; the latest filled one wins. The
+// task then runs again from the amended entity, so its transitions see the
+// new value and filled entities are not asked again. It reports whether
+// the utterance was an amendment.
+func (r *run) amend(t *task, waiting *node, text string) bool {
+	norm := normalize(text)
+	words := strings.Fields(norm)
+	i := 0
+	for i < len(words) && amendLead[words[i]] {
+		i++
+	}
+	insteadOf := strings.Index(" "+norm+" ", " instead of ")
+	if (i >= len(words) || !amendVerbs[words[i]]) && insteadOf < 0 {
+		return false
+	}
+	rest := " " + strings.Join(words[min(i+1, len(words)):], " ") + " "
+	if i >= len(words) || !amendVerbs[words[i]] {
+		rest = " " + norm + " "
+	}
+
+	// Split what names the entity (or its old value) from the new value.
+	target, newText := "", ""
+	switch {
+	case strings.Contains(rest, " instead of "):
+		newText, target, _ = strings.Cut(rest, " instead of ")
+	case strings.Contains(rest, " to "):
+		k := strings.LastIndex(rest, " to ")
+		target, newText = rest[:k], rest[k+len(" to "):]
+	default:
+		return false
+	}
+	if before, after, ok := strings.Cut(" "+target+" ", " from "); ok {
+		target = before + " " + after // "the payee from John": both name it
+	}
+	target, newText = " "+strings.TrimSpace(target)+" ", strings.TrimSpace(newText)
+	if strings.TrimSpace(target) == "" || newText == "" {
+		return false
+	}
+
+	// The latest filled entity, other than the one being asked, that the
+	// target names or whose current value it mentions.
+	var found *node
+	for _, nd := range t.def.Nodes {
+		n := t.nodes[nd.ID]
+		if n == nil || n.def.Type != botdef.NodeEntity || n == waiting || n.entity == nil {
+			continue
+		}
+		v, filled := r.entity(n.def.ID)
+		if !filled {
+			continue
+		}
+		if mentions(target, n.def.ID) || mentions(target, n.def.Entity) || mentions(target, valueText(v)) {
+			found = n
+		}
+	}
+	if found == nil || r.in.Extractor == nil {
+		return false
+	}
+	m, ok := r.in.Extractor.Extract(found.entity, newText, r.in.Now)
+	if old, _ := r.entity(found.def.ID); !ok {
+		// "change the amount to 300": a bare number keeps the old
+		// currency or unit.
+		if x, isMap := old.(map[string]any); isMap {
+			for _, k := range []string{"code", "unit"} {
+				if u, _ := x[k].(string); u != "" && !ok {
+					m, ok = r.in.Extractor.Extract(found.entity, newText+" "+u, r.in.Now)
+				}
+			}
+		}
+	}
+	if !ok {
+		return false
+	}
+	r.setEntity(found, m.Value)
+	r.st.Active.Retries = 0
+	r.walk(found.def.ID)
+	return true
+}
+
+// mentions reports whether the normalised phrase name ("from_account",
+// "Savings") occurs as whole words in target (which is padded with
+// spaces).
+func mentions(target, name string) bool {
+	name = normalize(strings.ReplaceAll(name, "_", " "))
+	return name != "" && strings.Contains(target, " "+name+" ")
+}
+
+// valueText is how a stored entity value reads in an utterance: a list
+// value or a number as the user would say it; "" for structured values
+// without a single surface form.
+func valueText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64:
+		return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%f", x), "0"), ".")
+	case map[string]any:
+		if a, ok := x["amount"].(float64); ok {
+			return valueText(a)
+		}
+	}
+	return ""
+}
