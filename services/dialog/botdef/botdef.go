@@ -137,7 +137,7 @@ type ListValue struct {
 var EntityTypes = []string{
 	"number", "currency", "percentage", "quantity", "date", "time", "datetime", "dateperiod",
 	"email", "phone", "url", "zip", "country", "city", "personname", "list", "regex", "custom",
-	"composite", "string", "description",
+	"composite", "string", "description", "color", "timezone", "company",
 }
 
 // StandardResponses are the bot's fixed answers. Empty ones take the

@@ -97,6 +97,12 @@ func extractFor(spec Spec, text string, r Reference) (span, bool) {
 		return extractList(text, spec)
 	case Regex, Custom:
 		return extractCustom(text, spec)
+	case Color:
+		return extractColor(text)
+	case TimeZone:
+		return extractTimeZone(text, r)
+	case Company:
+		return extractCompany(text)
 	case Composite:
 		return extractComposite(text, spec, r)
 	}
@@ -142,3 +148,9 @@ func FuzzComposite(f *testing.F) {
 	fuzzType(f, Spec{Type: Composite, Components: map[string]Spec{"a": {Type: Currency}, "d": {Type: Date}}}, "pay $5 tomorrow")
 }
 func FuzzString(f *testing.F) { fuzzType(f, Spec{Type: String}, " ", "\xff") }
+
+func FuzzColor(f *testing.F) { fuzzType(f, Spec{Type: Color}, "light sea green", "grey") }
+func FuzzTimeZone(f *testing.F) {
+	fuzzType(f, Spec{Type: TimeZone}, "UTC+5:30", "Europe/Paris", "PST", "-0800")
+}
+func FuzzCompany(f *testing.F) { fuzzType(f, Spec{Type: Company}, "at Acme Corp.", "I bank") }

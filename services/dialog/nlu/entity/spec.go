@@ -1,8 +1,9 @@
 // Package entity extracts Kore-style entity values from utterances
 // (reference §7): numbers, currencies, percentages, quantities, dates, times,
 // date-times, date periods, e-mail addresses, phone numbers, URLs, zip
-// codes, countries, cities, person names, list-of-items values, regex and
-// composite entities, strings and descriptions.
+// codes, countries, cities, person names, colours, time zones, company
+// names, list-of-items values, regex and composite entities, strings and
+// descriptions.
 //
 // Values are JSON-shaped Go values with Kore's shapes: float64 for numbers
 // and percentages (0–1), map[string]any for currency {code, amount},
@@ -72,6 +73,9 @@ const (
 	Composite   Type = "composite"
 	String      Type = "string"
 	Description Type = "description"
+	Color       Type = "color"
+	TimeZone    Type = "timezone"
+	Company     Type = "company" // Kore's Company / Organization
 )
 
 // Spec describes an entity to extract.
@@ -189,6 +193,12 @@ func Extract(spec Spec, text string, ref Reference) (m Match, ok bool) {
 		s, ok = extractComposite(text, spec, ref)
 	case String, Description:
 		s, ok = extractString(text)
+	case Color:
+		s, ok = extractColor(text)
+	case TimeZone:
+		s, ok = extractTimeZone(text, ref)
+	case Company:
+		s, ok = extractCompany(text)
 	default:
 		return Match{}, false
 	}
@@ -282,7 +292,7 @@ func (s Spec) Validate() error {
 			return errUnitType
 		}
 	case Number, Currency, Percentage, Date, Time, DateTime, DatePeriod, Email, URL, Phone, Zip,
-		Country, City, PersonName, String, Description:
+		Country, City, PersonName, String, Description, Color, TimeZone, Company:
 	default:
 		return errUnknownType
 	}

@@ -1,0 +1,52 @@
+package entity
+
+import (
+	"testing"
+	"time"
+)
+
+func TestColorTimeZoneCompany(t *testing.T) {
+	winter := Reference{Now: time.Date(2025, 1, 15, 12, 0, 0, 0, time.UTC)}
+	summer := Reference{Now: time.Date(2025, 7, 15, 12, 0, 0, 0, time.UTC)}
+	tests := []struct {
+		name  string
+		typ   Type
+		text  string
+		ref   Reference
+		want  string // JSON of the value; "" means nothing found
+		found string
+	}{
+		{"colour", Color, "I'd like it in Crimson please", winter, `"crimson"`, "Crimson"},
+		{"spoken compound", Color, "make it light sea green", winter, `"lightseagreen"`, "light sea green"},
+		{"british spelling", Color, "grey", winter, `"gray"`, "grey"},
+		{"no colour", Color, "redo the order", winter, "", ""},
+		{"offset", TimeZone, "I am in UTC+5:30", winter, `"+05:30"`, "UTC+5:30"},
+		{"gmt offset", TimeZone, "call me at GMT-8", winter, `"-08:00"`, "GMT-8"},
+		{"abbreviation", TimeZone, "9am PST", winter, `"-08:00"`, "PST"},
+		{"named zone follows DST, winter", TimeZone, "pacific time", winter, `"-08:00"`, "pacific time"},
+		{"named zone follows DST, summer", TimeZone, "pacific time", summer, `"-07:00"`, "pacific time"},
+		{"iana", TimeZone, "my zone is Asia/Kolkata", winter, `"+05:30"`, "Asia/Kolkata"},
+		{"iana with DST", TimeZone, "Europe/Paris", summer, `"+02:00"`, "Europe/Paris"},
+		{"lower-case abbreviations are words", TimeZone, "the best time is it", winter, "", ""},
+		{"bare sign is a number", TimeZone, "add +5 points", winter, "", ""},
+		{"company", Company, "I work at Acme Corp. now", winter, `"Acme Corp."`, "Acme Corp."},
+		{"company, several words", Company, "send it to Wayne Enterprises Holdings", winter, `"Wayne Enterprises Holdings"`, "Wayne Enterprises Holdings"},
+		{"company, GmbH", Company, "Muster GmbH", winter, `"Muster GmbH"`, "Muster GmbH"},
+		{"not a company", Company, "the company is great", winter, "", ""},
+		{"pronoun", Company, "can I bank here", winter, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, ok := Extract(Spec{Type: tt.typ}, tt.text, tt.ref)
+			if tt.want == "" {
+				if ok {
+					t.Fatalf("found %s in %q, want nothing", jsonOf(m.Value), m.Text)
+				}
+				return
+			}
+			if !ok || jsonOf(m.Value) != tt.want || m.Text != tt.found {
+				t.Fatalf("= %s from %q (%v), want %s from %q", jsonOf(m.Value), m.Text, ok, tt.want, tt.found)
+			}
+		})
+	}
+}
