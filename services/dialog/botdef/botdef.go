@@ -47,6 +47,12 @@ type Bot struct {
 	// DefaultTask runs when no intent matches (Kore's Default Dialog);
 	// empty answers with messages.default instead.
 	DefaultTask string `yaml:"default_task,omitempty" json:"default_task,omitempty"`
+	// FollowupIntents says what happens to intents the user asked for while
+	// a task could not be interrupted (they are kept in
+	// context.FollowupIntents either way): "" leaves them to the tasks'
+	// intent conditions (Kore's default), "offer" offers them when the task
+	// ends.
+	FollowupIntents string `yaml:"followup_intents,omitempty" json:"followup_intents,omitempty"`
 	// Env are the bot's environment variables, {{env.NAME}} in templates;
 	// the service configuration may override them.
 	Env map[string]string `yaml:"env,omitempty" json:"env,omitempty"`
@@ -160,6 +166,7 @@ type StandardResponses struct {
 	FormInvalid      string `yaml:"form_invalid,omitempty" json:"form_invalid,omitempty"`
 	AgentTransfer    string `yaml:"agent_transfer,omitempty" json:"agent_transfer,omitempty"`
 	InterruptionDeny string `yaml:"interruption_denied,omitempty" json:"interruption_denied,omitempty"`
+	FollowupOffer    string `yaml:"followup_offer,omitempty" json:"followup_offer,omitempty"`
 }
 
 // DefaultMessages are Kore's standard responses, where Kore documents them.
@@ -181,6 +188,7 @@ var DefaultMessages = StandardResponses{
 	FormInvalid:      "Please correct the form: {{task.errors}}",
 	AgentTransfer:    "Let me connect you to an agent.",
 	InterruptionDeny: "Let's finish {{task.name}} first.",
+	FollowupOffer:    "You also asked for:",
 }
 
 // localMessages are the standard responses of the other built-in languages,
@@ -204,6 +212,7 @@ var localMessages = map[string]StandardResponses{
 		FormInvalid:      "Corrija el formulario: {{task.errors}}",
 		AgentTransfer:    "Le paso con un agente.",
 		InterruptionDeny: "Terminemos primero {{task.name}}.",
+		FollowupOffer:    "También pidió:",
 	},
 	"fr": {
 		Default:          "Désolé, je n'ai pas compris.",
@@ -223,6 +232,7 @@ var localMessages = map[string]StandardResponses{
 		FormInvalid:      "Veuillez corriger le formulaire : {{task.errors}}",
 		AgentTransfer:    "Je vous mets en relation avec un conseiller.",
 		InterruptionDeny: "Terminons d'abord {{task.name}}.",
+		FollowupOffer:    "Vous avez aussi demandé :",
 	},
 }
 
@@ -496,6 +506,7 @@ func (b *Bot) applyDefaults() {
 		{&m.Resume, d.Resume}, {&m.HopLimit, d.HopLimit}, {&m.Failure, d.Failure}, {&m.RetriesExceeded, d.RetriesExceeded},
 		{&m.DidYouMean, d.DidYouMean}, {&m.ConfirmError, d.ConfirmError}, {&m.FormSubmitted, d.FormSubmitted},
 		{&m.FormInvalid, d.FormInvalid}, {&m.AgentTransfer, d.AgentTransfer}, {&m.InterruptionDeny, d.InterruptionDeny},
+		{&m.FollowupOffer, d.FollowupOffer},
 	} {
 		if *f.dst == "" {
 			*f.dst = f.def

@@ -92,6 +92,9 @@ func Validate(b *Bot) []Problem {
 		c.add(bf, "nlu.proximity", "must be between 0 and 0.2 (Kore's range)")
 	}
 	c.interruptions(bf, "interruptions", b.Interruptions)
+	if f := b.FollowupIntents; f != "" && f != "offer" {
+		c.add(bf, "followup_intents", "must be empty or \"offer\", not %q", f)
+	}
 	for i, w := range b.CancelWords {
 		if strings.TrimSpace(w) == "" {
 			c.add(bf, fmt.Sprintf("cancel_words[%d]", i), "empty")

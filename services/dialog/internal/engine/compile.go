@@ -118,6 +118,7 @@ func Compile(def *botdef.Bot, o Options) (*Bot, error) {
 		"resume": m.Resume, "hop_limit": m.HopLimit, "failure": m.Failure, "retries_exceeded": m.RetriesExceeded,
 		"did_you_mean": m.DidYouMean, "confirm_error": m.ConfirmError, "form_submitted": m.FormSubmitted,
 		"form_invalid": m.FormInvalid, "agent_transfer": m.AgentTransfer, "interruption_denied": m.InterruptionDeny,
+		"followup_offer": m.FollowupOffer,
 	} {
 		t, err := botdef.ParseTemplate(s)
 		if err != nil {

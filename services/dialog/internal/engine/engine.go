@@ -293,8 +293,12 @@ func (r *run) noTask(text, norm string, rec Recognition) {
 	r.std("default", nil)
 }
 
-func (r *run) didYouMean(cands []string) {
-	t := r.msg("did_you_mean")
+func (r *run) didYouMean(cands []string) { r.choices("did_you_mean", cands) }
+
+// choices offers intents as quick replies under the standard response key;
+// the user's pick starts it.
+func (r *run) choices(key string, cands []string) {
+	t := r.msg(key)
 	qr := make([]any, len(cands))
 	for i, c := range cands {
 		qr[i] = map[string]any{"content_type": "text", "title": c, "payload": c}
@@ -369,6 +373,37 @@ func (r *run) finish(reason string, resume bool) {
 	case reason != EndFulfilled || !resume:
 		r.st.Queued = nil // a failed, cancelled or handed-over task stops the sequence
 	}
+	if r.st.Active == nil && reason == EndFulfilled && r.b.Def.FollowupIntents == "offer" {
+		r.offerFollowups()
+	}
+}
+
+// addFollowup keeps an intent the user asked for while the task could not
+// be interrupted, in context.FollowupIntents (Kore).
+func (r *run) addFollowup(intent string) {
+	list, _ := r.c["FollowupIntents"].([]any)
+	for _, x := range list {
+		if x == intent {
+			return
+		}
+	}
+	r.c["FollowupIntents"] = append(list, intent)
+}
+
+// offerFollowups offers the kept intents as choices and forgets them.
+func (r *run) offerFollowups() {
+	list, _ := r.c["FollowupIntents"].([]any)
+	var offer []string
+	for _, x := range list {
+		if s, ok := x.(string); ok && r.b.byIntent[s] != nil {
+			offer = append(offer, s)
+		}
+	}
+	delete(r.c, "FollowupIntents")
+	if len(offer) == 0 {
+		return
+	}
+	r.choices("followup_offer", offer)
 }
 
 // resume pops the last held task and asks its waiting node again.
@@ -449,6 +484,7 @@ func (r *run) continueTask(text string, rec Recognition) {
 		set := r.interruptions(t, n)
 		switch set.Behavior {
 		case botdef.InterruptDisallow:
+			r.addFollowup(intent)
 			r.std("interruption_denied", map[string]any{"name": t.def.Name})
 			r.ask(n)
 			return

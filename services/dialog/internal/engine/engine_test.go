@@ -248,6 +248,17 @@ func TestDialogs(t *testing.T) {
 			{"cancel", "OK, I have discarded the task.", true, engine.EndCanceled},
 			{"red", "Sorry, I did not understand that.", false, ""},
 		}},
+		{"an intent asked for during a task that cannot be interrupted is offered at its end", "interruptions: {behavior: disallow}\nfollowup_intents: offer\n", []step{
+			{"paint", "Which color?", false, ""},
+			{"other thing", "Let's finish paint first. | Which color?", false, ""},
+			{"red", "Painted red | <template>", true, engine.EndFulfilled},
+			{"other", "other done", true, engine.EndFulfilled},
+		}},
+		{"without offer, follow-up intents stay for the tasks' conditions", "interruptions: {behavior: disallow}\n", []step{
+			{"paint", "Which color?", false, ""},
+			{"other thing", "Let's finish paint first. | Which color?", false, ""},
+			{"red", "Painted red", true, engine.EndFulfilled},
+		}},
 		{"multi-intent is off by default", "", []step{
 			{"paint the wall red and then count", "Sorry, I did not understand that.", false, ""},
 		}},
@@ -503,3 +514,25 @@ nodes:
 }
 
 func botForBench(t testing.TB) *engine.Bot { return bot(t, "", nil) }
+
+// The unattended intent is kept in context.FollowupIntents, where intent
+// conditions see it, and the offer forgets it.
+func TestFollowupIntentsInContext(t *testing.T) {
+	for _, offer := range []bool{false, true} {
+		extra := "interruptions: {behavior: disallow}\n"
+		if offer {
+			extra += "followup_intents: offer\n"
+		}
+		c := newConvo(t, bot(t, extra, nil))
+		c.say("paint")
+		c.say("other thing")
+		if got, _ := c.ctx["FollowupIntents"].([]any); len(got) != 1 || got[0] != "other" {
+			t.Fatalf("offer %v: FollowupIntents = %v, want [other]", offer, c.ctx["FollowupIntents"])
+		}
+		c.say("red")
+		_, kept := c.ctx["FollowupIntents"]
+		if kept == offer {
+			t.Errorf("offer %v: FollowupIntents kept after the task = %v", offer, kept)
+		}
+	}
+}
