@@ -300,10 +300,11 @@ const (
 	NodeScript        = "script"
 	NodeAgentTransfer = "agent_transfer"
 	NodeEnd           = "end"
+	NodeDialog        = "dialog"
 )
 
 // NodeTypes lists every node type.
-var NodeTypes = []string{NodeIntent, NodeEntity, NodeMessage, NodeConfirmation, NodeLogic, NodeForm, NodeService, NodeScript, NodeAgentTransfer, NodeEnd}
+var NodeTypes = []string{NodeIntent, NodeEntity, NodeMessage, NodeConfirmation, NodeLogic, NodeForm, NodeService, NodeScript, NodeAgentTransfer, NodeEnd, NodeDialog}
 
 // TargetEnd is the transition target that ends the dialog (Kore's "End of
 // Dialog"); no node may be called so.
@@ -381,6 +382,19 @@ type Node struct {
 
 	// agent_transfer: a queue or skill for the contact centre.
 	Queue string `yaml:"queue,omitempty" json:"queue,omitempty"`
+
+	// dialog: the linked task, by name (Kore's Dialog node).
+	Dialog string `yaml:"dialog,omitempty" json:"dialog,omitempty"`
+	// Return: true (the default) comes back to this task when the linked
+	// one is fulfilled, going on from this node's transitions; false ends
+	// this task and starts the linked one.
+	Return *bool `yaml:"return,omitempty" json:"return,omitempty"`
+	// Pre sets entities of the linked task (by its entity node ids) before
+	// it starts; strings are templates read here, null leaves one empty.
+	Pre map[string]any `yaml:"pre,omitempty" json:"pre,omitempty"`
+	// Post copies entities of the linked task (values: its entity node
+	// ids) into this task's entities (keys) when it returns.
+	Post map[string]string `yaml:"post,omitempty" json:"post,omitempty"`
 }
 
 // Transition is one branch: If conditions (joined by Join: and, the

@@ -507,6 +507,8 @@ func (c *checker) node(b *Bot, t *Task, n *Node, p string, intents map[string]bo
 		if n.Type == NodeAgentTransfer && (n.Next != "" || len(n.Transitions) > 0) {
 			c.add(f, p, "an agent transfer ends the dialog: it has no outgoing connections")
 		}
+	case NodeDialog:
+		c.dialogNode(b, t, n, p)
 	case NodeConfirmation:
 		c.prompt(f, p, n, true)
 		if n.Yes == "" || n.No == "" {
@@ -682,5 +684,45 @@ func (c *checker) form(fm *Form) {
 	walk("components", fm.Components)
 	if len(fm.Fields()) == 0 {
 		c.add(f, "components", "a form needs at least one field")
+	}
+}
+
+// dialogNode checks a link to another task: the task exists, and the
+// entities named by pre and post are entity nodes of it.
+func (c *checker) dialogNode(b *Bot, t *Task, n *Node, p string) {
+	f := t.File
+	target := b.Task(n.Dialog)
+	switch {
+	case n.Dialog == "":
+		c.add(f, p+".dialog", "required: the name of the task to start")
+		return
+	case target == nil:
+		c.add(f, p+".dialog", "no task named %q", n.Dialog)
+		return
+	case target.Name == t.Name:
+		c.add(f, p+".dialog", "a task cannot link to itself")
+		return
+	}
+	entityNodes := map[string]bool{}
+	for _, tn := range target.Nodes {
+		if tn.Type == NodeEntity {
+			entityNodes[tn.ID] = true
+		}
+	}
+	for k, v := range n.Pre {
+		if !entityNodes[k] {
+			c.add(f, p+".pre."+k, "task %q has no entity node %q", n.Dialog, k)
+		}
+		if s, ok := v.(string); ok {
+			c.template(f, p+".pre."+k, s)
+		}
+	}
+	for k, v := range n.Post {
+		if !entityNodes[v] {
+			c.add(f, p+".post."+k, "task %q has no entity node %q", n.Dialog, v)
+		}
+	}
+	if n.Return != nil && !*n.Return && (n.Next != "" || len(n.Transitions) > 0 || len(n.Post) > 0) {
+		c.add(f, p, "a dialog node with return: false ends this task: it has no outgoing connections or post assignments")
 	}
 }

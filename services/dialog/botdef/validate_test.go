@@ -77,6 +77,10 @@ func TestLoadRefusesBadBots(t *testing.T) {
 		{"reserved node id", goodBot, r("id: done", "id: end").Replace(goodTask), `"end" is reserved`},
 		{"condition on a missing entity node", goodBot, r("{entity: color,", "{entity: size,").Replace(goodTask), `no entity or confirmation node "size"`},
 		{"unknown field", goodBot + "colour: red\n", goodTask, `unknown field`},
+		{"dialog node without a task", goodBot, r("{id: done, type: message, messages: [\"Painted {{entities.color}}\"]}", "{id: done, type: dialog}").Replace(goodTask), `nodes[2].dialog: required`},
+		{"dialog node to an unknown task", goodBot, r("{id: done, type: message, messages: [\"Painted {{entities.color}}\"]}", "{id: done, type: dialog, dialog: pay}").Replace(goodTask), `no task named "pay"`},
+		{"dialog node to itself", goodBot, r("{id: done, type: message, messages: [\"Painted {{entities.color}}\"]}", "{id: done, type: dialog, dialog: paint}").Replace(goodTask), `cannot link to itself`},
+		{"followup_intents value", goodBot + "followup_intents: later\n", goodTask, `followup_intents: must be empty or "offer"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := botdef.Load(writeBot(t, tc.bot, tc.task))

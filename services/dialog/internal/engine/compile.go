@@ -56,6 +56,7 @@ type node struct {
 	submit    *botdef.Template
 	script    Script
 	form      *botdef.Form
+	pre       value // dialog node: the linked task's entities
 	yes, no   map[string]bool
 	retries   int
 	timeout   time.Duration
@@ -233,6 +234,12 @@ func (b *Bot) compileNode(nd *botdef.Node, o Options) (*node, error) {
 		n.ops = append(n.ops, lo)
 	}
 	switch nd.Type {
+	case botdef.NodeDialog:
+		if nd.Pre != nil {
+			if n.pre, err = compileValue(map[string]any(nd.Pre)); err != nil {
+				return nil, fmt.Errorf("pre: %w", err)
+			}
+		}
 	case botdef.NodeService:
 		if n.url, err = botdef.ParseTemplate(nd.URL); err != nil {
 			return nil, fmt.Errorf("url: %w", err)

@@ -62,6 +62,9 @@ type Frame struct {
 	Used      [][2]int `json:"used,omitempty"`
 	// Entities are the task's entity values while it is held.
 	Entities map[string]any `json:"entities,omitempty"`
+	// Linked marks a task waiting at a dialog node for the task it
+	// started: it goes on from there when that task is fulfilled.
+	Linked bool `json:"linked,omitempty"`
 }
 
 // Ended describes an ended task.
@@ -359,7 +362,18 @@ func (r *run) finish(reason string, resume bool) {
 		r.out.EndOfTask = true
 	}
 	r.st.Active = nil
+	child, _ := r.c["entities"].(map[string]any)
 	delete(r.c, "entities")
+	if n := len(r.st.Held); n > 0 && r.st.Held[n-1].Linked {
+		parent := r.st.Held[n-1]
+		r.st.Held = r.st.Held[:n-1]
+		if reason == EndFulfilled && resume {
+			r.returnFromLink(parent, child)
+			return
+		}
+		// A linked task that did not end fulfilled takes its caller with
+		// it: the caller cannot go on without it.
+	}
 	switch {
 	case resume && len(r.st.Held) > 0:
 		r.resume()

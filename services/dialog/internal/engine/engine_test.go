@@ -536,3 +536,51 @@ func TestFollowupIntentsInContext(t *testing.T) {
 		}
 	}
 }
+
+// Kore's dialog node: the linked task starts with the entities the node
+// sets, and the calling task goes on from the node once it is fulfilled,
+// copying values back; with return: false the caller ends first; a
+// cancelled linked task takes its caller with it.
+func TestLinkedDialog(t *testing.T) {
+	link := func(extra string) string {
+		return `id: dg-o
+name: other
+nodes:
+  - {id: m1, type: message, messages: ["Let's count first"], next: link}
+  - {id: link, type: dialog, dialog: count, ` + extra + `}
+  - {id: back, type: message, messages: ["Back with {{entities.counted}}"]}
+`
+	}
+	tests := []struct {
+		name  string
+		task  string
+		steps []step
+	}{
+		{"pre-assigned entity, then back", link(`pre: {n: 4}, post: {counted: n}, next: back`), []step{
+			{"other thing", "Let's count first | total 4 last 4 | Back with 4", true, engine.EndFulfilled},
+		}},
+		{"the linked task asks, then back", link(`post: {counted: n}, next: back`), []step{
+			{"other thing", "Let's count first | A number?", false, ""},
+			{"12", "total 12 last 12 | big | Back with 12", true, engine.EndFulfilled},
+		}},
+		{"return false ends the caller first", `id: dg-o
+name: other
+nodes:
+  - {id: m1, type: message, messages: ["Let's count first"], next: link}
+  - {id: link, type: dialog, dialog: count, return: false}
+`, []step{
+			{"other thing", "Let's count first | A number?", true, engine.EndFulfilled},
+			{"5", "total 5 last 5", true, engine.EndFulfilled},
+		}},
+		{"a cancelled linked task takes its caller", link(`post: {counted: n}, next: back`), []step{
+			{"other thing", "Let's count first | A number?", false, ""},
+			{"cancel", "OK, I have discarded the task.", true, engine.EndCanceled},
+			{"7", "Sorry, I did not understand that.", false, ""},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			play(t, newConvo(t, bot(t, "", map[string]string{"other": tt.task})), tt.steps)
+		})
+	}
+}

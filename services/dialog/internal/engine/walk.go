@@ -78,6 +78,8 @@ func (r *run) exec(n *node) (next string, wait, done bool) {
 		r.st.Active.Retries = 0
 		r.ask(n)
 		return "", true, false
+	case botdef.NodeDialog:
+		return r.linkDialog(n)
 	case botdef.NodeService:
 		if !r.service(n) {
 			return r.onFailure(n)
