@@ -36,7 +36,7 @@ var vocabularies = map[string]vocabulary{
 	"en": {
 		yesButton: "Yes", noButton: "No",
 		then: []string{"and then", "then", "and after that", "after that", "afterwards", "and later", "later",
-			"following that", "secondly", "second"},
+			"following that", "secondly"},
 		before: []string{"but before that", "before that", "prior to that", "beforehand", "but first"},
 		yes: []string{
 			"yes", "yeah", "yea", "yep", "yup", "ya", "yes please", "ok", "okay", "k", "sure", "of course",

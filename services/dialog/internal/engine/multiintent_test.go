@@ -17,6 +17,7 @@ func TestSplitIntents(t *testing.T) {
 		{en, "paint it then count then other thing", []string{"paint it", "count", "other thing"}},
 		{en, "strengthen the wall", []string{"strengthen the wall"}}, // "then" inside a word
 		{en, "pay later", []string{"pay"}},
+		{en, "transfer to my second account", []string{"transfer to my second account"}}, // an ordinal, not a cue
 		{es, "Pinta la pared y luego cuenta", []string{"Pinta la pared", "cuenta"}},
 		{es, "cuenta, pero antes de eso PINTA", []string{"PINTA", "cuenta"}},
 		{fr, "peins le mur puis compte", []string{"peins le mur", "compte"}},
