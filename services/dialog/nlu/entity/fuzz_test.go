@@ -103,6 +103,8 @@ func extractFor(spec Spec, text string, r Reference) (span, bool) {
 		return extractTimeZone(text, r)
 	case Company:
 		return extractCompany(text)
+	case Address:
+		return extractAddress(text)
 	case Composite:
 		return extractComposite(text, spec, r)
 	}
@@ -154,3 +156,6 @@ func FuzzTimeZone(f *testing.F) {
 	fuzzType(f, Spec{Type: TimeZone}, "UTC+5:30", "Europe/Paris", "PST", "-0800")
 }
 func FuzzCompany(f *testing.F) { fuzzType(f, Spec{Type: Company}, "at Acme Corp.", "I bank") }
+func FuzzAddress(f *testing.F) {
+	fuzzType(f, Spec{Type: Address}, "1600 Pennsylvania Ave NW, Washington, DC 20500", "Hauptstraße 5, 10115 Berlin", "5 st")
+}

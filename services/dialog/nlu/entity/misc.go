@@ -240,3 +240,29 @@ func isArticle(w string) bool {
 	}
 	return false
 }
+
+// Address (reference §7: a string; US and German formats).
+var (
+	// usAddressRe: "1600 Pennsylvania Ave NW, Washington, DC 20500",
+	// "221B Baker Street", "42 W 3rd St Apt 4".
+	usAddressRe = regexp.MustCompile(`(?i)\b\d{1,6}[a-z]?\s+(?:[nsew]\.?\s+|north\s+|south\s+|east\s+|west\s+)?(?:[a-z0-9'.-]+\s+){1,4}?` +
+		`(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|place|pl|way|terrace|ter|parkway|pkwy|highway|hwy|circle|cir|square|sq)\b\.?` +
+		`(?:\s+(?:[nsew]{1,2}|north|south|east|west)\b\.?)?` +
+		`(?:,?\s+(?:apt|apartment|suite|ste|unit|#)\.?\s*[a-z0-9-]+)?` +
+		`(?:,\s*[a-z][a-z .'-]{1,40}?,?\s+[a-z]{2}\s+\d{5}(?:-\d{4})?)?`)
+	// deAddressRe: "Hauptstraße 5, 10115 Berlin", "Am Markt 12a",
+	// "Goethestr. 7".
+	deAddressRe = regexp.MustCompile(`(?i)(?:\b(?-i:Am|An der|Auf der|Auf dem|Im|In der|Zum|Zur|Alte|Neue|Große|Kleine)\s+)?\b[\p{L}-]*(?:straße|strasse|str\.|weg|platz|allee|gasse|damm|ufer|markt)\s+\d{1,4}\s?[a-z]?\b` +
+		`(?:,?\s+\d{5}\s+[\p{L}][\p{L} .-]{1,40})?`)
+)
+
+func extractAddress(text string) (span, bool) {
+	var out []span
+	for _, re := range []*regexp.Regexp{usAddressRe, deAddressRe} {
+		if m := re.FindStringIndex(text); m != nil {
+			s := strings.TrimRight(text[m[0]:m[1]], " ,")
+			out = append(out, span{start: m[0], end: m[0] + len(s), value: s})
+		}
+	}
+	return first(out)
+}

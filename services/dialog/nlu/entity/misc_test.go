@@ -34,6 +34,13 @@ func TestColorTimeZoneCompany(t *testing.T) {
 		{"company, GmbH", Company, "Muster GmbH", winter, `"Muster GmbH"`, "Muster GmbH"},
 		{"not a company", Company, "the company is great", winter, "", ""},
 		{"pronoun", Company, "can I bank here", winter, "", ""},
+		{"US address", Address, "send it to 1600 Pennsylvania Ave NW, Washington, DC 20500 please", winter,
+			`"1600 Pennsylvania Ave NW, Washington, DC 20500"`, "1600 Pennsylvania Ave NW, Washington, DC 20500"},
+		{"US street with apartment", Address, "I live at 42 W 3rd St Apt 4", winter, `"42 W 3rd St Apt 4"`, "42 W 3rd St Apt 4"},
+		{"German address", Address, "Lieferung an Hauptstraße 5, 10115 Berlin", winter, `"Hauptstraße 5, 10115 Berlin"`, "Hauptstraße 5, 10115 Berlin"},
+		{"German short form", Address, "Goethestr. 7", winter, `"Goethestr. 7"`, "Goethestr. 7"},
+		{"no address", Address, "I have 3 street cats", winter, "", ""},
+		{"English word ending like a German street", Address, "during 5 days", winter, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,7 +2,7 @@
 // (reference §7): numbers, currencies, percentages, quantities, dates, times,
 // date-times, date periods, e-mail addresses, phone numbers, URLs, zip
 // codes, countries, cities, person names, colours, time zones, company
-// names, list-of-items values, regex and composite entities, strings and
+// names, addresses, list-of-items values, regex and composite entities, strings and
 // descriptions.
 //
 // Values are JSON-shaped Go values with Kore's shapes: float64 for numbers
@@ -76,6 +76,7 @@ const (
 	Color       Type = "color"
 	TimeZone    Type = "timezone"
 	Company     Type = "company" // Kore's Company / Organization
+	Address     Type = "address"
 )
 
 // Spec describes an entity to extract.
@@ -199,6 +200,8 @@ func Extract(spec Spec, text string, ref Reference) (m Match, ok bool) {
 		s, ok = extractTimeZone(text, ref)
 	case Company:
 		s, ok = extractCompany(text)
+	case Address:
+		s, ok = extractAddress(text)
 	default:
 		return Match{}, false
 	}
@@ -292,7 +295,7 @@ func (s Spec) Validate() error {
 			return errUnitType
 		}
 	case Number, Currency, Percentage, Date, Time, DateTime, DatePeriod, Email, URL, Phone, Zip,
-		Country, City, PersonName, String, Description, Color, TimeZone, Company:
+		Country, City, PersonName, String, Description, Color, TimeZone, Company, Address:
 	default:
 		return errUnknownType
 	}
