@@ -143,7 +143,7 @@ type ListValue struct {
 var EntityTypes = []string{
 	"number", "currency", "percentage", "quantity", "date", "time", "datetime", "dateperiod",
 	"email", "phone", "url", "zip", "country", "city", "personname", "list", "regex", "custom",
-	"composite", "string", "description", "color", "timezone", "company", "address",
+	"composite", "string", "description", "color", "timezone", "company", "address", "airport",
 }
 
 // StandardResponses are the bot's fixed answers. Empty ones take the

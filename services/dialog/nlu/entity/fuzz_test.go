@@ -105,6 +105,8 @@ func extractFor(spec Spec, text string, r Reference) (span, bool) {
 		return extractCompany(text)
 	case Address:
 		return extractAddress(text)
+	case Airport:
+		return extractAirport(text)
 	case Composite:
 		return extractComposite(text, spec, r)
 	}
@@ -158,4 +160,7 @@ func FuzzTimeZone(f *testing.F) {
 func FuzzCompany(f *testing.F) { fuzzType(f, Spec{Type: Company}, "at Acme Corp.", "I bank") }
 func FuzzAddress(f *testing.F) {
 	fuzzType(f, Spec{Type: Address}, "1600 Pennsylvania Ave NW, Washington, DC 20500", "Hauptstraße 5, 10115 Berlin", "5 st")
+}
+func FuzzAirport(f *testing.F) {
+	fuzzType(f, Spec{Type: Airport}, "fly to LHR", "from Charles de Gaulle", "FLY TO THE MOON", "frankfurt")
 }

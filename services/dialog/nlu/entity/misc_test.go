@@ -41,6 +41,14 @@ func TestColorTimeZoneCompany(t *testing.T) {
 		{"German short form", Address, "Goethestr. 7", winter, `"Goethestr. 7"`, "Goethestr. 7"},
 		{"no address", Address, "I have 3 street cats", winter, "", ""},
 		{"English word ending like a German street", Address, "during 5 days", winter, "", ""},
+		{"airport by code", Airport, "I land at LHR tomorrow", winter, `"LHR"`, "LHR"},
+		{"airport by name", Airport, "departing from Heathrow", winter, `"LHR"`, "Heathrow"},
+		{"airport by long name", Airport, "to charles de gaulle please", winter, `"CDG"`, "charles de gaulle"},
+		{"the leftmost airport", Airport, "from Schiphol to Narita", winter, `"AMS"`, "Schiphol"},
+		{"a city with one large airport", Airport, "flights to Frankfurt", winter, `"FRA"`, "Frankfurt"},
+		{"a city with several is not one airport", Airport, "flights to Paris", winter, "", ""},
+		{"lower-case words are not codes", Airport, "the cat sat", winter, "", ""},
+		{"shouting is not codes", Airport, "I WANT THE BIG ONE", winter, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,7 +59,11 @@ func TestColorTimeZoneCompany(t *testing.T) {
 				}
 				return
 			}
-			if !ok || jsonOf(m.Value) != tt.want || m.Text != tt.found {
+			got := jsonOf(m.Value)
+			if v, isMap := m.Value.(map[string]any); isMap && tt.typ == Airport {
+				got = jsonOf(v["IATA"])
+			}
+			if !ok || got != tt.want || m.Text != tt.found {
 				t.Fatalf("= %s from %q (%v), want %s from %q", jsonOf(m.Value), m.Text, ok, tt.want, tt.found)
 			}
 		})

@@ -2,7 +2,7 @@
 // (reference §7): numbers, currencies, percentages, quantities, dates, times,
 // date-times, date periods, e-mail addresses, phone numbers, URLs, zip
 // codes, countries, cities, person names, colours, time zones, company
-// names, addresses, list-of-items values, regex and composite entities, strings and
+// names, addresses, airports, list-of-items values, regex and composite entities, strings and
 // descriptions.
 //
 // Values are JSON-shaped Go values with Kore's shapes: float64 for numbers
@@ -77,6 +77,7 @@ const (
 	TimeZone    Type = "timezone"
 	Company     Type = "company" // Kore's Company / Organization
 	Address     Type = "address"
+	Airport     Type = "airport"
 )
 
 // Spec describes an entity to extract.
@@ -202,6 +203,8 @@ func Extract(spec Spec, text string, ref Reference) (m Match, ok bool) {
 		s, ok = extractCompany(text)
 	case Address:
 		s, ok = extractAddress(text)
+	case Airport:
+		s, ok = extractAirport(text)
 	default:
 		return Match{}, false
 	}
@@ -295,7 +298,7 @@ func (s Spec) Validate() error {
 			return errUnitType
 		}
 	case Number, Currency, Percentage, Date, Time, DateTime, DatePeriod, Email, URL, Phone, Zip,
-		Country, City, PersonName, String, Description, Color, TimeZone, Company, Address:
+		Country, City, PersonName, String, Description, Color, TimeZone, Company, Address, Airport:
 	default:
 		return errUnknownType
 	}
