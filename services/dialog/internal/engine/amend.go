@@ -47,30 +47,27 @@ func (r *run) amend(t *task, waiting *node, text string) bool {
 	for i < len(words) && amendLead[words[i]] {
 		i++
 	}
-	insteadOf := strings.Index(" "+norm+" ", " instead of ")
-	if (i >= len(words) || !amendVerbs[words[i]]) && insteadOf < 0 {
-		return false
-	}
-	rest := " " + strings.Join(words[min(i+1, len(words)):], " ") + " "
-	if i >= len(words) || !amendVerbs[words[i]] {
-		rest = " " + norm + " "
-	}
-
-	// Split what names the entity (or its old value) from the new value.
+	// The split is found in the lower-cased text and cut from the
+	// original, so the new value keeps its punctuation ("12.50", "$300").
+	orig := " " + text + " "
+	lt := " " + lowerKeepOffsets(text) + " "
+	verb := i < len(words) && amendVerbs[words[i]]
 	target, newText := "", ""
 	switch {
-	case strings.Contains(rest, " instead of "):
-		newText, target, _ = strings.Cut(rest, " instead of ")
-	case strings.Contains(rest, " to "):
-		k := strings.LastIndex(rest, " to ")
-		target, newText = rest[:k], rest[k+len(" to "):]
+	case strings.Contains(lt, " instead of "):
+		k := strings.Index(lt, " instead of ")
+		newText, target = orig[:k], lt[k+len(" instead of "):]
+	case verb && strings.Contains(lt, " to "):
+		k := strings.LastIndex(lt, " to ")
+		target, newText = lt[:k], orig[k+len(" to "):]
 	default:
 		return false
 	}
+	target = normalize(target)
 	if before, after, ok := strings.Cut(" "+target+" ", " from "); ok {
 		target = before + " " + after // "the payee from John": both name it
 	}
-	target, newText = " "+strings.TrimSpace(target)+" ", strings.TrimSpace(newText)
+	target, newText = " "+strings.Join(strings.Fields(target), " ")+" ", strings.Trim(newText, " ,;!?")
 	if strings.TrimSpace(target) == "" || newText == "" {
 		return false
 	}

@@ -498,6 +498,7 @@ nodes:
 		{"change the color to blue", "Order 3 blue?", false, ""},         // by name
 		{"no wait, change 3 to 7", "Order 7 blue?", false, ""},           // by value
 		{"red instead of blue", "Order 7 red?", false, ""},               // "instead of"
+		{"change 7 to 2.5", "Order 2.5 red?", false, ""},                 // the new value keeps its decimal point
 		{"change the qty to 20", "Too many.", true, engine.EndFulfilled}, // transitions see it
 	})
 
