@@ -456,56 +456,29 @@ func trainAndScore(ex []Example, train func(i int) bool, o nlu.Options) (int, er
 
 // BatchReport is the output of test, with Kore's batch-testing counts.
 type BatchReport struct {
-	Total     int      `json:"total"`
-	TP        int      `json:"tp"`
-	FP        int      `json:"fp"`
-	FN        int      `json:"fn"`
-	TN        int      `json:"tn"`
-	Precision float64  `json:"precision"`
-	Recall    float64  `json:"recall"`
-	F1        float64  `json:"f1"`
-	Failures  []string `json:"failures,omitempty"`
-}
-
-// batchOutcome classifies one row the way Kore's batch test does:
-// TP when exactly the expected intent wins, TN when an utterance expected to
-// match nothing matches nothing, FN when an expected intent is not matched
-// (no match, or only offered among ambiguous candidates — the user got a
-// question, not the task), FP when an unexpected intent is matched or
-// offered.
-func batchOutcome(expected string, r nlu.Result) string {
-	none := isNoIntent(expected)
-	switch r.Status {
-	case nlu.StatusNone:
-		if none {
-			return "TN"
-		}
-		return "FN"
-	case nlu.StatusAmbiguous:
-		if none {
-			return "FP"
-		}
-		for _, c := range r.Candidates {
-			if c == expected {
-				return "FN"
-			}
-		}
-		return "FP"
-	default:
-		if !none && r.Intent == expected {
-			return "TP"
-		}
-		if none && isNoIntent(r.Intent) {
-			return "TN"
-		}
-		return "FP"
-	}
+	Total     int     `json:"total"`
+	TP        int     `json:"tp"`
+	FP        int     `json:"fp"`
+	FN        int     `json:"fn"`
+	TN        int     `json:"tn"`
+	Precision float64 `json:"precision"`
+	Recall    float64 `json:"recall"`
+	F1        float64 `json:"f1"`
+	// IntentSuccess is Kore's Intent Success %: (TP + TN) / total, as a
+	// share.
+	IntentSuccess float64 `json:"intent_success"`
+	// EntityCases counts the rows that expect entities; EntitySuccess is
+	// the share of them whose every expected entity was found with its
+	// value (Kore's Entity Success %).
+	EntityCases   int      `json:"entity_cases,omitempty"`
+	EntitySuccess *float64 `json:"entity_success,omitempty"`
+	Failures      []string `json:"failures,omitempty"`
 }
 
 func runTest(args []string, stdout, stderr io.Writer, loadBot func(string) (nlu.TrainingData, error)) error {
 	fs := newFlags("test", stderr)
 	dir := fs.String("bot", "", "bot definition directory (required)")
-	path := fs.String("utterances", "", "JSONL file of {text, intent} (required)")
+	path := fs.String("utterances", "", "JSONL file of {text, intent}, or a Kore batch-test suite ({\"testCases\": [...]}) (required)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -517,11 +490,14 @@ func runTest(args []string, stdout, stderr io.Writer, loadBot func(string) (nlu.
 	if err != nil {
 		return err
 	}
-	rows, err := readJSONL(*path)
+	rows, err := readBatch(*path)
 	if err != nil {
 		return err
 	}
 	var rep BatchReport
+	entityOK := 0
+	specs := m.Entities()
+	ref := entity.Reference{Now: time.Now(), Language: m.Language()}
 	for i, row := range rows {
 		// Kore merges consecutive rows with the same utterance: the first
 		// expectation stands for the group.
@@ -529,8 +505,26 @@ func runTest(args []string, stdout, stderr io.Writer, loadBot func(string) (nlu.
 			continue
 		}
 		rep.Total++
+		if len(row.Entities) > 0 {
+			rep.EntityCases++
+			ok := true
+			for _, want := range row.Entities {
+				spec, known := specs[want.Name]
+				got, found := entity.Match{}, false
+				if known {
+					got, found = entity.Extract(spec, row.Text, ref)
+				}
+				if !found || !entityMatches(got.Value, want.Value) {
+					ok = false
+					rep.Failures = append(rep.Failures, fmt.Sprintf("entity %q: %s expected %q, got %s", row.Text, want.Name, want.Value, describeEntity(known, found, got)))
+				}
+			}
+			if ok {
+				entityOK++
+			}
+		}
 		r := m.Classify(row.Text)
-		switch o := batchOutcome(row.Intent, r); o {
+		switch o := batchOutcome(row.Intents, r); o {
 		case "TP":
 			rep.TP++
 		case "TN":
@@ -547,12 +541,17 @@ func runTest(args []string, stdout, stderr io.Writer, loadBot func(string) (nlu.
 			} else if r.Status == nlu.StatusNone {
 				got = "no match"
 			}
-			rep.Failures = append(rep.Failures, fmt.Sprintf("%s %q: expected %q, got %s", o, row.Text, row.Intent, got))
+			rep.Failures = append(rep.Failures, fmt.Sprintf("%s %q: expected %q, got %s", o, row.Text, strings.Join(row.Intents, " | "), got))
 		}
 	}
 	rep.Precision = ratio(rep.TP, rep.TP+rep.FP)
 	rep.Recall = ratio(rep.TP, rep.TP+rep.FN)
 	rep.F1 = f1(rep.Precision, rep.Recall)
+	rep.IntentSuccess = ratio(rep.TP+rep.TN, rep.Total)
+	if rep.EntityCases > 0 {
+		v := ratio(entityOK, rep.EntityCases)
+		rep.EntitySuccess = &v
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -561,11 +560,25 @@ func runTest(args []string, stdout, stderr io.Writer, loadBot func(string) (nlu.
 	pct := func(n int) float64 { return 100 * ratio(n, rep.Total) }
 	fmt.Fprintf(stdout, "utterances %d\nTP %d (%.1f%%)  FP %d (%.1f%%)  FN %d (%.1f%%)  TN %d (%.1f%%)\n",
 		rep.Total, rep.TP, pct(rep.TP), rep.FP, pct(rep.FP), rep.FN, pct(rep.FN), rep.TN, pct(rep.TN))
-	fmt.Fprintf(stdout, "precision %.4f  recall %.4f  F1 %.4f\n", rep.Precision, rep.Recall, rep.F1)
+	fmt.Fprintf(stdout, "precision %.4f  recall %.4f  F1 %.4f  intent success %.1f%%\n", rep.Precision, rep.Recall, rep.F1, 100*rep.IntentSuccess)
+	if rep.EntitySuccess != nil {
+		fmt.Fprintf(stdout, "entity success %.1f%% of %d utterances with entities\n", 100**rep.EntitySuccess, rep.EntityCases)
+	}
 	for _, f := range rep.Failures {
 		fmt.Fprintln(stdout, "  "+f)
 	}
 	return nil
+}
+
+func describeEntity(known, found bool, m entity.Match) string {
+	switch {
+	case !known:
+		return "no such entity in the bot"
+	case !found:
+		return "nothing"
+	}
+	v, _ := json.Marshal(m.Value)
+	return fmt.Sprintf("%s from %q", v, m.Text)
 }
 
 func loadModel(dir string, loadBot func(string) (nlu.TrainingData, error)) (*nlu.Model, error) {

@@ -160,9 +160,12 @@ func TestBatchOutcome(t *testing.T) {
 		{"", nlu.Result{Status: nlu.StatusProbable, Intent: "None"}, "TN"},
 		{"", nlu.Result{Status: nlu.StatusProbable, Intent: "B"}, "FP"},
 		{"None", nlu.Result{Status: nlu.StatusAmbiguous, Candidates: []string{"B", "C"}}, "FP"},
+		{"A | B", nlu.Result{Status: nlu.StatusProbable, Intent: "B"}, "TP"},       // alternatives
+		{"Parent >> A", nlu.Result{Status: nlu.StatusDefinite, Intent: "A"}, "TP"}, // a sub-intent
+		{"trait: x", nlu.Result{Status: nlu.StatusNone}, "TN"},                     // a trait is no intent
 	}
 	for _, tt := range tests {
-		if got := batchOutcome(tt.expected, tt.r); got != tt.want {
+		if got := batchOutcome(koreIntents(tt.expected), tt.r); got != tt.want {
 			t.Errorf("batchOutcome(%q, %+v) = %s, want %s", tt.expected, tt.r, got, tt.want)
 		}
 	}
@@ -273,5 +276,55 @@ func TestFewShotCrossValidation(t *testing.T) {
 	}
 	if code, _, _ := run("cv", "--train", p, "--vectors", filepath.Join(t.TempDir(), "missing.vec.gz")); code == 0 {
 		t.Error("a missing vector file was accepted")
+	}
+}
+
+// A Kore batch-test suite: intents with alternatives, and entities checked
+// by value (Kore's Entity Success %).
+func TestKoreBatchSuite(t *testing.T) {
+	suite := `{"testCases": [
+	  {"input": "book a flight to rome", "intent": "Flight | Weather", "entities": [{"entityName": "city", "entityValue": "Rome"}]},
+	  {"input": "will it rain in paris", "intent": "Weather", "entities": [{"entityName": "city", "entityValue": "London"}]},
+	  {"input": "recommend a novel by tolkien", "intent": "None"}
+	]}`
+	p := filepath.Join(t.TempDir(), "suite.json")
+	if err := os.WriteFile(p, []byte(suite), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := run("test", "--bot", "bot", "--utterances", p, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep BatchReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Total != 3 || rep.TP != 2 || rep.TN != 1 || rep.IntentSuccess != 1 {
+		t.Fatalf("intent counts %+v", rep)
+	}
+	if rep.EntityCases != 2 || rep.EntitySuccess == nil || *rep.EntitySuccess != 0.5 {
+		t.Fatalf("entity success %v of %d, want 0.5 of 2 (%v)", rep.EntitySuccess, rep.EntityCases, rep.Failures)
+	}
+	if len(rep.Failures) != 1 || !strings.Contains(rep.Failures[0], `city expected "London"`) {
+		t.Errorf("failures %q", rep.Failures)
+	}
+}
+
+func TestEntityMatches(t *testing.T) {
+	currency := map[string]any{"code": "USD", "amount": 500.0}
+	tests := []struct {
+		v    any
+		want string
+		ok   bool
+	}{
+		{"Rome", "rome", true}, {"Rome", "Paris", false},
+		{25.0, "25", true}, {25.0, "1,000", false}, {1000.0, "1,000", true},
+		{currency, "500", true}, {currency, "USD 500", true}, {currency, "500 usd", true}, {currency, "EUR 500", false},
+		{map[string]any{"alpha2": "IN", "shortName": "India"}, "india", true},
+	}
+	for _, tt := range tests {
+		if got := entityMatches(tt.v, tt.want); got != tt.ok {
+			t.Errorf("entityMatches(%v, %q) = %v, want %v", tt.v, tt.want, got, tt.ok)
+		}
 	}
 }
