@@ -585,3 +585,33 @@ nodes:
 		})
 	}
 }
+
+// FuzzTurn: whatever the user says, first or in the middle of a task with
+// entities and a confirmation, and with multi-intent and amend on, the
+// engine answers without panicking and its state stays usable.
+func FuzzTurn(f *testing.F) {
+	for _, s := range []string{"other thing", "change the color to blue", "red instead of", "paint then count",
+		"but before that", "change 3 to", "instead of instead of", "¿cancelar?", "\xff\xfe", "make it 5 to 6 to 7"} {
+		f.Add(s)
+	}
+	task := `id: dg-o
+name: other
+nodes:
+  - {id: color, type: entity, entity: color, next: qty}
+  - {id: qty, type: entity, entity: n, next: sure}
+  - {id: sure, type: confirmation, prompt: "Order {{entities.qty}} {{entities.color}}?", yes: done, no: done}
+  - {id: done, type: message, messages: ["Ordered"]}
+`
+	b := bot(f, "nlu: {multi_intent: true, amend_entities: true}\n", map[string]string{"other": task})
+	f.Fuzz(func(t *testing.T, s string) {
+		c := newConvo(t, b)
+		c.in.Extractor = engine.FallbackExtractor{}
+		c.say(s)
+		for _, step := range []string{"other thing", "red", "3", s, "yes"} {
+			c.say(step)
+		}
+		if c.st.Active != nil && c.st.Active.Task == "" {
+			t.Fatalf("an active frame without a task after %q", s)
+		}
+	})
+}

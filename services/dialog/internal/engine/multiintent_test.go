@@ -29,3 +29,21 @@ func TestSplitIntents(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSplitIntents: any utterance splits into non-empty parts, each a
+// piece of the utterance, in every language's cues.
+func FuzzSplitIntents(f *testing.F) {
+	for _, s := range []string{"a and then b", "x, but before that y", "ÉCRIS ensuite compte", "then then", "\xff then \xfe", "İ then"} {
+		f.Add(s)
+	}
+	vs := []compiledVocabulary{vocabularyFor("en"), vocabularyFor("es"), vocabularyFor("fr")}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, v := range vs {
+			for _, p := range splitIntents(s, v) {
+				if p == "" || !strings.Contains(s, p) {
+					t.Fatalf("part %q of %q", p, s)
+				}
+			}
+		}
+	})
+}
