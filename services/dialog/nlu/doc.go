@@ -117,7 +117,8 @@
 // words). Built in: English (with word vectors), Spanish and French (Snowball
 // stemmers and stop words; n-grams without vectors). The entity parsers
 // read digits, e-mail addresses, URLs and phone numbers in any language;
-// number words and dates in words ("veinticinco", "mañana", "vendredi
-// prochain", "3 de marzo", "dans 3 jours") in English, Spanish and French;
-// currencies, quantities, times and periods in words in English only.
+// number words, amounts of money and dates in words ("veinticinco",
+// "veinte euros", "mañana", "vendredi prochain", "3 de marzo", "dans 3
+// jours") in English, Spanish and French; quantities, times and periods in
+// words in English only.
 package nlu

@@ -36,6 +36,11 @@ var currencyPhrases = map[string]string{
 	"us dollars": "USD", "u.s. dollars": "USD", "american dollars": "USD", "swiss francs": "CHF",
 	"british pounds": "GBP", "pounds sterling": "GBP", "indian rupees": "INR", "mexican pesos": "MXN",
 	"brazilian reais": "BRL", "japanese yen": "JPY", "chinese yuan": "CNY",
+	// Spanish and French names (the bot language decides whether their
+	// number words are read; the names cost nothing in English).
+	"dólares": "USD", "dólar": "USD", "dolares": "USD", "dolar": "USD", "libras esterlinas": "GBP", "libras": "GBP",
+	"yenes": "JPY", "francos suizos": "CHF", "francos": "CHF", "rupias": "INR", "reales": "BRL",
+	"livres sterling": "GBP", "francs suisses": "CHF", "dollars américains": "USD", "dólares estadounidenses": "USD",
 }
 
 var (
@@ -54,9 +59,13 @@ func round(v float64, places int) float64 {
 // extractCurrency finds an amount with a currency written as a symbol
 // ("$45,000", "20€"), an ISO code ("EUR 20", "20 usd") or a name ("45k
 // dollars", "twenty euros", "5 canadian dollars").
-func extractCurrency(text string) (span, bool) {
+func extractCurrency(text, lang string) (span, bool) {
 	ls := lower(text)
 	nums := findNumbers(text)
+	if local := localNumbers(lang, lowerKeepOffsets(text)); len(local) > 0 {
+		nums = append(nums, local...)
+		sort.SliceStable(nums, func(i, j int) bool { return nums[i].start < nums[j].start })
+	}
 	var cands []span
 	for _, n := range nums {
 		if n.val < 0 {

@@ -66,7 +66,7 @@ func extractFor(spec Spec, text string, r Reference) (span, bool) {
 	case Number:
 		return extractNumber(text, baseLanguage(r.Language))
 	case Currency:
-		return extractCurrency(text)
+		return extractCurrency(text, baseLanguage(r.Language))
 	case Percentage:
 		return extractPercentage(text)
 	case Quantity:

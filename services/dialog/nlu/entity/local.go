@@ -14,8 +14,8 @@ import (
 // and phone numbers read the same in every language and stay with the
 // general parsers; this file adds what is said in words: "veinticinco",
 // "quatre-vingt-dix", "mañana", "vendredi prochain", "3 de marzo", "dans 3
-// jours". Currencies, quantities, times and periods in words remain
-// English.
+// jours", and amounts of money ("veinte euros"). Quantities, times and
+// periods in words remain English.
 
 // numberWords is one language's number vocabulary.
 type numberWords struct {

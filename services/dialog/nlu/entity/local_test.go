@@ -26,6 +26,10 @@ func TestSpanishAndFrenchWords(t *testing.T) {
 		{"fr", "deux cent trois", Number, "203", "deux cent trois"},
 		{"fr", "mille deux cents", Number, "1200", "mille deux cents"},
 		{"fr", "une pomme", Number, "", ""},
+		{"es", "quiero enviar veinte euros", Currency, `{"amount":20,"code":"EUR"}`, "veinte euros"},
+		{"es", "cien dólares a Juan", Currency, `{"amount":100,"code":"USD"}`, "cien dólares"},
+		{"fr", "vingt et un dollars", Currency, `{"amount":21,"code":"USD"}`, "vingt et un dollars"},
+		{"fr", "cinquante euros", Currency, `{"amount":50,"code":"EUR"}`, "cinquante euros"},
 		{"es", "mañana por la mañana", Date, `"2025-03-06"`, "mañana"},
 		{"es", "esta mañana", Date, "", ""}, // this morning
 		{"es", "MAÑANA", Date, `"2025-03-06"`, "MAÑANA"},

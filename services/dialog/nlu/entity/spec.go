@@ -160,7 +160,7 @@ func Extract(spec Spec, text string, ref Reference) (m Match, ok bool) {
 	case Number:
 		s, ok = extractNumber(text, baseLanguage(ref.Language))
 	case Currency:
-		s, ok = extractCurrency(text)
+		s, ok = extractCurrency(text, baseLanguage(ref.Language))
 	case Percentage:
 		s, ok = extractPercentage(text)
 	case Quantity:
