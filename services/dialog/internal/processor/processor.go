@@ -279,6 +279,7 @@ func (p *Processor) apply(ctx context.Context, bot *engine.Bot, rec session.Reco
 		FromId: turn.FromId, ConversationKey: turn.ConversationKey, Mode: turn.Mode,
 		EndOfTask:     out.EndOfTask,
 		MergeIdentity: turn.MergeIdentity, TurnSequence: d.Sequence, ProducedAt: timestamppb.New(now),
+		ApiVersion: turn.ApiVersion,
 	}
 	if le := out.LastEnded; le != nil {
 		reply.EndReason, reply.CompletedTaskId, reply.CompletedTaskName = le.Reason, le.ID, le.Name

@@ -10,6 +10,8 @@ import (
 	"github.com/parleyhq/parley/platform/registry"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
 	"github.com/parleyhq/parley/services/dispatcher/internal/httpout"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 func TestClassify(t *testing.T) {
@@ -107,6 +109,38 @@ func TestBuildItemsParts(t *testing.T) {
 	st, _ := BuildItems(r, " status ")
 	if len(st) != 1 || st[0].ID != all[3].ID {
 		t.Errorf("status only: %v", st)
+	}
+}
+
+// A turn that came in on V2 is delivered in V2 bodies (contract §5, §11.3,
+// §11.5, §11.8): one data item per POST whose messageId is the POST's id,
+// the form and the status beside an empty data.
+func TestBuildItemsV2(t *testing.T) {
+	at := time.Date(2026, 11, 25, 10, 30, 0, 123e6, time.UTC)
+	tpl, _ := structpb.NewStruct(map[string]any{"type": "template"})
+	r := &eventsv1.Reply{
+		TurnId: "t1", BotId: "st-1", FromId: "u", ApiVersion: "v2", ProducedAt: timestamppb.New(at),
+		EndOfTask: true, EndReason: "Fulfilled", CompletedTaskName: "show balance",
+		Messages: []*eventsv1.BotMessage{
+			{MessageId: "ms-a", Body: &eventsv1.BotMessage_Text{Text: "Hi"}},
+			{MessageId: "ms-b", Body: &eventsv1.BotMessage_Template{Template: tpl}},
+		},
+		Form: &eventsv1.Form{},
+	}
+	items, err := BuildItems(r, "")
+	if err != nil || len(items) != 4 {
+		t.Fatalf("BuildItems = %d items, %v", len(items), err)
+	}
+	want := []string{
+		`{"data":[{"type":"text","val":"Hi","createdOn":"2026-11-25T10:30:00.123Z","messageId":"ms-a"}],"_v":"v2"}`,
+		`{"data":[{"type":"template","val":{"type":"template"},"createdOn":"2026-11-25T10:30:00.123Z","messageId":"ms-b"}],"_v":"v2"}`,
+		`{"data":[],"_v":"v2","form":{}}`,
+		`{"data":[],"_v":"v2","endOfTask":true,"endReason":"Fulfilled","completedTaskName":"show balance"}`,
+	}
+	for i, w := range want {
+		if string(items[i].Body) != w {
+			t.Errorf("item %d = %s\nwant %s", i, items[i].Body, w)
+		}
 	}
 }
 

@@ -108,31 +108,33 @@ type v1Form struct {
 }
 
 // BuildItems turns a reply into its POSTs, in delivery order: the messages,
-// the form, the agent transfer, then the status message. Templates are sent as JSON objects in
-// "text" (contract §11.7, objects by default).
+// the form, the agent transfer, then the status message, in the shape of
+// the webhook version the turn came in on (V1 unless the reply says "v2").
+// Templates are sent as JSON objects (contract §11.7, objects by default).
 func BuildItems(r *eventsv1.Reply, partsHeader string) ([]Item, error) {
 	p := parseParts(partsHeader)
+	sh := shapeV1
+	if r.GetApiVersion() == "v2" {
+		sh = shapeV2
+	}
 	var items []Item
+	add := func(id string, kind dispatcherv1.ItemKind, index int, what string, v any) error {
+		body, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("encode %s of turn %s: %w", what, r.GetTurnId(), err)
+		}
+		items = append(items, Item{ID: id, Kind: kind, Index: index, Body: body})
+		return nil
+	}
 	if p.messages {
 		for i, m := range r.GetMessages() {
 			id := m.GetMessageId()
 			if id == "" {
 				id = DerivedID(r.GetTurnId(), fmt.Sprintf("message/%d", i))
 			}
-			var text any
-			switch b := m.GetBody().(type) {
-			case *eventsv1.BotMessage_Text:
-				text = b.Text
-			case *eventsv1.BotMessage_Template:
-				text = b.Template.AsMap()
-			default:
-				text = ""
+			if err := add(id, dispatcherv1.ItemKind_ITEM_KIND_MESSAGE, i, fmt.Sprintf("message %d", i), sh.message(r, m, id)); err != nil {
+				return nil, err
 			}
-			body, err := json.Marshal(v1Message{To: r.GetFromId(), From: r.GetBotId(), Text: text})
-			if err != nil {
-				return nil, fmt.Errorf("encode message %d of turn %s: %w", i, r.GetTurnId(), err)
-			}
-			items = append(items, Item{ID: id, Kind: dispatcherv1.ItemKind_ITEM_KIND_MESSAGE, Index: i, Body: body})
 		}
 	}
 	if p.form && r.GetForm() != nil {
@@ -143,30 +145,103 @@ func BuildItems(r *eventsv1.Reply, partsHeader string) ([]Item, error) {
 		if in := r.GetForm().GetFormInitialization(); in != nil {
 			f["formInitialization"] = in.AsMap()
 		}
-		body, err := json.Marshal(v1Form{To: r.GetFromId(), From: r.GetBotId(), Form: f})
-		if err != nil {
-			return nil, fmt.Errorf("encode form of turn %s: %w", r.GetTurnId(), err)
+		if err := add(DerivedID(r.GetTurnId(), "form"), dispatcherv1.ItemKind_ITEM_KIND_FORM, -1, "form", sh.form(r, f)); err != nil {
+			return nil, err
 		}
-		items = append(items, Item{ID: DerivedID(r.GetTurnId(), "form"), Kind: dispatcherv1.ItemKind_ITEM_KIND_FORM, Index: -1, Body: body})
 	}
 	if h := r.GetAgentHandoff(); p.handoff && h != nil {
-		body, err := json.Marshal(v1Handoff{To: r.GetFromId(), From: r.GetBotId(), AgentTransfer: handoffBody{
-			Queue: h.GetQueue(), TaskID: h.GetTaskId(), TaskName: h.GetTaskName(), NodeID: h.GetNodeId(),
-		}})
-		if err != nil {
-			return nil, fmt.Errorf("encode agent transfer of turn %s: %w", r.GetTurnId(), err)
+		hb := handoffBody{Queue: h.GetQueue(), TaskID: h.GetTaskId(), TaskName: h.GetTaskName(), NodeID: h.GetNodeId()}
+		if err := add(DerivedID(r.GetTurnId(), PartHandoff), dispatcherv1.ItemKind_ITEM_KIND_AGENT_TRANSFER, -1, "agent transfer", sh.handoff(r, hb)); err != nil {
+			return nil, err
 		}
-		items = append(items, Item{ID: DerivedID(r.GetTurnId(), PartHandoff), Kind: dispatcherv1.ItemKind_ITEM_KIND_AGENT_TRANSFER, Index: -1, Body: body})
 	}
 	if p.status {
-		body, err := json.Marshal(v1Status{
-			To: r.GetFromId(), From: r.GetBotId(), EndOfTask: r.GetEndOfTask(),
-			EndReason: r.GetEndReason(), CompletedTaskID: r.GetCompletedTaskId(), CompletedTaskName: r.GetCompletedTaskName(),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("encode status of turn %s: %w", r.GetTurnId(), err)
+		if err := add(DerivedID(r.GetTurnId(), "status"), dispatcherv1.ItemKind_ITEM_KIND_STATUS, -1, "status", sh.status(r)); err != nil {
+			return nil, err
 		}
-		items = append(items, Item{ID: DerivedID(r.GetTurnId(), "status"), Kind: dispatcherv1.ItemKind_ITEM_KIND_STATUS, Index: -1, Body: body})
 	}
 	return items, nil
+}
+
+// shape is how one webhook version writes each kind of POST.
+type shape struct {
+	message func(r *eventsv1.Reply, m *eventsv1.BotMessage, id string) any
+	form    func(r *eventsv1.Reply, f map[string]any) any
+	handoff func(r *eventsv1.Reply, h handoffBody) any
+	status  func(r *eventsv1.Reply) any
+}
+
+func messageVal(m *eventsv1.BotMessage) any {
+	switch b := m.GetBody().(type) {
+	case *eventsv1.BotMessage_Text:
+		return b.Text
+	case *eventsv1.BotMessage_Template:
+		return b.Template.AsMap()
+	}
+	return ""
+}
+
+var shapeV1 = shape{
+	message: func(r *eventsv1.Reply, m *eventsv1.BotMessage, _ string) any {
+		return v1Message{To: r.GetFromId(), From: r.GetBotId(), Text: messageVal(m)}
+	},
+	form: func(r *eventsv1.Reply, f map[string]any) any {
+		return v1Form{To: r.GetFromId(), From: r.GetBotId(), Form: f}
+	},
+	handoff: func(r *eventsv1.Reply, h handoffBody) any {
+		return v1Handoff{To: r.GetFromId(), From: r.GetBotId(), AgentTransfer: h}
+	},
+	status: func(r *eventsv1.Reply) any {
+		return v1Status{
+			To: r.GetFromId(), From: r.GetBotId(), EndOfTask: r.GetEndOfTask(),
+			EndReason: r.GetEndReason(), CompletedTaskID: r.GetCompletedTaskId(), CompletedTaskName: r.GetCompletedTaskName(),
+		}
+	},
+}
+
+// V2 asynchronous bodies (contract §5, §11.3, §11.5, §11.8): one data item
+// per POST, whose messageId is the webhook-id; the form, the agent
+// transfer and the status beside an empty data.
+type v2Item struct {
+	Type      string `json:"type"`
+	Val       any    `json:"val"`
+	CreatedOn string `json:"createdOn"`
+	MessageID string `json:"messageId"`
+}
+
+type v2Body struct {
+	Data              []v2Item     `json:"data"`
+	V                 string       `json:"_v"`
+	Form              any          `json:"form,omitempty"`
+	AgentTransfer     *handoffBody `json:"agentTransfer,omitempty"`
+	EndOfTask         *bool        `json:"endOfTask,omitempty"`
+	EndReason         string       `json:"endReason,omitempty"`
+	CompletedTaskID   string       `json:"completedTaskId,omitempty"`
+	CompletedTaskName string       `json:"completedTaskName,omitempty"`
+}
+
+// createdOn is Kore's timestamp: UTC with milliseconds.
+func createdOn(r *eventsv1.Reply) string {
+	return r.GetProducedAt().AsTime().UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+var shapeV2 = shape{
+	message: func(r *eventsv1.Reply, m *eventsv1.BotMessage, id string) any {
+		typ := "text"
+		if _, ok := m.GetBody().(*eventsv1.BotMessage_Template); ok {
+			typ = "template"
+		}
+		return v2Body{Data: []v2Item{{Type: typ, Val: messageVal(m), CreatedOn: createdOn(r), MessageID: id}}, V: "v2"}
+	},
+	form: func(_ *eventsv1.Reply, f map[string]any) any {
+		return v2Body{Data: []v2Item{}, V: "v2", Form: f}
+	},
+	handoff: func(_ *eventsv1.Reply, h handoffBody) any {
+		return v2Body{Data: []v2Item{}, V: "v2", AgentTransfer: &h}
+	},
+	status: func(r *eventsv1.Reply) any {
+		end := r.GetEndOfTask()
+		return v2Body{Data: []v2Item{}, V: "v2", EndOfTask: &end, EndReason: r.GetEndReason(),
+			CompletedTaskID: r.GetCompletedTaskId(), CompletedTaskName: r.GetCompletedTaskName()}
+	},
 }

@@ -192,7 +192,10 @@ type Reply struct {
 	TurnSequence uint64                 `protobuf:"varint,15,opt,name=turn_sequence,json=turnSequence,proto3" json:"turn_sequence,omitempty"`
 	ProducedAt   *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=produced_at,json=producedAt,proto3" json:"produced_at,omitempty"`
 	// Set when an Agent Transfer node ended the task in this turn.
-	AgentHandoff  *AgentHandoff `protobuf:"bytes,17,opt,name=agent_handoff,json=agentHandoff,proto3" json:"agent_handoff,omitempty"`
+	AgentHandoff *AgentHandoff `protobuf:"bytes,17,opt,name=agent_handoff,json=agentHandoff,proto3" json:"agent_handoff,omitempty"`
+	// The webhook version the turn came in on ("v1", "v2"): asynchronous
+	// replies are delivered in the same shape.
+	ApiVersion    string `protobuf:"bytes,18,opt,name=api_version,json=apiVersion,proto3" json:"api_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -346,6 +349,13 @@ func (x *Reply) GetAgentHandoff() *AgentHandoff {
 	return nil
 }
 
+func (x *Reply) GetApiVersion() string {
+	if x != nil {
+		return x.ApiVersion
+	}
+	return ""
+}
+
 var File_parley_events_v1_reply_proto protoreflect.FileDescriptor
 
 const file_parley_events_v1_reply_proto_rawDesc = "" +
@@ -360,7 +370,7 @@ const file_parley_events_v1_reply_proto_rawDesc = "" +
 	"\x04body\"\x84\x01\n" +
 	"\x04Form\x122\n" +
 	"\bform_def\x18\x01 \x01(\v2\x17.google.protobuf.StructR\aformDef\x12H\n" +
-	"\x13form_initialization\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x12formInitialization\"\xb0\x05\n" +
+	"\x13form_initialization\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x12formInitialization\"\xd1\x05\n" +
 	"\x05Reply\x12\x17\n" +
 	"\aturn_id\x18\x01 \x01(\tR\x06turnId\x12\x15\n" +
 	"\x06bot_id\x18\x02 \x01(\tR\x05botId\x12\x1f\n" +
@@ -382,7 +392,9 @@ const file_parley_events_v1_reply_proto_rawDesc = "" +
 	"\rturn_sequence\x18\x0f \x01(\x04R\fturnSequence\x12;\n" +
 	"\vproduced_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"producedAt\x12C\n" +
-	"\ragent_handoff\x18\x11 \x01(\v2\x1e.parley.events.v1.AgentHandoffR\fagentHandoffBCZAgithub.com/parleyhq/parley/proto/gen/go/parley/events/v1;eventsv1b\x06proto3"
+	"\ragent_handoff\x18\x11 \x01(\v2\x1e.parley.events.v1.AgentHandoffR\fagentHandoff\x12\x1f\n" +
+	"\vapi_version\x18\x12 \x01(\tR\n" +
+	"apiVersionBCZAgithub.com/parleyhq/parley/proto/gen/go/parley/events/v1;eventsv1b\x06proto3"
 
 var (
 	file_parley_events_v1_reply_proto_rawDescOnce sync.Once
