@@ -57,6 +57,9 @@ type Identity struct {
 	Subject string
 	// PrivateClaims holds privateClaims / secureCustomData when present.
 	PrivateClaims map[string]any
+	// UserIdentity is the V2 userIdentity claim: when set, the request's
+	// from.id must equal it (contract §2.4).
+	UserIdentity string
 }
 
 // Verifier checks tokens.
@@ -144,7 +147,7 @@ func (v *Verifier) Verify(ctx context.Context, header string, inst registry.Inst
 		return Identity{}, &Error{Msg: "error verifying the jwt: aud is not an accepted audience"}
 	}
 
-	id := Identity{AppID: app.ClientID, Subject: stringClaim(claims, "kore_sub", "sub")}
+	id := Identity{AppID: app.ClientID, Subject: stringClaim(claims, "kore_sub", "sub"), UserIdentity: stringClaim(claims, "userIdentity")}
 	for _, k := range []string{"privateClaims", "secureCustomData"} {
 		if m, ok := claims[k].(map[string]any); ok {
 			id.PrivateClaims = m

@@ -7,8 +7,9 @@
 // first answer replayed). An accepted turn is stored in JetStream before
 // any 2xx is sent.
 //
-// Routes are tables of (path, version) so that the V2 endpoints and polling
-// plug in beside V1 with their own decoder and encoder.
+// Routes are tables of (path, version): V1 and V2 share the checks and
+// differ in their response, acknowledgement and error envelopes (contract
+// §4, §5, §8). V2 polling and events are not served yet.
 package httpapi
 
 import (
@@ -99,9 +100,12 @@ func New(reg registry.View, v Verifier, pub Publisher, idem IdempotencyStore, li
 		mux:     http.NewServeMux(),
 		idem:    idem,
 	}
-	v1 := apiVersion{name: "v1", encode: encodeV1}
+	v1 := apiVersion{name: "v1", encode: encodeV1, errorJSON: errorJSONV1, ack: ackV1}
 	h.mux.HandleFunc("/chatbot/hooks/{botId}", h.route(v1))
 	h.mux.HandleFunc("/chatbot/hooks/{botId}/hookInstance/{instanceId}", h.route(v1))
+	v2 := apiVersion{name: "v2", encode: encodeV2, errorJSON: errorJSONV2, ack: ackV2}
+	h.mux.HandleFunc("/chatbot/v2/webhook/{botId}", h.route(v2))
+	h.mux.HandleFunc("/chatbot/v2/webhook/{botId}/hookInstance/{instanceId}", h.route(v2))
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, msgRouteNotFound)
 	})
@@ -126,13 +130,17 @@ type apiVersion struct {
 	name string
 	// encode turns a synchronous reply into the version's response body.
 	encode func(inst registry.Instance, turn *eventsv1.Turn, r *eventsv1.Reply) any
+	// errorJSON is a refusal in the version's envelope.
+	errorJSON func(ctx context.Context, status int, msg string) []byte
+	// ack is the body of an asynchronous acknowledgement.
+	ack func(ctx context.Context) []byte
 }
 
 func (h *Handler) route(v apiVersion) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
-			writeError(w, http.StatusMethodNotAllowed, msgMethod)
+			writeBody(w, http.StatusMethodNotAllowed, v.errorJSON(r.Context(), http.StatusMethodNotAllowed, msgMethod))
 			return
 		}
 		h.serve(w, r, v)
@@ -141,11 +149,12 @@ func (h *Handler) route(v apiVersion) http.HandlerFunc {
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, v apiVersion) {
 	ctx := r.Context()
+	fail := func(status int, msg string) { writeBody(w, status, v.errorJSON(ctx, status, msg)) }
 	botID, instanceID := r.PathValue("botId"), r.PathValue("instanceId")
 	inst, ok := h.reg.Instance(botID, instanceID)
 	if !ok {
 		h.tel.received.Add(ctx, 1, modeAttr("unknown"))
-		writeError(w, http.StatusNotFound, msgBotNotFound)
+		fail(http.StatusNotFound, msgBotNotFound)
 		return
 	}
 	h.tel.received.Add(ctx, 1, modeAttr(string(inst.Mode)))
@@ -153,48 +162,48 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, v apiVersion) {
 	if err != nil {
 		var ae *auth.Error
 		if errors.As(err, &ae) {
-			writeError(w, http.StatusUnauthorized, ae.Msg)
+			fail(http.StatusUnauthorized, ae.Msg)
 			return
 		}
 		h.log.ErrorContext(ctx, "token verification failed", "bot_id", botID, "err", err)
-		writeError(w, http.StatusServiceUnavailable, msgUnavailable)
+		fail(http.StatusServiceUnavailable, msgUnavailable)
 		return
 	}
 	if !inst.Serving() {
-		writeError(w, http.StatusForbidden, msgNotEnabled)
+		fail(http.StatusForbidden, msgNotEnabled)
 		return
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		writeError(w, http.StatusUnsupportedMediaType, msgMediaType)
+		fail(http.StatusUnsupportedMediaType, msgMediaType)
 		return
 	}
 	if r.ContentLength > h.lim.MaxBodyBytes {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf(msgTooLarge, h.lim.MaxBodyBytes))
+		fail(http.StatusRequestEntityTooLarge, fmt.Sprintf(msgTooLarge, h.lim.MaxBodyBytes))
 		return
 	}
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.lim.MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf(msgTooLarge, h.lim.MaxBodyBytes))
+			fail(http.StatusRequestEntityTooLarge, fmt.Sprintf(msgTooLarge, h.lim.MaxBodyBytes))
 			return
 		}
-		writeError(w, http.StatusBadRequest, "Invalid Request Payload: the body could not be read")
+		fail(http.StatusBadRequest, "Invalid Request Payload: the body could not be read")
 		return
 	}
 	turn, err := payload.Decode(raw, payload.Limits{MaxTextChars: h.lim.MaxTextChars})
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		fail(http.StatusBadRequest, err.Error())
 		return
 	}
 	now := h.now()
 	instKey := botID + "/" + instanceID
 	if ok, wait := h.instLim.allow(instKey, now); !ok {
-		tooMany(w, wait)
+		tooMany(w, wait, fail)
 		return
 	}
 	if ok, wait := h.userLim.allow(instKey+"/"+turn.FromId, now); !ok {
-		tooMany(w, wait)
+		tooMany(w, wait, fail)
 		return
 	}
 
@@ -203,7 +212,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, v apiVersion) {
 	if inst.SyncTimeout > 0 {
 		timeout = inst.SyncTimeout
 	}
-	idem, done := h.claimIdempotencyKey(w, r, instKey, turn, raw, timeout)
+	if v.name == "v2" && id.UserIdentity != "" && id.UserIdentity != turn.FromId {
+		fail(http.StatusUnauthorized, msgInvalidToken) // contract §2.4
+		return
+	}
+	idem, done := h.claimIdempotencyKey(w, r, instKey, turn, raw, timeout, fail)
 	if done {
 		return
 	}
@@ -211,14 +224,14 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, v apiVersion) {
 	if err != nil {
 		h.log.ErrorContext(ctx, "turn not accepted", "bot_id", botID, "turn_id", turn.TurnId, "err", err)
 		idem.release(ctx)
-		writeError(w, http.StatusServiceUnavailable, msgUnavailable)
+		fail(http.StatusServiceUnavailable, msgUnavailable)
 		return
 	}
 	h.tel.accepted.Add(ctx, 1, modeAttr(string(inst.Mode)))
 	if turn.Mode == eventsv1.Mode_MODE_ASYNC {
-		// V1's documented asynchronous acknowledgement is an empty message.
-		idem.finish(ctx, http.StatusOK, nil)
-		w.WriteHeader(http.StatusOK)
+		ack := v.ack(ctx)
+		idem.finish(ctx, http.StatusOK, ack)
+		writeBody(w, http.StatusOK, ack)
 		return
 	}
 	// With an Idempotency-Key the reply is awaited even if the caller goes
@@ -237,7 +250,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, v apiVersion) {
 		}
 		h.log.WarnContext(ctx, "sync reply timed out", "bot_id", botID, "turn_id", turn.TurnId, "timeout", timeout)
 		h.tel.recordSync(ctx, now, "timeout")
-		body := errorBody(http.StatusGatewayTimeout, msgTimedOut)
+		body := v.errorJSON(ctx, http.StatusGatewayTimeout, msgTimedOut)
 		idem.finish(ctx, http.StatusGatewayTimeout, body)
 		writeBody(w, http.StatusGatewayTimeout, body)
 		return
@@ -246,7 +259,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, v apiVersion) {
 	body, err := json.Marshal(v.encode(inst, turn, reply))
 	if err != nil {
 		h.log.ErrorContext(ctx, "encode sync reply", "bot_id", botID, "turn_id", turn.TurnId, "err", err)
-		body = errorBody(http.StatusInternalServerError, msgInternal)
+		body = v.errorJSON(ctx, http.StatusInternalServerError, msgInternal)
 		idem.finish(ctx, http.StatusInternalServerError, body)
 		writeBody(w, http.StatusInternalServerError, body)
 		return
@@ -274,9 +287,9 @@ func (h *Handler) fill(turn *eventsv1.Turn, inst registry.Instance, id auth.Iden
 	}
 }
 
-func tooMany(w http.ResponseWriter, wait time.Duration) {
+func tooMany(w http.ResponseWriter, wait time.Duration, fail func(int, string)) {
 	w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-	writeError(w, http.StatusTooManyRequests, msgTooMany)
+	fail(http.StatusTooManyRequests, msgTooMany)
 }
 
 // v1Response is Kore's V1 synchronous response. text is always an array

@@ -38,13 +38,13 @@ type idemClaim struct {
 // key is answered here, and done is true: the first request's answer again,
 // 409 while that request is still running, 422 if the key came with
 // another body.
-func (h *Handler) claimIdempotencyKey(w http.ResponseWriter, r *http.Request, instKey string, turn *eventsv1.Turn, raw []byte, timeout time.Duration) (claim *idemClaim, done bool) {
+func (h *Handler) claimIdempotencyKey(w http.ResponseWriter, r *http.Request, instKey string, turn *eventsv1.Turn, raw []byte, timeout time.Duration, fail func(int, string)) (claim *idemClaim, done bool) {
 	header := r.Header.Get(HeaderIdempotencyKey)
 	if h.idem == nil || header == "" {
 		return nil, false
 	}
 	if !validIdempotencyKey(header) {
-		writeError(w, http.StatusBadRequest, msgIdemKey)
+		fail(http.StatusBadRequest, msgIdemKey)
 		return nil, true
 	}
 	ctx := r.Context()
@@ -54,7 +54,7 @@ func (h *Handler) claimIdempotencyKey(w http.ResponseWriter, r *http.Request, in
 	rec, claimed, err := h.idem.Claim(ctx, key, fingerprint, timeout+leaseMargin)
 	if err != nil {
 		h.log.ErrorContext(ctx, "idempotency store unavailable", "bot_id", turn.BotId, "err", err)
-		writeError(w, http.StatusServiceUnavailable, msgUnavailable)
+		fail(http.StatusServiceUnavailable, msgUnavailable)
 		return nil, true
 	}
 	switch {
@@ -62,10 +62,10 @@ func (h *Handler) claimIdempotencyKey(w http.ResponseWriter, r *http.Request, in
 		turn.TurnId = uuid.NewSHA1(idempotencyNamespace, []byte(key)).String()
 		return &idemClaim{h: h, key: key, fingerprint: fingerprint}, false
 	case rec.Fingerprint != fingerprint:
-		writeError(w, http.StatusUnprocessableEntity, msgIdemReused)
+		fail(http.StatusUnprocessableEntity, msgIdemReused)
 	case !rec.Done:
 		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusConflict, msgIdemInFlight)
+		fail(http.StatusConflict, msgIdemInFlight)
 	default:
 		h.tel.replayed.Add(ctx, 1)
 		w.Header().Set(HeaderIdempotentReplay, "true")

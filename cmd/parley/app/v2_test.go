@@ -1,0 +1,112 @@
+package app
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// sayV2 posts a V2 text message.
+func sayV2(t *testing.T, url, user, auth, text string) response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"message": map[string]any{"type": "text", "val": text}, "from": map[string]any{"id": user}})
+	return post(t, url, auth, "application/json", string(body))
+}
+
+func v2Texts(t *testing.T, r response) []string {
+	t.Helper()
+	if r.Status != http.StatusOK || r.Body["_v"] != "v2" {
+		t.Fatalf("status %d: %s", r.Status, r.Raw)
+	}
+	var out []string
+	for _, x := range r.Body["data"].([]any) {
+		item := x.(map[string]any)
+		if item["type"] != "text" || !strings.HasPrefix(item["messageId"].(string), "ms-") {
+			t.Fatalf("data item %v", item)
+		}
+		if _, err := time.Parse("2006-01-02T15:04:05.000Z", item["createdOn"].(string)); err != nil {
+			t.Fatalf("createdOn %v: %v", item["createdOn"], err)
+		}
+		out = append(out, item["val"].(string))
+	}
+	return out
+}
+
+// TestV2WebhookSync: the V2 endpoint answers in V2's shape (contract §4.2),
+// refuses in V2's envelope (§8) and binds userIdentity to from.id (§2.4).
+func TestV2WebhookSync(t *testing.T) {
+	_, busCfg := newServer(t)
+	p := startProcess(t, testConfig(t, busCfg), All)
+	url := p.base() + "/chatbot/v2/webhook/" + botID
+
+	first := sayV2(t, url, "vic", "bearer "+userToken(t, "vic"), "show my balance")
+	if got := v2Texts(t, first); len(got) != 1 || !strings.Contains(got[0], "Which account") {
+		t.Fatalf("first reply %v", got)
+	}
+	if first.Body["to"] != "vic" || first.Body["from"] != botID || first.Body["endOfTask"] != false {
+		t.Errorf("envelope %s", first.Raw)
+	}
+	second := sayV2(t, url+"/hookInstance/second", "vic", "bearer "+userToken(t, "vic"), "Salary")
+	if got := v2Texts(t, second); len(got) != 2 || got[0] != "You have $45,000 in your Salary account." {
+		t.Fatalf("second reply %v", got)
+	}
+	if second.Body["endOfTask"] != true || second.Body["completedTaskName"] != "show balance" {
+		t.Errorf("task fields %s", second.Raw)
+	}
+
+	// Refusals carry "_v" and the trace id.
+	r := sayV2(t, p.base()+"/chatbot/v2/webhook/st-00000000-0000-5000-8000-00000000dead", "vic", "bearer "+userToken(t, "vic"), "hi")
+	if r.Status != http.StatusNotFound || r.Body["_v"] != "v2" || !strings.HasPrefix(r.Body["_t"].(string), "RTM-TRACE-") || len(r.Body["_t"].(string)) != len("RTM-TRACE-")+32 {
+		t.Errorf("V2 refusal: %d %s", r.Status, r.Raw)
+	}
+
+	// userIdentity must be from.id.
+	bound := token(t, secretA, jwt.MapClaims{"appId": appA, "sub": "vic", "userIdentity": "vic"})
+	if r := sayV2(t, url, "vic", "bearer "+bound, "show my balance"); r.Status != http.StatusOK {
+		t.Errorf("matching userIdentity: %d %s", r.Status, r.Raw)
+	}
+	if r := sayV2(t, url, "mallory", "bearer "+bound, "show my balance"); r.Status != http.StatusUnauthorized || !strings.Contains(r.Raw, "Invalid Access token") {
+		t.Errorf("userIdentity of another user: %d %s", r.Status, r.Raw)
+	}
+	// V1 ignores the claim, as Kore documents it for V2 only.
+	body, _ := json.Marshal(map[string]any{"message": map[string]any{"text": "show my balance"}, "from": map[string]any{"id": "mallory"}})
+	if r := post(t, p.base()+"/chatbot/hooks/"+botID, "bearer "+bound, "application/json", string(body)); r.Status != http.StatusOK {
+		t.Errorf("V1 with userIdentity: %d %s", r.Status, r.Raw)
+	}
+}
+
+// TestV2WebhookAsync: the V2 acknowledgement is {"status":"ok","_v":"v2",
+// "traceId"}, and POST_URL receives V2 bodies (contract §5).
+func TestV2WebhookAsync(t *testing.T) {
+	_, busCfg := newServer(t)
+	rcv := newPostURL(t, "channel-token", testSigningSecret)
+	cfg := asyncConfig(t, testConfig(t, busCfg), rcv.URL, "channel-token", testSigningSecret)
+	p := startProcess(t, cfg, All)
+	url := p.base() + "/chatbot/v2/webhook/" + botID + "/hookInstance/async"
+
+	r := sayV2(t, url, "ava", "bearer "+userToken(t, "ava"), "show my balance")
+	if r.Status != http.StatusOK || r.Body["status"] != "ok" || r.Body["_v"] != "v2" || !strings.HasPrefix(r.Body["traceId"].(string), "RTM-TRACE-") {
+		t.Fatalf("V2 acknowledgement: %d %s", r.Status, r.Raw)
+	}
+	waitUntil(t, "two deliveries", 20*time.Second, func() bool { return len(rcv.received()) >= 2 })
+	got := rcv.received()
+	msg, status := got[0], got[1]
+	data, _ := msg["data"].([]any)
+	if msg["_v"] != "v2" || len(data) != 1 {
+		t.Fatalf("message body %v", msg)
+	}
+	item := data[0].(map[string]any)
+	rcv.mu.Lock()
+	firstID := rcv.ids[0]
+	rcv.mu.Unlock()
+	if item["type"] != "text" || item["val"] != "Which account: Savings, Salary or Current?" || item["messageId"] != firstID {
+		t.Errorf("data item %v (webhook-id %s)", item, firstID)
+	}
+	if sd, _ := status["data"].([]any); status["_v"] != "v2" || len(sd) != 0 || status["endOfTask"] != false {
+		t.Errorf("status body %v", status)
+	}
+}

@@ -1,0 +1,68 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/parleyhq/parley/platform/registry"
+	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
+)
+
+// ackV1 is V1's asynchronous acknowledgement: an empty message.
+func ackV1(context.Context) []byte { return nil }
+
+// ackV2 is V2's: {"status":"ok","_v":"v2","traceId":"RTM-TRACE-…"}.
+func ackV2(ctx context.Context) []byte {
+	b, _ := json.Marshal(struct {
+		Status  string `json:"status"`
+		V       string `json:"_v"`
+		TraceID string `json:"traceId"`
+	}{"ok", "v2", rtmTraceID(ctx)})
+	return b
+}
+
+// v2Item is one bot message in data[] (contract §4.2, §11.5, §11.8).
+type v2Item struct {
+	Type      string `json:"type"`
+	Val       any    `json:"val"`
+	CreatedOn string `json:"createdOn"`
+	MessageID string `json:"messageId"`
+}
+
+// v2Response is Kore's V2 synchronous response; the task fields follow
+// §11.10 as in V1, and a form sits beside data (§11.8).
+type v2Response struct {
+	To                string   `json:"to"`
+	From              string   `json:"from"`
+	Data              []v2Item `json:"data"`
+	V                 string   `json:"_v"`
+	EndOfTask         bool     `json:"endOfTask"`
+	EndReason         string   `json:"endReason,omitempty"`
+	CompletedTaskID   string   `json:"completedTaskId,omitempty"`
+	CompletedTaskName string   `json:"completedTaskName,omitempty"`
+	Form              *v1Form  `json:"form,omitempty"`
+}
+
+func encodeV2(_ registry.Instance, turn *eventsv1.Turn, r *eventsv1.Reply) any {
+	out := v2Response{
+		To: turn.FromId, From: r.BotId, Data: make([]v2Item, 0, len(r.Messages)), V: "v2",
+		EndOfTask: r.EndOfTask, EndReason: r.EndReason, CompletedTaskID: r.CompletedTaskId, CompletedTaskName: r.CompletedTaskName,
+	}
+	created := r.GetProducedAt().AsTime().UTC().Format("2006-01-02T15:04:05.000Z")
+	for _, m := range r.Messages {
+		item := v2Item{Type: "text", CreatedOn: created, MessageID: m.GetMessageId()}
+		if t := m.GetTemplate(); t != nil {
+			item.Type, item.Val = "template", t.AsMap()
+		} else {
+			item.Val = m.GetText()
+		}
+		out.Data = append(out.Data, item)
+	}
+	if r.Form != nil {
+		out.Form = &v1Form{FormDef: r.Form.FormDef.AsMap()}
+		if r.Form.FormInitialization != nil {
+			out.Form.FormInitialization = r.Form.FormInitialization.AsMap()
+		}
+	}
+	return out
+}
