@@ -110,3 +110,50 @@ func TestV2WebhookAsync(t *testing.T) {
 		t.Errorf("status body %v", status)
 	}
 }
+
+// sendEvent posts a V2 event.
+func sendEvent(t *testing.T, url, user, event string) response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"session": map[string]any{"new": event == "ON_CONNECT"},
+		"message": map[string]any{"type": "event", "val": event}, "from": map[string]any{"id": user}})
+	return post(t, url, "bearer "+userToken(t, user), "application/json", string(body))
+}
+
+// TestV2Events: ON_CONNECT runs the bot's welcome; SESSION_CLOSURE closes
+// the session (the task in progress is gone) and says whether there was
+// one (contract §3.2, §4.4).
+func TestV2Events(t *testing.T) {
+	_, busCfg := newServer(t)
+	p := startProcess(t, testConfig(t, busCfg), All)
+	url := p.base() + "/chatbot/v2/webhook/" + botID
+	closure := func(user string) string {
+		r := sendEvent(t, url, user, "SESSION_CLOSURE")
+		data, _ := r.Body["data"].([]any)
+		if r.Status != http.StatusOK || len(data) != 1 {
+			t.Fatalf("closure: %d %s", r.Status, r.Raw)
+		}
+		ev := data[0].(map[string]any)
+		if ev["type"] != "event" || ev["val"] != "SESSION_CLOSURE" {
+			t.Fatalf("closure event %v", ev)
+		}
+		return ev["eventType"].(string)
+	}
+
+	if got := v2Texts(t, sendEvent(t, url, "eve", "ON_CONNECT")); len(got) != 1 || !strings.HasPrefix(got[0], "Hello!") {
+		t.Fatalf("ON_CONNECT answered %v", got)
+	}
+	if got := closure("nobody"); got != "SESSION_CLOSURE_IGNORED" {
+		t.Errorf("closure without a session: %s", got)
+	}
+	v2Texts(t, sayV2(t, url, "eve", "bearer "+userToken(t, "eve"), "show my balance"))
+	if got := closure("eve"); got != "SESSION_CLOSURE_SUCCESS" {
+		t.Errorf("closure of an active session: %s", got)
+	}
+	if got := closure("eve"); got != "SESSION_CLOSURE_IGNORED" {
+		t.Errorf("second closure: %s", got)
+	}
+	// The task that waited for an account is gone with the session.
+	if got := v2Texts(t, sayV2(t, url, "eve", "bearer "+userToken(t, "eve"), "Salary")); len(got) != 1 || strings.Contains(got[0], "$45,000") {
+		t.Errorf("after the closure, %q still answered the old task: %v", "Salary", got)
+	}
+}

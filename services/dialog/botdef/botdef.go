@@ -53,6 +53,9 @@ type Bot struct {
 	// intent conditions (Kore's default), "offer" offers them when the task
 	// ends.
 	FollowupIntents string `yaml:"followup_intents,omitempty" json:"followup_intents,omitempty"`
+	// OnConnect is the task run when a channel connects (V2's ON_CONNECT
+	// event); empty answers with messages.greeting.
+	OnConnect string `yaml:"on_connect,omitempty" json:"on_connect,omitempty"`
 	// Env are the bot's environment variables, {{env.NAME}} in templates;
 	// the service configuration may override them.
 	Env map[string]string `yaml:"env,omitempty" json:"env,omitempty"`

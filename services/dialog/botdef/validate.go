@@ -92,6 +92,9 @@ func Validate(b *Bot) []Problem {
 		c.add(bf, "nlu.proximity", "must be between 0 and 0.2 (Kore's range)")
 	}
 	c.interruptions(bf, "interruptions", b.Interruptions)
+	if b.OnConnect != "" && b.Task(b.OnConnect) == nil {
+		c.add(bf, "on_connect", "no task named %q", b.OnConnect)
+	}
 	if f := b.FollowupIntents; f != "" && f != "offer" {
 		c.add(bf, "followup_intents", "must be empty or \"offer\", not %q", f)
 	}

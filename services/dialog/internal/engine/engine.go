@@ -87,6 +87,9 @@ type FormSubmission struct {
 type Input struct {
 	Text string
 	Form *FormSubmission
+	// Event is a channel event instead of a message; the engine acts on
+	// "ON_CONNECT" (contract §3.2).
+	Event string
 	// Context is the session's Kore context object; the engine updates it.
 	Context map[string]any
 	// State is the session's dialog state; the engine updates it.
@@ -202,6 +205,10 @@ func (r *run) std(key string, vars map[string]any) {
 }
 
 func (r *run) turn() {
+	if r.in.Event == "ON_CONNECT" {
+		r.onConnect()
+		return
+	}
 	text := trimInput(r.in.Text)
 	norm := normalize(text)
 
@@ -313,6 +320,16 @@ func (r *run) choices(key string, cands []string) {
 		},
 	}})
 	r.st.Choices = cands
+}
+
+// onConnect is the bot's welcome when a channel connects (V2's ON_CONNECT):
+// the bot's on_connect task, else its greeting.
+func (r *run) onConnect() {
+	if t := r.b.tasks[r.b.Def.OnConnect]; t != nil && r.st.Active == nil {
+		r.startTask(t, "", "")
+		return
+	}
+	r.std("greeting", nil)
 }
 
 // smallTalk answers greetings, thanks and goodbyes when the bot allows it.

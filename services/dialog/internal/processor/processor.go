@@ -256,11 +256,18 @@ func (p *Processor) apply(ctx context.Context, bot *engine.Bot, rec session.Reco
 		b.Context = map[string]any{}
 	}
 	idle := next.LastActivity != nil && now.Sub(next.LastActivity.AsTime()) > bot.Def.Session.IdleTimeout
-	if rec.Session == nil || turn.SessionNew || idle {
+	// SESSION_CLOSURE closes the session (contract §3.2, §4.4): the next
+	// one starts afresh, as after session.new.
+	closing := turn.Event == "SESSION_CLOSURE"
+	active := rec.Session != nil && next.SessionId != "" && !idle
+	if rec.Session == nil || turn.SessionNew || idle || closing || next.SessionId == "" {
 		b.Context = newContext(b.Context)
 		b.Dialog = engine.State{}
 		next.SessionId = uuid.NewString()
 		next.StartedAt = timestamppb.New(now)
+		if closing {
+			next.SessionId = "" // closed: the next turn opens a new one
+		}
 	}
 	next.ConversationKey, next.BotId, next.UserId = turn.ConversationKey, turn.BotId, turn.UserId
 	next.LastActivity = timestamppb.New(now)
@@ -269,11 +276,14 @@ func (p *Processor) apply(ctx context.Context, bot *engine.Bot, rec session.Reco
 	b.Context["botid"] = turn.BotId
 
 	bound := scopes.Bound{Store: p.cfg.Ports.Scopes, Enterprise: p.cfg.EnterpriseID, Bot: turn.BotId, User: turn.UserId, Conversation: turn.ConversationKey}
-	out := bot.Run(ctx, engine.Input{
-		Text: turn.Text, Form: formSubmission(turn.FormData), Context: b.Context, State: &b.Dialog, Now: now,
-		Extractor: p.cfg.Ports.Extractor, Services: p.cfg.Ports.Services, Scopes: bound,
-		Overrides: p.overrides(turn),
-	})
+	var out engine.Output
+	if !closing {
+		out = bot.Run(ctx, engine.Input{
+			Text: turn.Text, Form: formSubmission(turn.FormData), Event: turn.Event, Context: b.Context, State: &b.Dialog, Now: now,
+			Extractor: p.cfg.Ports.Extractor, Services: p.cfg.Ports.Services, Scopes: bound,
+			Overrides: p.overrides(turn),
+		})
+	}
 	reply := &eventsv1.Reply{
 		TurnId: turn.TurnId, BotId: turn.BotId, InstanceId: turn.InstanceId, UserId: turn.UserId,
 		FromId: turn.FromId, ConversationKey: turn.ConversationKey, Mode: turn.Mode,
@@ -283,6 +293,12 @@ func (p *Processor) apply(ctx context.Context, bot *engine.Bot, rec session.Reco
 	}
 	if le := out.LastEnded; le != nil {
 		reply.EndReason, reply.CompletedTaskId, reply.CompletedTaskName = le.Reason, le.ID, le.Name
+	}
+	if closing {
+		reply.SessionClosure = "SESSION_CLOSURE_IGNORED"
+		if active {
+			reply.SessionClosure = "SESSION_CLOSURE_SUCCESS"
+		}
 	}
 	for _, m := range out.Messages {
 		bm := &eventsv1.BotMessage{MessageId: "ms-" + uuid.NewString()}

@@ -144,6 +144,20 @@ func TestBuildItemsV2(t *testing.T) {
 	}
 }
 
+// A V2 SESSION_CLOSURE is answered by its event alone; V1 has no events.
+func TestBuildItemsSessionClosure(t *testing.T) {
+	r := &eventsv1.Reply{TurnId: "t2", BotId: "st-1", FromId: "u", ApiVersion: "v2", SessionClosure: "SESSION_CLOSURE_SUCCESS"}
+	items, err := BuildItems(r, "")
+	want := `{"_v":"v2","data":[{"description":"session closed successfully","eventType":"SESSION_CLOSURE_SUCCESS","type":"event","val":"SESSION_CLOSURE"}]}`
+	if err != nil || len(items) != 1 || string(items[0].Body) != want {
+		t.Fatalf("V2 closure items %v %v", items, err)
+	}
+	r.ApiVersion = ""
+	if items, _ := BuildItems(r, ""); len(items) != 1 || items[0].Kind.String() != "ITEM_KIND_STATUS" {
+		t.Errorf("V1 closure items %v", items)
+	}
+}
+
 func TestLedgerKey(t *testing.T) {
 	if k := key("ms-4b1e-ab_9="); k != "ms-4b1e-ab_9=" {
 		t.Errorf("safe id changed: %s", k)

@@ -126,6 +126,13 @@ func BuildItems(r *eventsv1.Reply, partsHeader string) ([]Item, error) {
 		items = append(items, Item{ID: id, Kind: kind, Index: index, Body: body})
 		return nil
 	}
+	if c := r.GetSessionClosure(); c != "" && sh.closure != nil {
+		// A SESSION_CLOSURE is answered by its event alone (contract §4.4).
+		if err := add(DerivedID(r.GetTurnId(), "closure"), dispatcherv1.ItemKind_ITEM_KIND_MESSAGE, 0, "session closure", sh.closure(c)); err != nil {
+			return nil, err
+		}
+		return items, nil
+	}
 	if p.messages {
 		for i, m := range r.GetMessages() {
 			id := m.GetMessageId()
@@ -165,6 +172,7 @@ func BuildItems(r *eventsv1.Reply, partsHeader string) ([]Item, error) {
 
 // shape is how one webhook version writes each kind of POST.
 type shape struct {
+	closure func(outcome string) any // nil: the version has no events
 	message func(r *eventsv1.Reply, m *eventsv1.BotMessage, id string) any
 	form    func(r *eventsv1.Reply, f map[string]any) any
 	handoff func(r *eventsv1.Reply, h handoffBody) any
@@ -226,6 +234,15 @@ func createdOn(r *eventsv1.Reply) string {
 }
 
 var shapeV2 = shape{
+	closure: func(outcome string) any {
+		d := "session closed successfully"
+		if outcome != "SESSION_CLOSURE_SUCCESS" {
+			d = "Active session doesn't exist"
+		}
+		return map[string]any{"data": []any{map[string]any{
+			"type": "event", "val": "SESSION_CLOSURE", "eventType": outcome, "description": d,
+		}}, "_v": "v2"}
+	},
 	message: func(r *eventsv1.Reply, m *eventsv1.BotMessage, id string) any {
 		typ := "text"
 		if _, ok := m.GetBody().(*eventsv1.BotMessage_Template); ok {

@@ -9,7 +9,7 @@
 //
 // Routes are tables of (path, version): V1 and V2 share the checks and
 // differ in their response, acknowledgement and error envelopes (contract
-// §4, §5, §8). V2 polling and events are not served yet.
+// §4, §5, §8). V2 polling is not served yet.
 package httpapi
 
 import (

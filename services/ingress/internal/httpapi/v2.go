@@ -43,7 +43,30 @@ type v2Response struct {
 	Form              *v1Form  `json:"form,omitempty"`
 }
 
+// closureEvent is the data item answering SESSION_CLOSURE (contract §4.4).
+type closureEvent struct {
+	Type        string `json:"type"`
+	Val         string `json:"val"`
+	EventType   string `json:"eventType"`
+	Description string `json:"description"`
+}
+
+// closureEventFor builds it from the dialog's outcome.
+func closureEventFor(outcome string) closureEvent {
+	d := "session closed successfully"
+	if outcome != "SESSION_CLOSURE_SUCCESS" {
+		d = "Active session doesn't exist"
+	}
+	return closureEvent{Type: "event", Val: "SESSION_CLOSURE", EventType: outcome, Description: d}
+}
+
 func encodeV2(_ registry.Instance, turn *eventsv1.Turn, r *eventsv1.Reply) any {
+	if r.SessionClosure != "" {
+		return struct {
+			Data []closureEvent `json:"data"`
+			V    string         `json:"_v"`
+		}{[]closureEvent{closureEventFor(r.SessionClosure)}, "v2"}
+	}
 	out := v2Response{
 		To: turn.FromId, From: r.BotId, Data: make([]v2Item, 0, len(r.Messages)), V: "v2",
 		EndOfTask: r.EndOfTask, EndReason: r.EndReason, CompletedTaskID: r.CompletedTaskId, CompletedTaskName: r.CompletedTaskName,

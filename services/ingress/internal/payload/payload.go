@@ -168,8 +168,18 @@ func decodeMessage(turn *eventsv1.Turn, b body, lim Limits) error {
 		if err := json.Unmarshal(m.Val, form); err != nil {
 			return invalid("message.val must be a form submission object when message.type is formData")
 		}
+	case "event":
+		var ev string
+		if err := json.Unmarshal(m.Val, &ev); err != nil || (ev != "ON_CONNECT" && ev != "SESSION_CLOSURE") {
+			return invalid("message.val must be ON_CONNECT or SESSION_CLOSURE when message.type is event")
+		}
+		if len(m.Attachments) > 0 {
+			return invalid("an event has no attachments")
+		}
+		turn.Event = ev
+		return nil
 	default:
-		return invalid("message.type %q is not supported on this endpoint (use text or formData)", m.Type)
+		return invalid("message.type %q is not supported (use text, formData or event)", m.Type)
 	}
 	if n := utf8.RuneCountInString(turn.Text); n > lim.MaxTextChars {
 		return invalid("message.text has %d characters; the limit is %d", n, lim.MaxTextChars)

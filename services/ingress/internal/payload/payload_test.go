@@ -58,6 +58,12 @@ func TestDecodeShapes(t *testing.T) {
 	if err != nil || newer.FormData.FormId != "frm-2" || newer.FormData.Data[0].Input.GetNumberValue() != 3 {
 		t.Fatalf("typed formData: %v %v", newer, err)
 	}
+	for _, ev := range []string{"ON_CONNECT", "SESSION_CLOSURE"} {
+		e, err := Decode([]byte(`{"session":{"new":true},"message":{"type":"event","val":"`+ev+`"},"from":{"id":"u"}}`), lim)
+		if err != nil || e.Event != ev || e.Text != "" {
+			t.Fatalf("event %s: %v %v", ev, e, err)
+		}
+	}
 	att, err := Decode([]byte(`{"message":{"attachments":[{"url":"https://x/y.png"},{"fileId":"f1","fileType":"image","fileName":"a.png"}]},"from":{"id":"u"}}`), lim)
 	if err != nil || len(att.Attachments) != 2 || att.Attachments[1].FileId != "f1" {
 		t.Fatalf("attachments only: %v %v", att, err)
@@ -88,7 +94,8 @@ func TestDecodeRefuses(t *testing.T) {
 		{"text not a string", `{"message":{"text":5},"from":{"id":"u"}}`, "message.text"},
 		{"attachment without url", `{"message":{"attachments":[{}]},"from":{"id":"u"}}`, "attachments[0]"},
 		{"form without id", `{"message":{"formData":{"data":[]}},"from":{"id":"u"}}`, "formId"},
-		{"unknown type", `{"message":{"type":"event","val":"ON_CONNECT"},"from":{"id":"u"}}`, "message.type"},
+		{"unknown type", `{"message":{"type":"audio","val":"x"},"from":{"id":"u"}}`, "message.type"},
+		{"unknown event", `{"message":{"type":"event","val":"ON_DISCONNECT"},"from":{"id":"u"}}`, "ON_CONNECT or SESSION_CLOSURE"},
 		{"tag without name", `{"message":{"text":"x"},"from":{"id":"u"},"metaTags":{"userLevelTags":[{"value":1}]}}`, "userLevelTags[0].name"},
 	}
 	for _, tc := range tests {

@@ -195,9 +195,12 @@ type Reply struct {
 	AgentHandoff *AgentHandoff `protobuf:"bytes,17,opt,name=agent_handoff,json=agentHandoff,proto3" json:"agent_handoff,omitempty"`
 	// The webhook version the turn came in on ("v1", "v2"): asynchronous
 	// replies are delivered in the same shape.
-	ApiVersion    string `protobuf:"bytes,18,opt,name=api_version,json=apiVersion,proto3" json:"api_version,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ApiVersion string `protobuf:"bytes,18,opt,name=api_version,json=apiVersion,proto3" json:"api_version,omitempty"`
+	// The outcome of a SESSION_CLOSURE event: "SESSION_CLOSURE_SUCCESS" or
+	// "SESSION_CLOSURE_IGNORED" (contract §4.4); empty otherwise.
+	SessionClosure string `protobuf:"bytes,19,opt,name=session_closure,json=sessionClosure,proto3" json:"session_closure,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Reply) Reset() {
@@ -356,6 +359,13 @@ func (x *Reply) GetApiVersion() string {
 	return ""
 }
 
+func (x *Reply) GetSessionClosure() string {
+	if x != nil {
+		return x.SessionClosure
+	}
+	return ""
+}
+
 var File_parley_events_v1_reply_proto protoreflect.FileDescriptor
 
 const file_parley_events_v1_reply_proto_rawDesc = "" +
@@ -370,7 +380,7 @@ const file_parley_events_v1_reply_proto_rawDesc = "" +
 	"\x04body\"\x84\x01\n" +
 	"\x04Form\x122\n" +
 	"\bform_def\x18\x01 \x01(\v2\x17.google.protobuf.StructR\aformDef\x12H\n" +
-	"\x13form_initialization\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x12formInitialization\"\xd1\x05\n" +
+	"\x13form_initialization\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x12formInitialization\"\xfa\x05\n" +
 	"\x05Reply\x12\x17\n" +
 	"\aturn_id\x18\x01 \x01(\tR\x06turnId\x12\x15\n" +
 	"\x06bot_id\x18\x02 \x01(\tR\x05botId\x12\x1f\n" +
@@ -394,7 +404,8 @@ const file_parley_events_v1_reply_proto_rawDesc = "" +
 	"producedAt\x12C\n" +
 	"\ragent_handoff\x18\x11 \x01(\v2\x1e.parley.events.v1.AgentHandoffR\fagentHandoff\x12\x1f\n" +
 	"\vapi_version\x18\x12 \x01(\tR\n" +
-	"apiVersionBCZAgithub.com/parleyhq/parley/proto/gen/go/parley/events/v1;eventsv1b\x06proto3"
+	"apiVersion\x12'\n" +
+	"\x0fsession_closure\x18\x13 \x01(\tR\x0esessionClosureBCZAgithub.com/parleyhq/parley/proto/gen/go/parley/events/v1;eventsv1b\x06proto3"
 
 var (
 	file_parley_events_v1_reply_proto_rawDescOnce sync.Once

@@ -417,6 +417,9 @@ type Turn struct {
 	RawPayload []byte `protobuf:"bytes,22,opt,name=raw_payload,json=rawPayload,proto3" json:"raw_payload,omitempty"`
 	// privateClaims / secureCustomData from the token, if any.
 	PrivateClaims *structpb.Struct `protobuf:"bytes,23,opt,name=private_claims,json=privateClaims,proto3" json:"private_claims,omitempty"`
+	// A V2 event instead of a message: "ON_CONNECT" or "SESSION_CLOSURE"
+	// (contract §3.2).
+	Event         string `protobuf:"bytes,24,opt,name=event,proto3" json:"event,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -612,6 +615,13 @@ func (x *Turn) GetPrivateClaims() *structpb.Struct {
 	return nil
 }
 
+func (x *Turn) GetEvent() string {
+	if x != nil {
+		return x.Event
+	}
+	return ""
+}
+
 var File_parley_events_v1_turn_proto protoreflect.FileDescriptor
 
 const file_parley_events_v1_turn_proto_rawDesc = "" +
@@ -637,7 +647,7 @@ const file_parley_events_v1_turn_proto_rawDesc = "" +
 	"\bFormData\x12\x17\n" +
 	"\aform_id\x18\x01 \x01(\tR\x06formId\x12/\n" +
 	"\x04data\x18\x02 \x03(\v2\x1b.parley.events.v1.FormInputR\x04data\x12+\n" +
-	"\x04meta\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x04meta\"\xb3\a\n" +
+	"\x04meta\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x04meta\"\xc9\a\n" +
 	"\x04Turn\x12\x17\n" +
 	"\aturn_id\x18\x01 \x01(\tR\x06turnId\x12\x15\n" +
 	"\x06bot_id\x18\x02 \x01(\tR\x05botId\x12\x1f\n" +
@@ -668,7 +678,8 @@ const file_parley_events_v1_turn_proto_rawDesc = "" +
 	"apiVersion\x12\x1f\n" +
 	"\vraw_payload\x18\x16 \x01(\fR\n" +
 	"rawPayload\x12>\n" +
-	"\x0eprivate_claims\x18\x17 \x01(\v2\x17.google.protobuf.StructR\rprivateClaims*;\n" +
+	"\x0eprivate_claims\x18\x17 \x01(\v2\x17.google.protobuf.StructR\rprivateClaims\x12\x14\n" +
+	"\x05event\x18\x18 \x01(\tR\x05event*;\n" +
 	"\x04Mode\x12\x14\n" +
 	"\x10MODE_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tMODE_SYNC\x10\x01\x12\x0e\n" +
