@@ -26,6 +26,7 @@ import (
 	"github.com/parleyhq/parley/services/ingress/internal/httpapi"
 	"github.com/parleyhq/parley/services/ingress/internal/idempotency"
 	"github.com/parleyhq/parley/services/ingress/internal/natsio"
+	"github.com/parleyhq/parley/services/ingress/internal/polls"
 	"github.com/parleyhq/parley/services/ingress/internal/replaystore"
 )
 
@@ -142,9 +143,11 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	var guard auth.ReplayGuard
 	var idem httpapi.IdempotencyStore
+	var pollStore httpapi.PollStore
 	if s.deps.Redis != nil {
 		guard = replaystore.NewRedis(s.deps.Redis, "parley:")
 		idem = idempotency.NewRedis(s.deps.Redis, "parley:")
+		pollStore = polls.NewRedis(s.deps.Redis, "parley:")
 	} else {
 		kv, err := replaystore.NewKV(ctx, s.deps.Bus.JS, s.deps.Bus.Cfg.Name("parley_jti"), s.deps.Bus.Cfg.Replicas, s.cfg.ClockSkew)
 		if err != nil {
@@ -156,6 +159,11 @@ func (s *Service) Run(ctx context.Context) error {
 			return err
 		}
 		idem = ikv
+		pkv, err := polls.NewKV(ctx, s.deps.Bus.JS, s.deps.Bus.Cfg.Name("parley_polls"), s.deps.Bus.Cfg.Replicas)
+		if err != nil {
+			return err
+		}
+		pollStore = pkv
 	}
 	b, err := natsio.Open(s.deps.Bus, s.id, s.deps.Tracer, log)
 	if err != nil {
@@ -164,7 +172,7 @@ func (s *Service) Run(ctx context.Context) error {
 	s.bus = b
 	defer b.Close()
 
-	webhook, err := httpapi.New(s.deps.Registry, auth.NewVerifier(s.deps.Registry, guard, s.cfg.ClockSkew), publisher{b}, idem, httpapi.Limits{
+	webhook, err := httpapi.NewWithPolls(s.deps.Registry, auth.NewVerifier(s.deps.Registry, guard, s.cfg.ClockSkew), publisher{b}, idem, pollStore, httpapi.Limits{
 		MaxBodyBytes: s.cfg.MaxBodyBytes,
 		MaxTextChars: s.cfg.MaxTextChars,
 		SyncTimeout:  s.cfg.SyncTimeout,

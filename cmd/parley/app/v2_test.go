@@ -157,3 +157,48 @@ func TestV2Events(t *testing.T) {
 		t.Errorf("after the closure, %q still answered the old task: %v", "Salary", got)
 	}
 }
+
+// TestV2Polling: a V2 turn over its budget is answered with a poll id;
+// polling says "Inprogress" until the dialog answers, then gives the answer
+// once; after that, and for an unknown id, 400 "No data found" (contract
+// §4.3, §11.21). V1 keeps its 504.
+func TestV2Polling(t *testing.T) {
+	_, busCfg := newServer(t)
+	cfg := testConfig(t, busCfg)
+	front := startProcess(t, cfg, Ingress) // no dialog yet: the turn waits
+	base := front.base() + "/chatbot/v2/webhook/" + botID + "/hookInstance/fast"
+	auth := "bearer " + userToken(t, "pat")
+
+	r := sayV2(t, base, "pat", auth, "show my balance")
+	pollID, _ := r.Body["pollId"].(string)
+	if r.Status != http.StatusOK || r.Body["_v"] != "v2" || len(pollID) != 32 {
+		t.Fatalf("over the budget: %d %s, want a poll id", r.Status, r.Raw)
+	}
+	get := func(id string) response {
+		req, _ := http.NewRequest(http.MethodGet, base+"/poll/"+id, nil)
+		req.Header.Set("Authorization", auth)
+		return do(t, req)
+	}
+	if p := get(pollID); p.Status != http.StatusOK || p.Body["status"] != "Inprogress" || p.Body["pollId"] != pollID {
+		t.Fatalf("poll while the turn waits: %d %s", p.Status, p.Raw)
+	}
+
+	startProcess(t, cfg, Dialog)
+	var answer response
+	waitUntil(t, "the answer", 20*time.Second, func() bool {
+		answer = get(pollID)
+		return answer.Status == http.StatusOK && answer.Body["status"] == nil
+	})
+	if got := v2Texts(t, answer); len(got) != 1 || !strings.Contains(got[0], "Which account") {
+		t.Fatalf("polled answer %v", got)
+	}
+	if p := get(pollID); p.Status != http.StatusBadRequest || !strings.Contains(p.Raw, "No data found") {
+		t.Errorf("second delivery: %d %s", p.Status, p.Raw)
+	}
+	if p := get("00000000000000000000000000000000"); p.Status != http.StatusBadRequest {
+		t.Errorf("unknown poll id: %d %s", p.Status, p.Raw)
+	}
+	if p := get(strings.Repeat("z", 32)); p.Status != http.StatusBadRequest {
+		t.Errorf("malformed poll id: %d %s", p.Status, p.Raw)
+	}
+}

@@ -9,7 +9,7 @@
 //
 // Routes are tables of (path, version): V1 and V2 share the checks and
 // differ in their response, acknowledgement and error envelopes (contract
-// §4, §5, §8). V2 polling is not served yet.
+// §4, §5, §8); V2 adds polling for turns over the budget (poll.go).
 package httpapi
 
 import (
@@ -35,6 +35,7 @@ import (
 	"github.com/parleyhq/parley/services/ingress/internal/auth"
 	"github.com/parleyhq/parley/services/ingress/internal/idempotency"
 	"github.com/parleyhq/parley/services/ingress/internal/payload"
+	"github.com/parleyhq/parley/services/ingress/internal/polls"
 )
 
 // Verifier checks a request's token for an instance.
@@ -62,6 +63,13 @@ type IdempotencyStore interface {
 	Release(ctx context.Context, key string) error
 }
 
+// PollStore keeps V2 answers that outlived the sync budget; see package
+// polls.
+type PollStore interface {
+	Put(ctx context.Context, id string, rec polls.Record) error
+	Take(ctx context.Context, id string) (polls.Record, bool, error)
+}
+
 // Limits of the webhook.
 type Limits struct {
 	MaxBodyBytes int64
@@ -83,11 +91,19 @@ type Handler struct {
 	mux      *http.ServeMux
 	tel      *telemetry
 	idem     IdempotencyStore
+	polls    PollStore
 }
 
 // New returns the webhook handler; mp may be nil (no metrics), and idem may
 // be nil, which ignores Idempotency-Key headers.
 func New(reg registry.View, v Verifier, pub Publisher, idem IdempotencyStore, lim Limits, log *slog.Logger, mp metric.MeterProvider) (*Handler, error) {
+	return NewWithPolls(reg, v, pub, idem, nil, lim, log, mp)
+}
+
+// NewWithPolls is New with V2 polling: a V2 turn over the sync budget is
+// answered with a poll id instead of 504 (contract §4.3); pollStore nil
+// turns polling off.
+func NewWithPolls(reg registry.View, v Verifier, pub Publisher, idem IdempotencyStore, pollStore PollStore, lim Limits, log *slog.Logger, mp metric.MeterProvider) (*Handler, error) {
 	tel, err := newTelemetry(mp)
 	if err != nil {
 		return nil, fmt.Errorf("webhook metrics: %w", err)
@@ -99,6 +115,7 @@ func New(reg registry.View, v Verifier, pub Publisher, idem IdempotencyStore, li
 		userLim: newLimiter(lim.Rate.PerUser, lim.Rate.PerUserBurst),
 		mux:     http.NewServeMux(),
 		idem:    idem,
+		polls:   pollStore,
 	}
 	v1 := apiVersion{name: "v1", encode: encodeV1, errorJSON: errorJSONV1, ack: ackV1}
 	h.mux.HandleFunc("/chatbot/hooks/{botId}", h.route(v1))
@@ -106,6 +123,8 @@ func New(reg registry.View, v Verifier, pub Publisher, idem IdempotencyStore, li
 	v2 := apiVersion{name: "v2", encode: encodeV2, errorJSON: errorJSONV2, ack: ackV2}
 	h.mux.HandleFunc("/chatbot/v2/webhook/{botId}", h.route(v2))
 	h.mux.HandleFunc("/chatbot/v2/webhook/{botId}/hookInstance/{instanceId}", h.route(v2))
+	h.mux.HandleFunc("/chatbot/v2/webhook/{botId}/poll/{pollId}", h.poll(v2))
+	h.mux.HandleFunc("/chatbot/v2/webhook/{botId}/hookInstance/{instanceId}/poll/{pollId}", h.poll(v2))
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, msgRouteNotFound)
 	})
@@ -220,7 +239,14 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, v apiVersion) {
 	if done {
 		return
 	}
-	waiter, err := h.pub.Publish(ctx, turn, now.Add(timeout))
+	// With V2 polling the dialog may answer after the budget, until the
+	// poll id expires: that is the reply's deadline.
+	polling := v.name == "v2" && h.polls != nil && turn.Mode == eventsv1.Mode_MODE_SYNC
+	deadline := now.Add(timeout)
+	if polling {
+		deadline = now.Add(polls.TTL)
+	}
+	waiter, err := h.pub.Publish(ctx, turn, deadline)
 	if err != nil {
 		h.log.ErrorContext(ctx, "turn not accepted", "bot_id", botID, "turn_id", turn.TurnId, "err", err)
 		idem.release(ctx)
@@ -232,6 +258,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, v apiVersion) {
 		ack := v.ack(ctx)
 		idem.finish(ctx, http.StatusOK, ack)
 		writeBody(w, http.StatusOK, ack)
+		return
+	}
+	if polling {
+		h.waitOrPoll(ctx, w, v, inst, turn, waiter, timeout, now, idem)
 		return
 	}
 	// With an Idempotency-Key the reply is awaited even if the caller goes
