@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/parleyhq/parley/services/dialog/botdef"
+	"github.com/parleyhq/parley/services/dialog/nlu/lang"
 )
 
 // Kore's ~amend_synonyms (reference §6).
@@ -50,7 +51,7 @@ func (r *run) amend(t *task, waiting *node, text string) bool {
 	// The split is found in the lower-cased text and cut from the
 	// original, so the new value keeps its punctuation ("12.50", "$300").
 	orig := " " + text + " "
-	lt := " " + lowerKeepOffsets(text) + " "
+	lt := " " + lang.LowerKeepOffsets(text) + " "
 	verb := i < len(words) && amendVerbs[words[i]]
 	target, newText := "", ""
 	switch {

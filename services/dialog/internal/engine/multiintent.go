@@ -2,8 +2,8 @@ package engine
 
 import (
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/parleyhq/parley/services/dialog/nlu/lang"
 )
 
 // multiIntent splits an utterance on the language's cue phrases ("and
@@ -42,7 +42,7 @@ func (r *run) multiIntent(text string) bool {
 // ahead of the part before it. Offsets are kept by cutting the original
 // text, so entity spans stay right.
 func splitIntents(text string, v compiledVocabulary) []string {
-	lower := lowerKeepOffsets(text)
+	lower := lang.LowerKeepOffsets(text)
 	type cut struct {
 		start, end int
 		before     bool
@@ -85,26 +85,6 @@ func splitIntents(text string, v compiledVocabulary) []string {
 		}
 	}
 	return parts
-}
-
-// lowerKeepOffsets lower-cases the letters whose lower case has the same
-// UTF-8 length, so offsets into the result are offsets into s.
-func lowerKeepOffsets(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b.WriteByte(s[i]) // an invalid byte stays as it is
-		} else {
-			if l := unicode.ToLower(r); utf8.RuneLen(l) == size {
-				r = l
-			}
-			b.WriteRune(r)
-		}
-		i += size
-	}
-	return b.String()
 }
 
 func isWordByte(c byte) bool {

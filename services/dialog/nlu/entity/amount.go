@@ -62,7 +62,7 @@ func round(v float64, places int) float64 {
 func extractCurrency(text, lang string) (span, bool) {
 	ls := lower(text)
 	nums := findNumbers(text)
-	if local := localNumbers(lang, lowerKeepOffsets(text)); len(local) > 0 {
+	if local := localNumbers(lang, text); len(local) > 0 {
 		nums = append(nums, local...)
 		sort.SliceStable(nums, func(i, j int) bool { return nums[i].start < nums[j].start })
 	}

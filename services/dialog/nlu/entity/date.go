@@ -284,7 +284,7 @@ func findDates(text string, ref Reference) []dateSpan {
 		}
 		add(m[0], m[1], t, ok, false)
 	}
-	for _, d := range findLocalDates(baseLanguage(ref.Language), lowerKeepOffsets(text), today) {
+	for _, d := range findLocalDates(baseLanguage(ref.Language), text, today) {
 		out = append(out, d)
 	}
 	return dropContained(out)

@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	langpkg "github.com/parleyhq/parley/services/dialog/nlu/lang"
 )
 
 // Word forms of numbers and dates in the other built-in bot languages,
@@ -95,11 +97,12 @@ func wordsOf(ls string) []wordTok {
 
 // localNumbers finds numbers said in words in a language of
 // localNumberWords; nil for others.
-func localNumbers(lang, ls string) []numSpan {
+func localNumbers(lang, text string) []numSpan {
 	nw, ok := localNumberWords[lang]
 	if !ok {
 		return nil
 	}
+	ls := langpkg.LowerKeepOffsets(text)
 	isNum := func(w string) bool {
 		_, v := nw.values[w]
 		return v || nw.hundred[w] || nw.thousand[w] || nw.million[w]
@@ -237,11 +240,12 @@ func wholeWords(ls string, s, e int) bool {
 }
 
 // findLocalDates finds dates said in words in a language of localDates.
-func findLocalDates(lang, ls string, today time.Time) []dateSpan {
+func findLocalDates(lang, text string, today time.Time) []dateSpan {
 	lw, ok := localDates[lang]
 	if !ok {
 		return nil
 	}
+	ls := langpkg.LowerKeepOffsets(text)
 	var out []dateSpan
 	add := func(s, e int, t time.Time, explicitY bool) {
 		if wholeWords(ls, s, e) {
@@ -327,27 +331,6 @@ func lastWord(s string) string {
 		return ""
 	}
 	return f[len(f)-1]
-}
-
-// lowerKeepOffsets lower-cases every letter whose lower case has the same
-// UTF-8 length (all of Latin-1: "MAÑANA", "ÉTÉ"), so offsets into the
-// result are offsets into s.
-func lowerKeepOffsets(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b.WriteByte(s[i]) // an invalid byte stays as it is
-		} else {
-			if l := unicode.ToLower(r); utf8.RuneLen(l) == size {
-				r = l
-			}
-			b.WriteRune(r)
-		}
-		i += size
-	}
-	return b.String()
 }
 
 // baseLanguage is "es" for "es-MX"; "" is English.

@@ -257,7 +257,7 @@ done:
 
 func extractNumber(text, lang string) (span, bool) {
 	nums := findNumbers(text)
-	if local := localNumbers(lang, lowerKeepOffsets(text)); len(local) > 0 {
+	if local := localNumbers(lang, text); len(local) > 0 {
 		nums = append(nums, local...)
 		sort.SliceStable(nums, func(i, j int) bool { return nums[i].start < nums[j].start })
 	}

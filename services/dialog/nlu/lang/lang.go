@@ -111,6 +111,27 @@ func Normalize(s string) string {
 	return strings.NewReplacer("’", "'", "‘", "'", "`", "'", "´", "'").Replace(s)
 }
 
+// LowerKeepOffsets lower-cases every letter whose lower case has the same
+// UTF-8 length (all of Latin-1: "MAÑANA", "ÉTÉ"), so that byte offsets into
+// the result are offsets into s; invalid bytes are kept as they are.
+func LowerKeepOffsets(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteByte(s[i])
+		} else {
+			if l := unicode.ToLower(r); utf8.RuneLen(l) == size {
+				r = l
+			}
+			b.WriteRune(r)
+		}
+		i += size
+	}
+	return b.String()
+}
+
 // isWordRune reports whether r can be part of a word token.
 func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r)

@@ -144,6 +144,9 @@ func FuzzTokenize(f *testing.F) {
 	}
 	mu.RUnlock()
 	f.Fuzz(func(t *testing.T, s string) {
+		if low := LowerKeepOffsets(s); len(low) != len(s) {
+			t.Fatalf("LowerKeepOffsets(%q) = %q: %d bytes, want %d", s, low, len(low), len(s))
+		}
 		for _, l := range langs {
 			prev := 0
 			for _, tok := range l.Tokenize(s) {
