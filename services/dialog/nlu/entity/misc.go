@@ -2,7 +2,9 @@ package entity
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -57,19 +59,23 @@ var colorNames = func() map[string]string {
 }()
 
 // colorRe matches any colour name, longest first.
-var colorRe = func() *regexp.Regexp {
-	names := make([]string, 0, len(colorNames))
-	for k := range colorNames {
-		names = append(names, regexp.QuoteMeta(k))
-	}
-	sort.Slice(names, func(i, j int) bool {
-		if len(names[i]) != len(names[j]) {
-			return len(names[i]) > len(names[j])
+var colorRe = anyOfRe(slices.Collect(maps.Keys(colorNames)))
+
+// anyOfRe matches any of the phrases as whole words; longer phrases are
+// tried first, so "light sea green" wins over "green".
+func anyOfRe(phrases []string) *regexp.Regexp {
+	sort.Slice(phrases, func(i, j int) bool {
+		if len(phrases[i]) != len(phrases[j]) {
+			return len(phrases[i]) > len(phrases[j])
 		}
-		return names[i] < names[j]
+		return phrases[i] < phrases[j]
 	})
-	return regexp.MustCompile(`\b(` + strings.Join(names, "|") + `)\b`)
-}()
+	quoted := make([]string, len(phrases))
+	for i, p := range phrases {
+		quoted[i] = regexp.QuoteMeta(p)
+	}
+	return regexp.MustCompile(`\b(` + strings.Join(quoted, "|") + `)\b`)
+}
 
 func extractColor(text string) (span, bool) {
 	ls := lower(text)
@@ -118,22 +124,7 @@ var (
 	// zoneWordRe finds a zone name or abbreviation; the abbreviations are
 	// upper case in the text (checked by hand), so "est" in "the best" or
 	// "it" in "ist" never count.
-	zoneWordRe = func() *regexp.Regexp {
-		var names []string
-		for k := range zoneNames {
-			names = append(names, regexp.QuoteMeta(k))
-		}
-		for k := range zoneOffsets {
-			names = append(names, regexp.QuoteMeta(k))
-		}
-		sort.Slice(names, func(i, j int) bool {
-			if len(names[i]) != len(names[j]) {
-				return len(names[i]) > len(names[j])
-			}
-			return names[i] < names[j]
-		})
-		return regexp.MustCompile(`\b(` + strings.Join(names, "|") + `)\b`)
-	}()
+	zoneWordRe = anyOfRe(append(slices.Collect(maps.Keys(zoneNames)), slices.Collect(maps.Keys(zoneOffsets))...))
 	// zoneOffsetRe: "UTC+5:30", "GMT-8", "utc +05:30", "+0530".
 	zoneOffsetRe = regexp.MustCompile(`(?:\b(utc|gmt)\s*)?([+\-−])(\d{1,2})(?::?(\d{2}))?\b`)
 	// ianaRe: "Europe/Paris", "America/Argentina/Buenos_Aires".
