@@ -346,6 +346,7 @@ func (m *Model) Classify(text string) Result {
 			present[s] = struct{}{}
 		}
 	}
+	var matched []*pattern // matched[i] produced matches[i]
 	for i := range m.patterns {
 		p := &m.patterns[i]
 		if definite[p.intent] {
@@ -358,9 +359,10 @@ func (m *Model) Classify(text string) Result {
 				x.Definite, x.Eliminated = false, EliminatedNegation
 			}
 			matches = append(matches, x)
+			matched = append(matched, p)
 		}
 	}
-	m.earlierDefiniteWins(matches, a, present)
+	earlierDefiniteWins(matches, matched, a, present)
 	if ii, ok := m.exact[joinKey(a.stems)]; ok && ii >= 0 && !definite[ii] && len(a.stems) > 0 {
 		definite[ii] = true
 		matches = append(matches, Match{Intent: m.intents[ii], Score: 1, Engine: EngineExact, Definite: true})
@@ -409,26 +411,29 @@ func (m *Model) Classify(text string) Result {
 // sentence: the earlier wins ("book me a flight and then book a cab" books
 // the flight). It applies only when the pattern matches lie in separate
 // parts of the utterance; when they share words the user is asked to
-// choose, as for any several definite matches.
-func (m *Model) earlierDefiniteWins(matches []Match, a analysis, present map[string]struct{}) {
+// choose, as for any several definite matches. patterns[i] is the pattern
+// behind matches[i].
+func earlierDefiniteWins(matches []Match, patterns []*pattern, a analysis, present map[string]struct{}) {
+	n := 0
+	for _, x := range matches {
+		if x.Definite {
+			n++
+		}
+	}
+	if n < 2 { // the common case: no span to look for
+		return
+	}
 	type placed struct{ i, start, end int }
 	var ps []placed
 	for i, x := range matches {
 		if !x.Definite {
 			continue
 		}
-		p := m.patternBySource(x.Intent, x.Pattern)
-		if p == nil {
-			return
-		}
-		start, end, ok := p.span(a, present)
+		start, end, ok := patterns[i].span(a, present)
 		if !ok {
 			return
 		}
 		ps = append(ps, placed{i, start, end})
-	}
-	if len(ps) < 2 {
-		return
 	}
 	first := ps[0]
 	for _, p := range ps[1:] {
@@ -446,16 +451,6 @@ func (m *Model) earlierDefiniteWins(matches []Match, a analysis, present map[str
 			matches[p.i].Definite, matches[p.i].Eliminated = false, EliminatedLaterDefinite
 		}
 	}
-}
-
-// patternBySource finds the compiled pattern behind a pattern match.
-func (m *Model) patternBySource(intent, src string) *pattern {
-	for i := range m.patterns {
-		if p := &m.patterns[i]; p.src == src && m.intents[p.intent] == intent {
-			return p
-		}
-	}
-	return nil
 }
 
 // mix replaces the SVM margins in sc.scores by the ensemble probability:
