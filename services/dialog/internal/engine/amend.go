@@ -1,7 +1,7 @@
 package engine
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/parleyhq/parley/services/dialog/botdef"
@@ -54,14 +54,11 @@ func (r *run) amend(t *task, waiting *node, text string) bool {
 	lt := " " + lang.LowerKeepOffsets(text) + " "
 	verb := i < len(words) && amendVerbs[words[i]]
 	target, newText := "", ""
-	switch {
-	case strings.Contains(lt, " instead of "):
-		k := strings.Index(lt, " instead of ")
+	if k := strings.Index(lt, " instead of "); k >= 0 {
 		newText, target = orig[:k], lt[k+len(" instead of "):]
-	case verb && strings.Contains(lt, " to "):
-		k := strings.LastIndex(lt, " to ")
+	} else if k := strings.LastIndex(lt, " to "); verb && k >= 0 {
 		target, newText = lt[:k], orig[k+len(" to "):]
-	default:
+	} else {
 		return false
 	}
 	target = normalize(target)
@@ -76,6 +73,7 @@ func (r *run) amend(t *task, waiting *node, text string) bool {
 	// The latest filled entity, other than the one being asked, that the
 	// target names or whose current value it mentions.
 	var found *node
+	var foundValue any
 	for _, nd := range t.def.Nodes {
 		n := t.nodes[nd.ID]
 		if n == nil || n.def.Type != botdef.NodeEntity || n == waiting || n.entity == nil {
@@ -86,21 +84,19 @@ func (r *run) amend(t *task, waiting *node, text string) bool {
 			continue
 		}
 		if mentions(target, n.def.ID) || mentions(target, n.def.Entity) || mentions(target, valueText(v)) {
-			found = n
+			found, foundValue = n, v
 		}
 	}
 	if found == nil || r.in.Extractor == nil {
 		return false
 	}
 	m, ok := r.in.Extractor.Extract(found.entity, newText, r.in.Now)
-	if old, _ := r.entity(found.def.ID); !ok {
+	if old, isMap := foundValue.(map[string]any); !ok && isMap {
 		// "change the amount to 300": a bare number keeps the old
 		// currency or unit.
-		if x, isMap := old.(map[string]any); isMap {
-			for _, k := range []string{"code", "unit"} {
-				if u, _ := x[k].(string); u != "" && !ok {
-					m, ok = r.in.Extractor.Extract(found.entity, newText+" "+u, r.in.Now)
-				}
+		for _, k := range []string{"code", "unit"} {
+			if u, _ := old[k].(string); u != "" && !ok {
+				m, ok = r.in.Extractor.Extract(found.entity, newText+" "+u, r.in.Now)
 			}
 		}
 	}
@@ -129,7 +125,7 @@ func valueText(v any) string {
 	case string:
 		return x
 	case float64:
-		return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%f", x), "0"), ".")
+		return strconv.FormatFloat(x, 'f', -1, 64)
 	case map[string]any:
 		if a, ok := x["amount"].(float64); ok {
 			return valueText(a)
