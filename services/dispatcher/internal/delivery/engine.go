@@ -422,6 +422,15 @@ func (j *job) deliver(ctx context.Context, it Item) error {
 		if o != outDelivered {
 			m.failed.Add(ctx, 1, attrs)
 		}
+		// A failed attempt (a 503 among backpressure) extends the channel's
+		// run of failures; past Settings.DisableAfter it disables it.
+		if o == outRetry || (o == outBackpressure && res.Status == http.StatusServiceUnavailable) {
+			if off, err := j.failedTooLong(ctx, now); err != nil {
+				return err
+			} else if off {
+				return j.deadLetter(ctx, it, ReasonDisabled, "channel disabled after continuous failure: "+errText, res.Status, hist)
+			}
+		}
 		switch o {
 		case outDelivered:
 			e.log.DebugContext(ctx, "delivered", "bot_id", j.inst.BotID, "instance_id", j.inst.InstanceID, "webhook_id", it.ID, "attempts", len(hist), "seq", j.seq)
@@ -445,24 +454,12 @@ func (j *job) deliver(ctx context.Context, it Item) error {
 		case outRefused:
 			return j.deadLetter(ctx, it, ReasonRefused, errText, 0, hist)
 		case outRetry:
-			if off, err := j.failedTooLong(ctx, now); err != nil {
-				return err
-			} else if off {
-				return j.deadLetter(ctx, it, ReasonDisabled, "channel disabled after continuous failure: "+errText, res.Status, hist)
-			}
 			counted++
 			if counted >= len(sched) {
 				return j.deadLetter(ctx, it, ReasonExhausted, errText, res.Status, hist)
 			}
 			delay = j.retryDelay(sched[counted], res)
 		case outBackpressure:
-			if res.Status == http.StatusServiceUnavailable {
-				if off, err := j.failedTooLong(ctx, now); err != nil {
-					return err
-				} else if off {
-					return j.deadLetter(ctx, it, ReasonDisabled, "channel disabled after continuous failure: "+errText, res.Status, hist)
-				}
-			}
 			delay = j.retryDelay(sched[min(max(counted, 1), len(sched)-1)], res)
 		}
 		m.retried.Add(ctx, 1, attrs)
