@@ -172,7 +172,7 @@ func (s *Service) Run(ctx context.Context) error {
 	s.bus = b
 	defer b.Close()
 
-	webhook, err := httpapi.NewWithPolls(s.deps.Registry, auth.NewVerifier(s.deps.Registry, guard, s.cfg.ClockSkew), publisher{b}, idem, pollStore, httpapi.Limits{
+	webhook, err := httpapi.New(s.deps.Registry, auth.NewVerifier(s.deps.Registry, guard, s.cfg.ClockSkew), publisher{b}, idem, pollStore, httpapi.Limits{
 		MaxBodyBytes: s.cfg.MaxBodyBytes,
 		MaxTextChars: s.cfg.MaxTextChars,
 		SyncTimeout:  s.cfg.SyncTimeout,

@@ -94,16 +94,10 @@ type Handler struct {
 	polls    PollStore
 }
 
-// New returns the webhook handler; mp may be nil (no metrics), and idem may
-// be nil, which ignores Idempotency-Key headers.
-func New(reg registry.View, v Verifier, pub Publisher, idem IdempotencyStore, lim Limits, log *slog.Logger, mp metric.MeterProvider) (*Handler, error) {
-	return NewWithPolls(reg, v, pub, idem, nil, lim, log, mp)
-}
-
-// NewWithPolls is New with V2 polling: a V2 turn over the sync budget is
-// answered with a poll id instead of 504 (contract §4.3); pollStore nil
-// turns polling off.
-func NewWithPolls(reg registry.View, v Verifier, pub Publisher, idem IdempotencyStore, pollStore PollStore, lim Limits, log *slog.Logger, mp metric.MeterProvider) (*Handler, error) {
+// New returns the webhook handler. mp may be nil (no metrics); idem nil
+// ignores Idempotency-Key headers; pollStore nil turns V2 polling off, so a
+// V2 turn over the budget gets 504 as on V1 (contract §4.3).
+func New(reg registry.View, v Verifier, pub Publisher, idem IdempotencyStore, pollStore PollStore, lim Limits, log *slog.Logger, mp metric.MeterProvider) (*Handler, error) {
 	tel, err := newTelemetry(mp)
 	if err != nil {
 		return nil, fmt.Errorf("webhook metrics: %w", err)
@@ -177,15 +171,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, v apiVersion) {
 		return
 	}
 	h.tel.received.Add(ctx, 1, modeAttr(string(inst.Mode)))
-	id, err := h.verifier.Verify(ctx, r.Header.Get("Authorization"), inst)
-	if err != nil {
-		var ae *auth.Error
-		if errors.As(err, &ae) {
-			fail(http.StatusUnauthorized, ae.Msg)
-			return
-		}
-		h.log.ErrorContext(ctx, "token verification failed", "bot_id", botID, "err", err)
-		fail(http.StatusServiceUnavailable, msgUnavailable)
+	id, ok := h.verify(r, inst, fail)
+	if !ok {
 		return
 	}
 	if !inst.Serving() {
@@ -296,6 +283,23 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, v apiVersion) {
 	}
 	idem.finish(ctx, http.StatusOK, body)
 	writeBody(w, http.StatusOK, body)
+}
+
+// verify checks the request's token for inst; on failure it answers (401,
+// or 503 when the check itself failed) and reports false.
+func (h *Handler) verify(r *http.Request, inst registry.Instance, fail func(int, string)) (auth.Identity, bool) {
+	id, err := h.verifier.Verify(r.Context(), r.Header.Get("Authorization"), inst)
+	if err != nil {
+		var ae *auth.Error
+		if errors.As(err, &ae) {
+			fail(http.StatusUnauthorized, ae.Msg)
+			return auth.Identity{}, false
+		}
+		h.log.ErrorContext(r.Context(), "token verification failed", "bot_id", inst.BotID, "err", err)
+		fail(http.StatusServiceUnavailable, msgUnavailable)
+		return auth.Identity{}, false
+	}
+	return id, true
 }
 
 func (h *Handler) fill(turn *eventsv1.Turn, inst registry.Instance, id auth.Identity, version string, now time.Time) {

@@ -89,7 +89,7 @@ func newIdempotentHandler(t *testing.T, bus *fakeBus) *httptest.Server {
 		"st-bot/":      {BotID: "st-bot", App: "cs-app", Mode: registry.ModeSync, Enabled: true, Approved: true},
 		"st-bot/async": {BotID: "st-bot", InstanceID: "async", App: "cs-app", Mode: registry.ModeAsync, Enabled: true, Approved: true},
 	}}
-	h, err := New(reg, anyToken{}, bus, store, Limits{MaxBodyBytes: 1 << 16, MaxTextChars: 3000, SyncTimeout: 10 * time.Second},
+	h, err := New(reg, anyToken{}, bus, store, nil, Limits{MaxBodyBytes: 1 << 16, MaxTextChars: 3000, SyncTimeout: 10 * time.Second},
 		slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -5,13 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"time"
 
 	"github.com/parleyhq/parley/platform/registry"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
-	"github.com/parleyhq/parley/services/ingress/internal/auth"
 	"github.com/parleyhq/parley/services/ingress/internal/polls"
 )
 
@@ -119,14 +117,8 @@ func (h *Handler) poll(v apiVersion) http.HandlerFunc {
 			fail(http.StatusNotFound, msgBotNotFound)
 			return
 		}
-		id, err := h.verifier.Verify(ctx, r.Header.Get("Authorization"), inst)
-		if err != nil {
-			var ae *auth.Error
-			if errors.As(err, &ae) {
-				fail(http.StatusUnauthorized, ae.Msg)
-				return
-			}
-			fail(http.StatusServiceUnavailable, msgUnavailable)
+		id, ok := h.verify(r, inst, fail)
+		if !ok {
 			return
 		}
 		pollID := r.PathValue("pollId")
