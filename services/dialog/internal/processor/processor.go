@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/parleyhq/parley/platform/korewire"
 	dialogv1 "github.com/parleyhq/parley/proto/gen/go/parley/dialog/v1"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
 	"github.com/parleyhq/parley/services/dialog/botdef"
@@ -295,9 +296,9 @@ func (p *Processor) apply(ctx context.Context, bot *engine.Bot, rec session.Reco
 		reply.EndReason, reply.CompletedTaskId, reply.CompletedTaskName = le.Reason, le.ID, le.Name
 	}
 	if closing {
-		reply.SessionClosure = "SESSION_CLOSURE_IGNORED"
+		reply.SessionClosure = korewire.SessionClosureIgnored
 		if active {
-			reply.SessionClosure = "SESSION_CLOSURE_SUCCESS"
+			reply.SessionClosure = korewire.SessionClosureSuccess
 		}
 	}
 	for _, m := range out.Messages {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/parleyhq/parley/platform/korewire"
 	dispatcherv1 "github.com/parleyhq/parley/proto/gen/go/parley/dispatcher/v1"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
 )
@@ -210,37 +211,21 @@ var shapeV1 = shape{
 // V2 asynchronous bodies (contract §5, §11.3, §11.5, §11.8): one data item
 // per POST, whose messageId is the webhook-id; the form, the agent
 // transfer and the status beside an empty data.
-type v2Item struct {
-	Type      string `json:"type"`
-	Val       any    `json:"val"`
-	CreatedOn string `json:"createdOn"`
-	MessageID string `json:"messageId"`
-}
-
 type v2Body struct {
-	Data              []v2Item     `json:"data"`
-	V                 string       `json:"_v"`
-	Form              any          `json:"form,omitempty"`
-	AgentTransfer     *handoffBody `json:"agentTransfer,omitempty"`
-	EndOfTask         *bool        `json:"endOfTask,omitempty"`
-	EndReason         string       `json:"endReason,omitempty"`
-	CompletedTaskID   string       `json:"completedTaskId,omitempty"`
-	CompletedTaskName string       `json:"completedTaskName,omitempty"`
-}
-
-// createdOn is Kore's timestamp: UTC with milliseconds.
-func createdOn(r *eventsv1.Reply) string {
-	return r.GetProducedAt().AsTime().UTC().Format("2006-01-02T15:04:05.000Z")
+	Data              []korewire.V2Item `json:"data"`
+	V                 string            `json:"_v"`
+	Form              any               `json:"form,omitempty"`
+	AgentTransfer     *handoffBody      `json:"agentTransfer,omitempty"`
+	EndOfTask         *bool             `json:"endOfTask,omitempty"`
+	EndReason         string            `json:"endReason,omitempty"`
+	CompletedTaskID   string            `json:"completedTaskId,omitempty"`
+	CompletedTaskName string            `json:"completedTaskName,omitempty"`
 }
 
 var shapeV2 = shape{
 	closure: func(outcome string) any {
-		d := "session closed successfully"
-		if outcome != "SESSION_CLOSURE_SUCCESS" {
-			d = "Active session doesn't exist"
-		}
 		return map[string]any{"data": []any{map[string]any{
-			"type": "event", "val": "SESSION_CLOSURE", "eventType": outcome, "description": d,
+			"type": "event", "val": "SESSION_CLOSURE", "eventType": outcome, "description": korewire.SessionClosureDescription(outcome),
 		}}, "_v": "v2"}
 	},
 	message: func(r *eventsv1.Reply, m *eventsv1.BotMessage, id string) any {
@@ -248,17 +233,17 @@ var shapeV2 = shape{
 		if _, ok := m.GetBody().(*eventsv1.BotMessage_Template); ok {
 			typ = "template"
 		}
-		return v2Body{Data: []v2Item{{Type: typ, Val: messageVal(m), CreatedOn: createdOn(r), MessageID: id}}, V: "v2"}
+		return v2Body{Data: []korewire.V2Item{{Type: typ, Val: messageVal(m), CreatedOn: korewire.CreatedOn(r.GetProducedAt().AsTime()), MessageID: id}}, V: "v2"}
 	},
 	form: func(_ *eventsv1.Reply, f map[string]any) any {
-		return v2Body{Data: []v2Item{}, V: "v2", Form: f}
+		return v2Body{Data: []korewire.V2Item{}, V: "v2", Form: f}
 	},
 	handoff: func(_ *eventsv1.Reply, h handoffBody) any {
-		return v2Body{Data: []v2Item{}, V: "v2", AgentTransfer: &h}
+		return v2Body{Data: []korewire.V2Item{}, V: "v2", AgentTransfer: &h}
 	},
 	status: func(r *eventsv1.Reply) any {
 		end := r.GetEndOfTask()
-		return v2Body{Data: []v2Item{}, V: "v2", EndOfTask: &end, EndReason: r.GetEndReason(),
+		return v2Body{Data: []korewire.V2Item{}, V: "v2", EndOfTask: &end, EndReason: r.GetEndReason(),
 			CompletedTaskID: r.GetCompletedTaskId(), CompletedTaskName: r.GetCompletedTaskName()}
 	},
 }

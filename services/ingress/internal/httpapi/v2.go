@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/parleyhq/parley/platform/korewire"
 	"github.com/parleyhq/parley/platform/registry"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
 )
@@ -21,26 +22,18 @@ func ackV2(ctx context.Context) []byte {
 	return b
 }
 
-// v2Item is one bot message in data[] (contract §4.2, §11.5, §11.8).
-type v2Item struct {
-	Type      string `json:"type"`
-	Val       any    `json:"val"`
-	CreatedOn string `json:"createdOn"`
-	MessageID string `json:"messageId"`
-}
-
 // v2Response is Kore's V2 synchronous response; the task fields follow
 // §11.10 as in V1, and a form sits beside data (§11.8).
 type v2Response struct {
-	To                string   `json:"to"`
-	From              string   `json:"from"`
-	Data              []v2Item `json:"data"`
-	V                 string   `json:"_v"`
-	EndOfTask         bool     `json:"endOfTask"`
-	EndReason         string   `json:"endReason,omitempty"`
-	CompletedTaskID   string   `json:"completedTaskId,omitempty"`
-	CompletedTaskName string   `json:"completedTaskName,omitempty"`
-	Form              *v1Form  `json:"form,omitempty"`
+	To                string            `json:"to"`
+	From              string            `json:"from"`
+	Data              []korewire.V2Item `json:"data"`
+	V                 string            `json:"_v"`
+	EndOfTask         bool              `json:"endOfTask"`
+	EndReason         string            `json:"endReason,omitempty"`
+	CompletedTaskID   string            `json:"completedTaskId,omitempty"`
+	CompletedTaskName string            `json:"completedTaskName,omitempty"`
+	Form              *v1Form           `json:"form,omitempty"`
 }
 
 // closureEvent is the data item answering SESSION_CLOSURE (contract §4.4).
@@ -51,13 +44,8 @@ type closureEvent struct {
 	Description string `json:"description"`
 }
 
-// closureEventFor builds it from the dialog's outcome.
 func closureEventFor(outcome string) closureEvent {
-	d := "session closed successfully"
-	if outcome != "SESSION_CLOSURE_SUCCESS" {
-		d = "Active session doesn't exist"
-	}
-	return closureEvent{Type: "event", Val: "SESSION_CLOSURE", EventType: outcome, Description: d}
+	return closureEvent{Type: "event", Val: "SESSION_CLOSURE", EventType: outcome, Description: korewire.SessionClosureDescription(outcome)}
 }
 
 func encodeV2(_ registry.Instance, turn *eventsv1.Turn, r *eventsv1.Reply) any {
@@ -68,12 +56,12 @@ func encodeV2(_ registry.Instance, turn *eventsv1.Turn, r *eventsv1.Reply) any {
 		}{[]closureEvent{closureEventFor(r.SessionClosure)}, "v2"}
 	}
 	out := v2Response{
-		To: turn.FromId, From: r.BotId, Data: make([]v2Item, 0, len(r.Messages)), V: "v2",
+		To: turn.FromId, From: r.BotId, Data: make([]korewire.V2Item, 0, len(r.Messages)), V: "v2",
 		EndOfTask: r.EndOfTask, EndReason: r.EndReason, CompletedTaskID: r.CompletedTaskId, CompletedTaskName: r.CompletedTaskName,
 	}
-	created := r.GetProducedAt().AsTime().UTC().Format("2006-01-02T15:04:05.000Z")
+	created := korewire.CreatedOn(r.GetProducedAt().AsTime())
 	for _, m := range r.Messages {
-		item := v2Item{Type: "text", CreatedOn: created, MessageID: m.GetMessageId()}
+		item := korewire.V2Item{Type: "text", CreatedOn: created, MessageID: m.GetMessageId()}
 		if t := m.GetTemplate(); t != nil {
 			item.Type, item.Val = "template", t.AsMap()
 		} else {
