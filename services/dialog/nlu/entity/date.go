@@ -284,9 +284,7 @@ func findDates(text string, ref Reference) []dateSpan {
 		}
 		add(m[0], m[1], t, ok, false)
 	}
-	for _, d := range findLocalDates(baseLanguage(ref.Language), text, today) {
-		out = append(out, d)
-	}
+	out = append(out, findLocalDates(baseLanguage(ref.Language), text, today)...)
 	return dropContained(out)
 }
 
