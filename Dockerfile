@@ -13,18 +13,14 @@ ENV CGO_ENABLED=0 GOFLAGS=-trimpath
 # Module files first, so that dependencies are cached apart from the code.
 # The deploy module (manifest tests) is not part of the binary: drop it from
 # the workspace instead of downloading Kubernetes and kustomize.
-COPY go.work go.work.sum ./
-COPY cmd/parley/go.mod cmd/parley/go.sum cmd/parley/
-COPY platform/go.mod platform/go.sum platform/
+COPY go.work go.work.sum go.mod go.sum ./
 COPY proto/go.mod proto/go.sum proto/
-COPY services/ingress/go.mod services/ingress/go.sum services/ingress/
-COPY services/dialog/go.mod services/dialog/go.sum services/dialog/
-COPY services/dispatcher/go.mod services/dispatcher/go.sum services/dispatcher/
-COPY services/channels/go.mod services/channels/go.sum services/channels/
+COPY nlu/go.mod nlu/go.sum nlu/
 RUN go work edit -dropuse=./deploy \
  && go mod download
 
 COPY cmd/ cmd/
+COPY nlu/ nlu/
 COPY platform/ platform/
 COPY proto/ proto/
 COPY services/ services/

@@ -2,24 +2,17 @@ module github.com/parleyhq/parley/deploy
 
 go 1.26.0
 
-replace github.com/parleyhq/parley/platform => ../platform
+// The manifest tests need Kubernetes and kustomize; as a module of its own
+// they stay out of the service binary's module graph.
+replace github.com/parleyhq/parley => ../
 
 replace github.com/parleyhq/parley/proto => ../proto
 
-replace github.com/parleyhq/parley/services/ingress => ../services/ingress
-
-replace github.com/parleyhq/parley/services/dialog => ../services/dialog
-
-replace github.com/parleyhq/parley/services/dispatcher => ../services/dispatcher
-
-replace github.com/parleyhq/parley/services/channels => ../services/channels
-
-replace github.com/parleyhq/parley/cmd/parley => ../cmd/parley
+replace github.com/parleyhq/parley/nlu => ../nlu
 
 require (
 	github.com/goccy/go-yaml v1.19.2
-	github.com/parleyhq/parley/cmd/parley v0.0.0
-	github.com/parleyhq/parley/platform v0.0.0
+	github.com/parleyhq/parley v0.0.0
 	k8s.io/api v0.37.2
 	k8s.io/apimachinery v0.37.2
 	sigs.k8s.io/kustomize/api v0.21.2
@@ -78,11 +71,8 @@ require (
 	github.com/nats-io/nkeys v0.4.16 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
 	github.com/nyaruka/phonenumbers v1.8.1 // indirect
+	github.com/parleyhq/parley/nlu v0.0.0 // indirect
 	github.com/parleyhq/parley/proto v0.0.0 // indirect
-	github.com/parleyhq/parley/services/channels v0.0.0 // indirect
-	github.com/parleyhq/parley/services/dialog v0.0.0 // indirect
-	github.com/parleyhq/parley/services/dispatcher v0.0.0 // indirect
-	github.com/parleyhq/parley/services/ingress v0.0.0 // indirect
 	github.com/prometheus/client_golang v1.24.1 // indirect
 	github.com/prometheus/client_model v0.6.3 // indirect
 	github.com/prometheus/common v0.72.0 // indirect
@@ -111,7 +101,7 @@ require (
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
-	golang.org/x/text v0.43.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20260928230214-8a89bd6388cc // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260928230214-8a89bd6388cc // indirect

@@ -4,7 +4,7 @@ import (
 	"io"
 
 	"github.com/parleyhq/parley/services/dialog/botnlu"
-	"github.com/parleyhq/parley/services/dialog/nlu/nlucli"
+	"github.com/parleyhq/parley/nlu/nlucli"
 )
 
 // cmdNLU runs Kore's utterance and batch testing tools over the bot's NLU:

@@ -7,8 +7,8 @@ import (
 	"fmt"
 
 	"github.com/parleyhq/parley/services/dialog/botdef"
-	"github.com/parleyhq/parley/services/dialog/nlu"
-	"github.com/parleyhq/parley/services/dialog/nlu/entity"
+	"github.com/parleyhq/parley/nlu"
+	"github.com/parleyhq/parley/nlu/entity"
 )
 
 // TrainingData maps a bot's intents, synonyms, concepts, thresholds and

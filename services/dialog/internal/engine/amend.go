@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/parleyhq/parley/services/dialog/botdef"
-	"github.com/parleyhq/parley/services/dialog/nlu/lang"
+	"github.com/parleyhq/parley/nlu/lang"
 )
 
 // Kore's ~amend_synonyms (reference §6).

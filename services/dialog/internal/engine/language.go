@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/services/dialog/botdef"
-	"github.com/parleyhq/parley/services/dialog/nlu/lang"
+	"github.com/parleyhq/parley/nlu/lang"
 )
 
 // vocabulary is what the engine recognises by itself in one language: the

@@ -3,7 +3,7 @@ package engine
 import (
 	"strings"
 
-	"github.com/parleyhq/parley/services/dialog/nlu/lang"
+	"github.com/parleyhq/parley/nlu/lang"
 )
 
 // multiIntent splits an utterance on the language's cue phrases ("and

@@ -10,8 +10,8 @@ import (
 	"github.com/parleyhq/parley/services/dialog/botdef"
 	"github.com/parleyhq/parley/services/dialog/botnlu"
 	"github.com/parleyhq/parley/services/dialog/internal/engine"
-	"github.com/parleyhq/parley/services/dialog/nlu"
-	"github.com/parleyhq/parley/services/dialog/nlu/entity"
+	"github.com/parleyhq/parley/nlu"
+	"github.com/parleyhq/parley/nlu/entity"
 )
 
 // Recognizer trains the bot's NLU model; it is an engine.RecognizerFactory.
