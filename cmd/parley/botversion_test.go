@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/parleyhq/parley/cli/token"
 )
 
 // TestPublishAndRollBackABotVersionUnderTraffic: while users talk to the
@@ -47,7 +49,7 @@ func TestPublishAndRollBackABotVersionUnderTraffic(t *testing.T) {
 	for u := range 4 {
 		wg.Go(func() {
 			user := fmt.Sprintf("traffic-%d", u)
-			tok, err := mintToken(cfg.Registry, tokenOptions{user: user, alg: "HS256", ttl: time.Hour}, time.Now())
+			tok, err := token.Mint(cfg.Registry, token.Options{User: user, Alg: "HS256", TTL: time.Hour}, time.Now())
 			if err != nil {
 				t.Error(err)
 				return

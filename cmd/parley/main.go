@@ -1,5 +1,6 @@
 // Command parley runs Parley: every service in one process by default, or
-// any subset with -target. Subcommands mint tokens and talk to a bot.
+// any subset with -target. Its subcommands are the client tools of cli/,
+// the NLU tools of nlu/nlucli and check-config.
 package main
 
 import (
@@ -9,6 +10,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/parleyhq/parley/cli/admin"
+	"github.com/parleyhq/parley/cli/chat"
+	"github.com/parleyhq/parley/cli/conversations"
+	"github.com/parleyhq/parley/cli/devserver"
+	"github.com/parleyhq/parley/cli/token"
+	"github.com/parleyhq/parley/nlu/nlucli"
+	"github.com/parleyhq/parley/services/dialog/botnlu"
 )
 
 func main() {
@@ -19,19 +28,22 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "token":
-			return cmdToken(args[1:], stdout, stderr)
+			return token.Run(args[1:], stdout, stderr, loadClientConfig)
 		case "chat":
-			return cmdChat(args[1:], stdin, stdout, stderr)
+			return chat.Run(args[1:], stdin, stdout, stderr, loadClientConfig)
 		case "test":
-			return cmdTest(args[1:], stdout, stderr)
+			return conversations.Run(args[1:], stdout, stderr, loadClientConfig)
 		case "fakebank":
-			return cmdFakebank(args[1:], stdout, stderr)
+			return devserver.Fakebank(args[1:], stdout, stderr)
 		case "nlu":
-			return cmdNLU(args[1:], stdout, stderr)
+			// Kore's utterance and batch testing tools over the bot's NLU.
+			return nlucli.Run(args[1:], stdout, stderr, botnlu.Load)
 		case "admin":
-			return cmdAdmin(args[1:], stdout, stderr)
+			return admin.Run(args[1:], stdout, stderr)
 		case "receiver":
-			return cmdReceiver(args[1:], stdout, stderr)
+			return devserver.Receiver(args[1:], stdout, stderr)
+		case "check-config":
+			return cmdCheckConfig(args[1:], stdout, stderr)
 		case "help", "-h", "-help", "--help":
 			usage(stdout)
 			return 0
@@ -54,6 +66,8 @@ Usage:
   parley nlu eval|test|parse ...      measure and inspect intent recognition and entities
   parley admin <command> [flags]      manage apps, bots, webhook channels, dead letters (parley admin help)
   parley receiver [flags]             a POST_URL that prints and verifies asynchronous deliveries
+  parley check-config [-config.file F] [-print]
+                                      check a configuration file as written, without flags or PARLEY_* overrides
 
 Run 'parley -h' for the service flags, 'parley token -h' and 'parley chat -h' for theirs.
 `)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/parleyhq/parley/cli/token"
 	"github.com/parleyhq/parley/cmd/parley/app"
 )
 
@@ -54,6 +55,32 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 	}
 }
 
+// TestCheckConfigChecksTheFileAsWritten: check-config validates a file
+// with the server's loader, names a bad key, and ignores the PARLEY_*
+// overrides that -config.verify applies.
+func TestCheckConfigChecksTheFileAsWritten(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := dispatch([]string{"check-config"}, nil, &out, &errOut); code != 0 || !strings.Contains(out.String(), "configuration is valid") {
+		t.Fatalf("built-in config: exit %d: %s%s", code, out.String(), errOut.String())
+	}
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(path, []byte("nats:\n  partitions: 5000\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	errOut.Reset()
+	if code := dispatch([]string{"check-config", "-config.file", path}, nil, &out, &errOut); code == 0 || !strings.Contains(errOut.String(), "nats.partitions") {
+		t.Fatalf("bad config: exit %d, stderr %q; want a failure naming nats.partitions", code, errOut.String())
+	}
+	t.Setenv("PARLEY_REDIS_URL", "redis://from-the-environment:6379")
+	out.Reset()
+	if code := dispatch([]string{"check-config", "-print"}, nil, &out, &errOut); code != 0 {
+		t.Fatalf("-print: exit %d: %s", code, errOut.String())
+	}
+	if strings.Contains(out.String(), "from-the-environment") || !strings.Contains(out.String(), "\nops:\n") {
+		t.Fatalf("-print printed the overrides or lacks the ops section:\n%s", out.String())
+	}
+}
+
 func TestEnvironmentOverridesFlagsNotSet(t *testing.T) {
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	url := fs.String("nats.url", "", "")
@@ -79,7 +106,7 @@ func TestTokenIsSignedWithTheAppSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	tok, err := mintToken(cfg.Registry, tokenOptions{user: "alice", alg: "HS512", ttl: time.Hour, jti: true}, now)
+	tok, err := token.Mint(cfg.Registry, token.Options{User: "alice", Alg: "HS512", TTL: time.Hour, JTI: true}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,13 +118,13 @@ func TestTokenIsSignedWithTheAppSecret(t *testing.T) {
 	if claims["appId"] != cfg.Registry.Instances[0].App || claims["sub"] != "alice" || claims["jti"] == "" {
 		t.Fatalf("claims %v", claims)
 	}
-	if _, err := mintToken(cfg.Registry, tokenOptions{user: "a", alg: "HS256", ttl: 2 * time.Hour, jti: true}, now); err == nil {
+	if _, err := token.Mint(cfg.Registry, token.Options{User: "a", Alg: "HS256", TTL: 2 * time.Hour, JTI: true}, now); err == nil {
 		t.Fatal("a jti token living 2h was minted")
 	}
-	if _, err := mintToken(cfg.Registry, tokenOptions{appID: "cs-nope", user: "a", alg: "HS256"}, now); err == nil {
+	if _, err := token.Mint(cfg.Registry, token.Options{AppID: "cs-nope", User: "a", Alg: "HS256"}, now); err == nil {
 		t.Fatal("a token for an unknown app was minted")
 	}
-	if _, err := mintToken(cfg.Registry, tokenOptions{user: "a", alg: "none"}, now); err == nil {
+	if _, err := token.Mint(cfg.Registry, token.Options{User: "a", Alg: "none"}, now); err == nil {
 		t.Fatal("alg none was accepted")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/cli/token"
 	"github.com/parleyhq/parley/cmd/parley/app"
 	"github.com/parleyhq/parley/platform/bustest"
 	"github.com/parleyhq/parley/platform/logx"
@@ -36,7 +37,7 @@ func TestNewUserAddsAChannelWithTheCLI(t *testing.T) {
 	bot := cfg.Registry.Bots[0].ID
 	cliRun("instances", "create", "--bot", bot, "--id", "ivr", "--app", created.App.ClientID, "--name", "IVR", "--mode", "sync")
 
-	tok, err := mintToken(cfg.Registry, tokenOptions{appID: created.App.ClientID, secret: created.ClientSecret, user: "bob", alg: "HS256", ttl: time.Hour}, time.Now())
+	tok, err := token.Mint(cfg.Registry, token.Options{AppID: created.App.ClientID, Secret: created.ClientSecret, User: "bob", Alg: "HS256", TTL: time.Hour}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

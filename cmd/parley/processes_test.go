@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/cli/token"
 	"github.com/parleyhq/parley/cmd/parley/app"
 	"github.com/parleyhq/parley/platform/bustest"
 )
@@ -56,7 +57,7 @@ func TestTwoDialogProcessesShareTheWork(t *testing.T) {
 	for u := range 12 {
 		wg.Go(func() {
 			user := fmt.Sprintf("proc-user-%d", u)
-			tok, err := mintToken(cfg.Registry, tokenOptions{user: user, alg: "HS256", ttl: time.Hour}, time.Now())
+			tok, err := token.Mint(cfg.Registry, token.Options{User: user, Alg: "HS256", TTL: time.Hour}, time.Now())
 			if err != nil {
 				t.Error(err)
 				return

@@ -1,4 +1,4 @@
-package main
+package devserver
 
 import (
 	"flag"
@@ -11,11 +11,11 @@ import (
 	"github.com/parleyhq/parley/services/dispatcher/webhooksig"
 )
 
-// cmdReceiver is a small POST_URL for trying asynchronous channels: it
-// prints every delivery, checks the bearer token and the Standard Webhooks
-// signature, and counts a repeated webhook-id as a duplicate, as a real
-// receiver should.
-func cmdReceiver(args []string, stdout, stderr io.Writer) int {
+// Receiver is `parley receiver`, a small POST_URL for trying asynchronous
+// channels: it prints every delivery, checks the bearer token and the
+// Standard Webhooks signature, and counts a repeated webhook-id as a
+// duplicate, as a real receiver should.
+func Receiver(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("parley receiver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8099", "address to serve on")
@@ -33,15 +33,21 @@ func cmdReceiver(args []string, stdout, stderr io.Writer) int {
 		}
 		verifier = v
 	}
+	return serveUntilSignal("receiver", *listen, receiverHandler(*token, verifier, stdout), stdout, stderr)
+}
+
+// receiverHandler prints each delivery to stdout; it refuses a wrong token
+// (when token is set) or signature (when verifier is set).
+func receiverHandler(token string, verifier *webhooksig.Verifier, stdout io.Writer) http.Handler {
 	var mu sync.Mutex
 	seen := map[string]bool{}
-	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		if err != nil {
 			http.Error(w, "unreadable body", http.StatusBadRequest)
 			return
 		}
-		if *token != "" && r.Header.Get("Authorization") != "Bearer "+*token {
+		if token != "" && r.Header.Get("Authorization") != "Bearer "+token {
 			fmt.Fprintln(stdout, "! refused: wrong or missing bearer token")
 			http.Error(w, "bad token", http.StatusUnauthorized)
 			return
@@ -65,5 +71,4 @@ func cmdReceiver(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s %s%s\n", id, strings.TrimSpace(string(body)), note)
 		w.WriteHeader(http.StatusNoContent)
 	})
-	return serveUntilSignal("receiver", *listen, handler, stdout, stderr)
 }

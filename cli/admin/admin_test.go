@@ -1,4 +1,4 @@
-package main
+package admin
 
 import (
 	"bytes"
@@ -85,7 +85,7 @@ func (c cli) run(token string, args ...string) (int, string, string) {
 	c.t.Helper()
 	var out, errOut bytes.Buffer
 	args = append(args, "--addr", c.addr, "--token", token)
-	code := cmdAdmin(args, &out, &errOut)
+	code := Run(args, &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -196,7 +196,7 @@ func TestAdminCLI(t *testing.T) {
 	}
 	t.Setenv("PARLEY_ADMIN_TOKEN", "")
 	var o, e bytes.Buffer
-	if code := cmdAdmin([]string{"apps", "list", "--addr", c.addr}, &o, &e); code != 2 || !strings.Contains(e.String(), "PARLEY_ADMIN_TOKEN") {
+	if code := Run([]string{"apps", "list", "--addr", c.addr}, &o, &e); code != 2 || !strings.Contains(e.String(), "PARLEY_ADMIN_TOKEN") {
 		t.Fatalf("no token: exit %d: %s", code, e.String())
 	}
 }

@@ -1,4 +1,7 @@
-package main
+// Package devserver holds the small HTTP servers for trying Parley on one
+// machine: the bank API of the banking sample bot (`parley fakebank`) and a
+// POST_URL for asynchronous channels (`parley receiver`).
+package devserver
 
 import (
 	"context"
@@ -12,8 +15,8 @@ import (
 	"time"
 )
 
-// serveUntilSignal serves h on addr until SIGINT or SIGTERM, for the small
-// helper servers of the CLI (fake bank, receiver); name prefixes messages.
+// serveUntilSignal serves h on addr until SIGINT or SIGTERM; name prefixes
+// messages.
 func serveUntilSignal(name, addr string, h http.Handler, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -1,4 +1,6 @@
-package main
+// Package conversations plays conversation tests through a running
+// Parley's webhook: `parley test conversations DIR`.
+package conversations
 
 import (
 	"context"
@@ -11,19 +13,21 @@ import (
 	"sort"
 	"time"
 
-	"github.com/parleyhq/parley/cmd/parley/app"
+	"github.com/parleyhq/parley/cli"
+	"github.com/parleyhq/parley/cli/token"
+	"github.com/parleyhq/parley/platform/registry"
 	"github.com/parleyhq/parley/services/dialog/botdef"
 	"github.com/parleyhq/parley/services/dialog/convtest"
 )
 
-// cmdTest runs conversation tests through a running Parley's webhook:
+// Run is `parley test`; its one subject so far is conversations:
 //
 //	parley test conversations DIR
 //
 // DIR holds *.yaml conversation files, or is a bot directory whose tests/
 // holds them. The bot is the one DIR belongs to (its bot.yaml), else -bot,
 // else the first webhook instance of the config.
-func cmdTest(args []string, stdout, stderr io.Writer) int {
+func Run(args []string, stdout, stderr io.Writer, load cli.LoadConfig) int {
 	if len(args) == 0 || args[0] != "conversations" {
 		fmt.Fprintln(stderr, "usage: parley test conversations [flags] DIR")
 		return 2
@@ -48,34 +52,45 @@ func cmdTest(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "parley test: no *.yaml conversations in %s\n", dir)
 		return 1
 	}
-	cfg, err := app.Load(configFile)
+	cfg, err := load(configFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "parley test: %v\n", err)
 		return 1
 	}
-	cfg.Defaults()
 	if botID == "" && botDir != "" {
 		if def, err := botdef.Load(botDir); err == nil {
 			botID = def.ID
 		}
 	}
-	appID := ""
-	for _, in := range cfg.Registry.Instances {
-		if (botID == "" || in.BotID == botID) && (instanceID == "" || in.InstanceID == instanceID) {
-			botID, instanceID, appID = in.BotID, in.InstanceID, in.App
-			break
-		}
-	}
-	if appID == "" {
+	in, ok := findInstance(cfg.Registry, botID, instanceID)
+	if !ok || in.App == "" {
 		fmt.Fprintf(stderr, "parley test: the config has no webhook instance for bot %q\n", botID)
 		return 1
 	}
 	if baseURL == "" {
-		baseURL = "http://" + cfg.Ingress.Listen
+		baseURL = "http://" + cfg.WebhookListen
 	}
+	return play(cfg.Registry, baseURL, in, files, stdout, stderr)
+}
+
+// findInstance is the first webhook instance of botID (any bot when empty)
+// whose id is instanceID (any when empty).
+func findInstance(reg registry.Config, botID, instanceID string) (registry.Instance, bool) {
+	for _, in := range reg.Instances {
+		if (botID == "" || in.BotID == botID) && (instanceID == "" || in.InstanceID == instanceID) {
+			return in, true
+		}
+	}
+	return registry.Instance{}, false
+}
+
+// play runs the conversation files against the instance's webhook, each
+// user with a token of the instance's app.
+func play(reg registry.Config, baseURL string, in registry.Instance, files []string, stdout, stderr io.Writer) int {
+	botID, instanceID, appID := in.BotID, in.InstanceID, in.App
 	var mintErr error
 	mint := func(user string) string {
-		tok, err := mintToken(cfg.Registry, tokenOptions{appID: appID, user: user, alg: "HS256", ttl: time.Hour}, time.Now())
+		tok, err := token.Mint(reg, token.Options{AppID: appID, User: user, Alg: "HS256", TTL: time.Hour}, time.Now())
 		if err != nil {
 			mintErr = err
 		}

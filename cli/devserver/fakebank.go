@@ -1,4 +1,4 @@
-package main
+package devserver
 
 import (
 	"flag"
@@ -7,9 +7,10 @@ import (
 	"github.com/parleyhq/parley/services/dialog/fakebank"
 )
 
-// cmdFakebank serves the small bank API that the banking sample bot's
-// Service nodes call, so that the sample runs on its own.
-func cmdFakebank(args []string, stdout, stderr io.Writer) int {
+// Fakebank is `parley fakebank`: it serves the small bank API that the
+// banking sample bot's Service nodes call, so that the sample runs on its
+// own.
+func Fakebank(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("parley fakebank", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8089", "address to serve on (the default config's bank_url)")

@@ -1,4 +1,5 @@
-package main
+// Package chat is Kore's "Talk to Bot" in a terminal: `parley chat`.
+package chat
 
 import (
 	"bufio"
@@ -11,12 +12,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/parleyhq/parley/cmd/parley/app"
+	"github.com/parleyhq/parley/cli"
+	"github.com/parleyhq/parley/cli/token"
 )
 
-// cmdChat is Kore's "Talk to Bot" in a terminal: each line is POSTed to the
-// webhook and the bot's answer printed. "/new" starts a new session.
-func cmdChat(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// Run talks to the bot of the config's first webhook instance: each line is
+// POSTed to the webhook and the bot's answer printed. "/new" starts a new
+// session.
+func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, load cli.LoadConfig) int {
 	var configFile, baseURL, user string
 	fs := flag.NewFlagSet("parley chat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -26,30 +29,37 @@ func cmdChat(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	cfg, err := app.Load(configFile)
+	cfg, err := load(configFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "parley chat: %v\n", err)
 		return 1
 	}
-	cfg.Defaults()
 	if len(cfg.Registry.Instances) == 0 {
 		fmt.Fprintln(stderr, "parley chat: the config has no webhook instance")
 		return 1
 	}
 	in := cfg.Registry.Instances[0]
 	if baseURL == "" {
-		baseURL = "http://" + cfg.Ingress.Listen
+		baseURL = "http://" + cfg.WebhookListen
 	}
 	url := strings.TrimRight(baseURL, "/") + "/chatbot/hooks/" + in.BotID
 	if in.InstanceID != "" {
 		url += "/hookInstance/" + in.InstanceID
 	}
-	token, err := mintToken(cfg.Registry, tokenOptions{appID: in.App, user: user, alg: "HS256", ttl: 12 * time.Hour}, time.Now())
+	tok, err := token.Mint(cfg.Registry, token.Options{AppID: in.App, User: user, Alg: "HS256", TTL: 12 * time.Hour}, time.Now())
 	if err != nil {
 		fmt.Fprintf(stderr, "parley chat: %v\n", err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "Talking to %s as %q. Type a message, /new for a new session, Ctrl-D to quit.\n", url, user)
+	talk(stdin, stdout, url, tok, user)
+	fmt.Fprintln(stdout)
+	return 0
+}
+
+// talk POSTs each line of stdin to url and prints the bot's answer, until
+// stdin ends.
+func talk(stdin io.Reader, stdout io.Writer, url, tok, user string) {
 	client := &http.Client{Timeout: 30 * time.Second}
 	scanner := bufio.NewScanner(stdin)
 	newSession := false
@@ -70,7 +80,7 @@ func cmdChat(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		})
 		newSession = false
 		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-		req.Header.Set("Authorization", "bearer "+token)
+		req.Header.Set("Authorization", "bearer "+tok)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := client.Do(req)
 		if err != nil {
@@ -79,8 +89,6 @@ func cmdChat(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		printReply(stdout, resp)
 	}
-	fmt.Fprintln(stdout)
-	return 0
 }
 
 func printReply(w io.Writer, resp *http.Response) {
