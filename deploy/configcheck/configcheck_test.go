@@ -1,34 +1,105 @@
-// Package configcheck decodes the deployment configuration files with
-// Parley's own loader, so that a key the binary does not know fails here
-// instead of crash-looping pods. It is a package of its own because it
-// compiles every service.
+// Package configcheck checks the deployment configuration files with the
+// parley binary's own loader (`parley check-config`), so that a key the
+// binary does not know fails here instead of crash-looping pods. It builds
+// the binary once from the repository root and imports nothing of it, so
+// the deploy module stays out of the binary's module graph.
 package configcheck
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
 	goyaml "github.com/goccy/go-yaml"
-
-	"github.com/parleyhq/parley/cmd/parley/app"
-	"github.com/parleyhq/parley/platform/config"
 )
 
 // imageRoot is where the Dockerfile puts the sample bots.
 const imageRoot = "/usr/share/parley/"
 
-// hasSection reports whether app.Config decodes the top-level key.
-func hasSection(key string) bool {
-	t := reflect.TypeFor[app.Config]()
-	for i := range t.NumField() {
-		if strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0] == key {
-			return true
-		}
+// repoRoot is the repository root, where the binary is built.
+const repoRoot = "../.."
+
+// parley is the binary under test, built by TestMain.
+var parley string
+
+func TestMain(m *testing.M) {
+	os.Exit(runWithBinary(m))
+}
+
+func runWithBinary(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "configcheck")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
-	return false
+	defer os.RemoveAll(dir)
+	parley = filepath.Join(dir, "parley")
+	build := exec.Command("go", "build", "-o", parley, "./cmd/parley")
+	build.Dir = repoRoot
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build parley: %v\n%s", err, out)
+		return 1
+	}
+	return m.Run()
+}
+
+// checkConfig runs `parley check-config` on path (the built-in config when
+// empty) with the test's environment; it returns the exit code, stdout and
+// stderr.
+func checkConfig(t *testing.T, path string, args ...string) (int, []byte, string) {
+	t.Helper()
+	if path != "" {
+		args = append(args, "-config.file", path)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(parley, append([]string{"check-config"}, args...)...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		return exit.ExitCode(), stdout.Bytes(), stderr.String()
+	case err != nil:
+		t.Fatalf("run %s: %v", parley, err)
+	}
+	return 0, stdout.Bytes(), stderr.String()
+}
+
+// hasSection reports whether the binary's configuration has the top-level
+// key: the effective configuration it prints lists every section it knows.
+func hasSection(t *testing.T, key string) bool {
+	t.Helper()
+	code, out, errOut := checkConfig(t, "", "-print")
+	if code != 0 {
+		t.Fatalf("parley check-config -print: exit %d: %s", code, errOut)
+	}
+	var sections map[string]any
+	if err := goyaml.Unmarshal(out, &sections); err != nil {
+		t.Fatalf("parley check-config -print: %v", err)
+	}
+	_, ok := sections[key]
+	return ok
+}
+
+// effective is the part of the printed configuration this package checks.
+type effective struct {
+	NATS struct {
+		Replicas int `yaml:"replicas"`
+	} `yaml:"nats"`
+	Redis struct {
+		URL string `yaml:"url"`
+	} `yaml:"redis"`
+	Registry struct {
+		Bots []struct {
+			ID   string `yaml:"id"`
+			Path string `yaml:"path"`
+		} `yaml:"bots"`
+	} `yaml:"registry"`
 }
 
 func TestDeployConfigs_loadWithParleysLoader(t *testing.T) {
@@ -43,35 +114,21 @@ func TestDeployConfigs_loadWithParleysLoader(t *testing.T) {
 	}
 	for _, path := range []string{"../k8s/base/parley.yaml", "../compose/parley.yaml"} {
 		t.Run(filepath.Base(filepath.Dir(path)), func(t *testing.T) {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			checked := path
 			// Until the ops server is wired into the app (platform/opsserver),
-			// app.Config has no ops section: check the rest strictly.
-			if !hasSection("ops") {
-				var m goyaml.MapSlice
-				if err := goyaml.Unmarshal(data, &m); err != nil {
-					t.Fatal(err)
-				}
-				var kept goyaml.MapSlice
-				for _, item := range m {
-					if item.Key != "ops" {
-						kept = append(kept, item)
-					}
-				}
-				if data, err = goyaml.Marshal(kept); err != nil {
-					t.Fatal(err)
-				}
-				t.Log("app.Config has no ops section yet; ops is not checked")
+			// the binary's configuration has no ops section: check the rest
+			// strictly.
+			if !hasSection(t, "ops") {
+				checked = withoutOps(t, path)
+				t.Log("the binary's configuration has no ops section yet; ops is not checked")
 			}
-			var cfg app.Config
-			if err := config.Decode(data, &cfg); err != nil {
-				t.Fatalf("%s does not load: %v", path, err)
+			code, out, errOut := checkConfig(t, checked, "-print")
+			if code != 0 {
+				t.Fatalf("%s does not load or is invalid: %s", path, errOut)
 			}
-			cfg.Defaults()
-			if err := cfg.Validate(); err != nil {
-				t.Fatalf("%s is invalid: %v", path, err)
+			var cfg effective
+			if err := goyaml.Unmarshal(out, &cfg); err != nil {
+				t.Fatalf("%s: the printed configuration: %v", path, err)
 			}
 			if strings.Contains(path, "k8s") && (cfg.NATS.Replicas != 3 || cfg.Redis.URL != env["PARLEY_REDIS_URL"]) {
 				t.Errorf("environment not expanded: replicas %d redis %q", cfg.NATS.Replicas, cfg.Redis.URL)
@@ -82,7 +139,7 @@ func TestDeployConfigs_loadWithParleysLoader(t *testing.T) {
 					t.Errorf("bot %s: path %s is not under %s, where the image has the bots", b.ID, b.Path, imageRoot)
 					continue
 				}
-				if _, err := os.Stat(filepath.Join("..", "..", rel)); err != nil {
+				if _, err := os.Stat(filepath.Join(repoRoot, rel)); err != nil {
 					t.Errorf("bot %s: %s is not in the repository, so not in the image: %v", b.ID, rel, err)
 				}
 			}
@@ -90,9 +147,40 @@ func TestDeployConfigs_loadWithParleysLoader(t *testing.T) {
 	}
 }
 
+// withoutOps writes path without its top-level ops section to a temporary
+// file and returns that file.
+func withoutOps(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m goyaml.MapSlice
+	if err := goyaml.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	var kept goyaml.MapSlice
+	for _, item := range m {
+		if item.Key != "ops" {
+			kept = append(kept, item)
+		}
+	}
+	if data, err = goyaml.Marshal(kept); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), filepath.Base(path))
+	if err := os.WriteFile(out, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func TestDeployConfigs_rejectUnknownKeys(t *testing.T) {
-	var cfg app.Config
-	if err := config.Decode([]byte("ingress:\n  listn: 0.0.0.0:8080\n"), &cfg); err == nil {
-		t.Fatal("the loader accepted a misspelt key; this package's check would be worthless")
+	path := filepath.Join(t.TempDir(), "misspelt.yaml")
+	if err := os.WriteFile(path, []byte("ingress:\n  listn: 0.0.0.0:8080\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := checkConfig(t, path); code == 0 || !strings.Contains(errOut, "listn") {
+		t.Fatalf("the loader accepted a misspelt key (exit %d: %s); this package's check would be worthless", code, errOut)
 	}
 }
