@@ -10,13 +10,13 @@
 // partition while users spread over all of them.
 //
 // Each partition has one durable pull consumer per consuming service
-// (dialog-p07, dispatcher-p07, ...). The partition package hands each
-// partition to exactly one live replica at a time through leases kept in a
-// JetStream KV bucket, and that replica runs one lane per conversation
-// inside the partition: a user's turns run strictly in stream order, while
-// other users in the same partition run in parallel. Session writes are
-// fenced by the turn's stream sequence, so a turn is applied once even when a
-// lease changes hands in the middle of it.
+// (dialog-p07, dispatcher-p07, ...). The consume/partitions package hands
+// each partition to exactly one live replica at a time through leases kept
+// in a JetStream KV bucket, and that replica runs one lane per conversation
+// inside the partition (consume.Lanes): a user's turns run strictly in
+// stream order, while other users in the same partition run in parallel.
+// Session writes are fenced by the turn's stream sequence, so a turn is
+// applied once even when a lease changes hands in the middle of it.
 //
 // Why not pinned consumers (nats-server 2.11 priority groups)? Pinning picks
 // a client per consumer but does not spread partitions across replicas (the

@@ -18,8 +18,8 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/parleyhq/parley/platform/bus"
+	"github.com/parleyhq/parley/platform/consume"
 	"github.com/parleyhq/parley/platform/otelx"
-	"github.com/parleyhq/parley/platform/partition"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
 	"github.com/parleyhq/parley/services/dialog/internal/engine"
 	"github.com/parleyhq/parley/services/dialog/internal/processor"
@@ -58,34 +58,32 @@ func (e Emitter) Async(ctx context.Context, r *eventsv1.Reply) error {
 	return err
 }
 
-// Handler adapts the processor to the partition consumer: one CONSUMER
-// span per delivery, continuing the trace the ingress started.
-func Handler(p *processor.Processor, destination string, tel *Telemetry) partition.Handler {
+// Handler adapts the processor to the turn consumer, recording each
+// delivery's processing time by outcome. Its caller wraps it in
+// consume.Traced, so ctx carries the delivery's CONSUMER span.
+func Handler(p *processor.Processor, tel *Telemetry) consume.Handler {
 	return func(ctx context.Context, m jetstream.Msg) (err error) {
 		start := time.Now()
-		ctx, span := otelx.StartJetStreamProcess(ctx, tel.Tracer, m, destination)
 		defer func() {
 			outcome := "ok"
-			var perm *partition.PermanentError
-			switch {
-			case errors.As(err, &perm):
+			switch consume.Decide(err) {
+			case consume.Term:
 				outcome = "dead_letter"
-			case err != nil:
+			case consume.Retry:
 				outcome = "retry"
 			}
 			tel.processing.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attribute.String("outcome", outcome)))
-			otelx.End(span, err)
 		}()
 		if md, mdErr := m.Metadata(); mdErr == nil && md.NumDelivered > 1 {
 			tel.redeliveries.Add(ctx, 1, metric.WithAttributes(attribute.String("stream", md.Stream), attribute.String("consumer", md.Consumer)))
 		}
 		d, err := Decode(m)
 		if err != nil {
-			return partition.Permanent(err)
+			return consume.Permanent(err)
 		}
 		err = p.Process(ctx, d)
 		if errors.Is(err, processor.ErrUnknownBot) {
-			return partition.Permanent(err)
+			return consume.Permanent(err)
 		}
 		return err
 	}

@@ -53,7 +53,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/parleyhq/parley/platform/partition"
+	"github.com/parleyhq/parley/platform/consume"
 	"github.com/parleyhq/parley/platform/registry"
 	dispatcherv1 "github.com/parleyhq/parley/proto/gen/go/parley/dispatcher/v1"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
@@ -200,7 +200,7 @@ func (e *Engine) stopping() bool {
 	}
 }
 
-// Handle is the partition handler for one reply.
+// Handle is the consume.Handler of one reply.
 func (e *Engine) Handle(ctx context.Context, msg jetstream.Msg) (err error) {
 	defer func() {
 		if errors.Is(err, errStopping) {
@@ -211,7 +211,7 @@ func (e *Engine) Handle(ctx context.Context, msg jetstream.Msg) (err error) {
 			err = ctx.Err()
 			return
 		}
-		if err == nil || isPermanent(err) {
+		if err == nil || consume.IsPermanent(err) {
 			e.untrack(msg)
 		}
 	}()
@@ -220,7 +220,7 @@ func (e *Engine) Handle(ctx context.Context, msg jetstream.Msg) (err error) {
 	}
 	meta, err := msg.Metadata()
 	if err != nil {
-		return partition.Permanent(fmt.Errorf("reply metadata: %w", err))
+		return consume.Permanent(fmt.Errorf("reply metadata: %w", err))
 	}
 	var r eventsv1.Reply
 	if err := proto.Unmarshal(msg.Data(), &r); err != nil {
@@ -232,7 +232,7 @@ func (e *Engine) Handle(ctx context.Context, msg jetstream.Msg) (err error) {
 		if _, perr := e.deps.DLQ.Put(ctx, dl); perr != nil {
 			return perr
 		}
-		return partition.Permanent(fmt.Errorf("decode reply at seq %d: %w", meta.Sequence.Stream, err))
+		return consume.Permanent(fmt.Errorf("decode reply at seq %d: %w", meta.Sequence.Stream, err))
 	}
 	h := msg.Headers()
 	inst, ok := e.deps.Registry.Instance(r.GetBotId(), r.GetInstanceId())
@@ -245,7 +245,7 @@ func (e *Engine) Handle(ctx context.Context, msg jetstream.Msg) (err error) {
 	}
 	items, err := BuildItems(&r, h.Get(HeaderParts))
 	if err != nil {
-		return partition.Permanent(err)
+		return consume.Permanent(err)
 	}
 	j := &job{
 		e: e, reply: &r, inst: inst, seq: meta.Sequence.Stream,
@@ -263,11 +263,6 @@ func (e *Engine) Handle(ctx context.Context, msg jetstream.Msg) (err error) {
 		}
 	}
 	return nil
-}
-
-func isPermanent(err error) bool {
-	var p *partition.PermanentError
-	return errors.As(err, &p)
 }
 
 // job is one reply being delivered.
