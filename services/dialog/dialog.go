@@ -306,7 +306,7 @@ func (s *Service) Run(ctx context.Context) error {
 		SubjectRoot: conn.Cfg.Subject(bus.SubjectTurns),
 		Partitions:  conn.Cfg.Partitions,
 		MemberID:    s.cfg.MemberID,
-		LeaseBucket: conn.Cfg.Name("parley_leases"),
+		LeaseBucket: conn.Cfg.Name(bus.BucketLeases),
 		LeaseTTL:    s.cfg.LeaseTTL,
 		AckWait:     s.cfg.AckWait,
 		MaxInFlight: s.cfg.MaxInFlight,

@@ -53,6 +53,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/consume"
 	"github.com/parleyhq/parley/platform/registry"
 	dispatcherv1 "github.com/parleyhq/parley/proto/gen/go/parley/dispatcher/v1"
@@ -243,13 +244,13 @@ func (e *Engine) Handle(ctx context.Context, msg jetstream.Msg) (err error) {
 		e.log.DebugContext(ctx, "reply for a sync channel dropped", "bot_id", r.GetBotId(), "instance_id", r.GetInstanceId(), "turn_id", r.GetTurnId())
 		return nil
 	}
-	items, err := BuildItems(&r, h.Get(HeaderParts))
+	items, err := BuildItems(&r, h.Get(bus.HeaderDeliverParts))
 	if err != nil {
 		return consume.Permanent(err)
 	}
 	j := &job{
 		e: e, reply: &r, inst: inst, seq: meta.Sequence.Stream,
-		replay: h.Get(HeaderReplay) != "", traceparent: h.Get("traceparent"), tracestate: h.Get("tracestate"),
+		replay: h.Get(bus.HeaderReplay) != "",
 	}
 	if !ok {
 		j.inst = registry.Instance{BotID: r.GetBotId(), InstanceID: r.GetInstanceId()}
@@ -267,12 +268,11 @@ func (e *Engine) Handle(ctx context.Context, msg jetstream.Msg) (err error) {
 
 // job is one reply being delivered.
 type job struct {
-	e                       *Engine
-	reply                   *eventsv1.Reply
-	inst                    registry.Instance
-	seq                     uint64
-	replay                  bool
-	traceparent, tracestate string
+	e      *Engine
+	reply  *eventsv1.Reply
+	inst   registry.Instance
+	seq    uint64
+	replay bool
 	// fixedReason dead-letters every item without a POST.
 	fixedReason, fixedError string
 }
@@ -526,12 +526,8 @@ func (j *job) post(ctx context.Context, it Item) httpout.Result {
 	if len(j.inst.SigningSecrets) > 0 {
 		h.Set(webhooksig.HeaderSignature, webhooksig.SignAll(j.inst.SigningSecrets, it.ID, now, it.Body))
 	}
-	if j.traceparent != "" {
-		h.Set("traceparent", j.traceparent)
-		if j.tracestate != "" {
-			h.Set("tracestate", j.tracestate)
-		}
-	}
+	// No traceparent here: ctx carries the reply's trace (consume.Traced)
+	// and the client's transport injects it.
 	m.inFlight.Add(ctx, 1, attrs)
 	defer m.inFlight.Add(ctx, -1, attrs)
 	return j.e.deps.Client.Post(ctx, j.inst.PostURL, h, it.Body)
