@@ -10,13 +10,13 @@
 // partition while users spread over all of them.
 //
 // Each partition has one durable pull consumer per consuming service
-// (dialog-p07, dispatcher-p07, ...). The partition package hands each
-// partition to exactly one live replica at a time through leases kept in a
-// JetStream KV bucket, and that replica runs one lane per conversation
-// inside the partition: a user's turns run strictly in stream order, while
-// other users in the same partition run in parallel. Session writes are
-// fenced by the turn's stream sequence, so a turn is applied once even when a
-// lease changes hands in the middle of it.
+// (dialog-p07, dispatcher-p07, ...). The consume/partitions package hands
+// each partition to exactly one live replica at a time through leases kept
+// in a JetStream KV bucket, and that replica runs one lane per conversation
+// inside the partition (consume.Lanes): a user's turns run strictly in
+// stream order, while other users in the same partition run in parallel.
+// Session writes are fenced by the turn's stream sequence, so a turn is
+// applied once even when a lease changes hands in the middle of it.
 //
 // Why not pinned consumers (nats-server 2.11 priority groups)? Pinning picks
 // a client per consumer but does not spread partitions across replicas (the
@@ -28,40 +28,24 @@
 // transform so that the layout works on servers without transforms; the
 // count is recorded in the parley_bus KV bucket at creation and every service
 // refuses to start with a different one.
+//
+// # Names and publishing
+//
+// Every stream, subject root, header and shared bucket name is declared in
+// subjects.go, together with the functions that build subjects from them,
+// so that a name has one definition to look up.
+//
+// Producers never build a nats.Msg themselves: they describe a Message and
+// hand it to Conn.Publish (JetStream) or Conn.Send (core NATS), which set
+// the headers, the Nats-Msg-Id and the trace context the same way for every
+// message (see publish.go).
 package bus
 
 import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/binary"
-	"fmt"
 	"strings"
-)
-
-// Stream names.
-const (
-	StreamTurns   = "PARLEY_IN"
-	StreamReplies = "PARLEY_OUT"
-	// StreamEvents holds events for integrations (agent handoffs).
-	StreamEvents = "PARLEY_EVENTS"
-)
-
-// Subject roots.
-const (
-	SubjectTurns   = "parley.in"
-	SubjectReplies = "parley.out"
-	SubjectEvents  = "parley.events"
-)
-
-// Headers Parley sets on bus messages. Trace context travels as the W3C
-// lower-case traceparent/tracestate headers (see otelx).
-const (
-	// HeaderReplyTo names the core NATS subject a synchronous ingress waits on.
-	HeaderReplyTo = "Parley-Reply-To"
-	// HeaderReplyDeadline is the Unix milliseconds after which nobody waits.
-	HeaderReplyDeadline = "Parley-Reply-Deadline"
-	// HeaderTurnID carries the turn id for consumers that do not decode.
-	HeaderTurnID = "Parley-Turn-Id"
 )
 
 // DefaultPartitions is the partition count of a new deployment. It is much
@@ -83,34 +67,4 @@ func ConversationKey(botID, userID string) string {
 func Partition(convKey string, n int) int {
 	h := sha256.Sum256([]byte(convKey))
 	return int(binary.BigEndian.Uint64(h[:8]) % uint64(n))
-}
-
-// TurnSubject is the subject a turn is published on.
-func TurnSubject(partitions int, botID, convKey string) string {
-	return fmt.Sprintf("%s.%d.%s.%s", SubjectTurns, Partition(convKey, partitions), SubjectToken(botID), convKey)
-}
-
-// ReplySubject is the subject an asynchronous reply is published on.
-func ReplySubject(partitions int, botID, convKey string) string {
-	return fmt.Sprintf("%s.%d.%s.%s", SubjectReplies, Partition(convKey, partitions), SubjectToken(botID), convKey)
-}
-
-// ConversationKeyOf returns the last token of a turn or reply subject.
-func ConversationKeyOf(subject string) string {
-	if i := strings.LastIndexByte(subject, '.'); i >= 0 {
-		return subject[i+1:]
-	}
-	return subject
-}
-
-// subjectToken makes a bot id safe as one subject token. Bot ids are
-// validated at the edge, so this only guards against configuration typos.
-func SubjectToken(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch r {
-		case '.', '*', '>', ' ', '\t', '\r', '\n':
-			return '_'
-		}
-		return r
-	}, s)
 }

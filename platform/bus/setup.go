@@ -54,37 +54,6 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Name returns a stream or bucket name with the deployment prefix.
-func (c Config) Name(base string) string { return c.Prefix + base }
-
-// Subject returns a subject root with the deployment prefix.
-func (c Config) Subject(root string) string {
-	if c.Prefix == "" {
-		return root
-	}
-	return c.Prefix + "." + root
-}
-
-// TurnSubject is the prefixed subject of a turn.
-func (c Config) TurnSubject(botID, convKey string) string {
-	return c.Subject(TurnSubject(c.Partitions, botID, convKey))
-}
-
-// ReplySubject is the prefixed subject of an asynchronous reply.
-func (c Config) ReplySubject(botID, convKey string) string {
-	return c.Subject(ReplySubject(c.Partitions, botID, convKey))
-}
-
-// HandoffSubject is where an agent handoff of a conversation is published.
-func (c Config) HandoffSubject(botID, convKey string) string {
-	return c.Subject(SubjectEvents) + ".handoff." + SubjectToken(botID) + "." + convKey
-}
-
-// PartitionFilter is the filter subject of partition p under a root.
-func (c Config) PartitionFilter(root string, p int) string {
-	return fmt.Sprintf("%s.%d.>", c.Subject(root), p)
-}
-
 // Conn is an open connection with its JetStream context.
 type Conn struct {
 	NC  *nats.Conn
@@ -118,8 +87,6 @@ func (c *Conn) Close() {
 		c.NC.Close()
 	}
 }
-
-const metaBucket = "parley_bus"
 
 // EnsureStreams creates or updates the streams and records the partition
 // count, refusing a configuration whose count differs from the recorded one.
@@ -155,12 +122,12 @@ func (c *Conn) EnsureStreams(ctx context.Context) error {
 
 func (c *Conn) checkPartitions(ctx context.Context) error {
 	kv, err := c.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      c.Cfg.Name(metaBucket),
+		Bucket:      c.Cfg.Name(bucketLayout),
 		Description: "Parley bus layout",
 		Replicas:    c.Cfg.Replicas,
 	})
 	if err != nil {
-		return fmt.Errorf("ensure bucket %s: %w", c.Cfg.Name(metaBucket), err)
+		return fmt.Errorf("ensure bucket %s: %w", c.Cfg.Name(bucketLayout), err)
 	}
 	want := strconv.Itoa(c.Cfg.Partitions)
 	if _, err := kv.Create(ctx, "partitions", []byte(want)); err == nil {

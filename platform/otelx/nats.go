@@ -12,8 +12,6 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/parleyhq/parley/platform/bus"
 )
 
 // Attributes of NATS messages that the messaging semantic conventions do not
@@ -31,15 +29,39 @@ const (
 // MessagingSystem is the messaging.system value of NATS spans.
 const MessagingSystem = "nats"
 
-// NATSCarrier adapts NATS headers to a TextMapCarrier that keeps keys as
-// given, so the W3C headers stay lower-case (see bus.HeaderCarrier).
-func NATSCarrier(h nats.Header) propagation.TextMapCarrier { return bus.HeaderCarrier(h) }
+// natsCarrier adapts NATS headers to OpenTelemetry's TextMapCarrier without
+// canonicalising keys, so traceparent stays lower-case and readable by
+// consumers in other languages.
+type natsCarrier nats.Header
+
+var _ propagation.TextMapCarrier = natsCarrier(nil)
+
+// Get returns the first value of key.
+func (c natsCarrier) Get(key string) string {
+	if v := c[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// Set replaces the values of key.
+func (c natsCarrier) Set(key, value string) { c[key] = []string{value} }
+
+// Keys lists the header names.
+func (c natsCarrier) Keys() []string {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	return keys
+}
 
 // InjectNATS writes the trace context and baggage of ctx into h as
 // lower-case traceparent, tracestate and baggage headers. h must not be nil
 // (use a message's Header after setting it, or StartPublish, which does).
+// Producers do not call it themselves: bus.Conn.Publish and Send do.
 func InjectNATS(ctx context.Context, h nats.Header) {
-	Propagator.Inject(ctx, bus.HeaderCarrier(h))
+	Propagator.Inject(ctx, natsCarrier(h))
 }
 
 // ExtractNATS returns ctx with the remote span context and baggage found in
@@ -48,7 +70,7 @@ func ExtractNATS(ctx context.Context, h nats.Header) context.Context {
 	if h == nil {
 		return ctx
 	}
-	return Propagator.Extract(ctx, bus.HeaderCarrier(h))
+	return Propagator.Extract(ctx, natsCarrier(h))
 }
 
 // Message describes a NATS message for the attributes of its spans.
@@ -56,7 +78,8 @@ type Message struct {
 	// Subject is the full subject (messaging.destination.name).
 	Subject string
 	// Destination is the low-cardinality name used in the span name and as
-	// messaging.destination.template, e.g. bus.SubjectTurns ("parley.in");
+	// messaging.destination.template, e.g. the turns subject root
+	// ("parley.in");
 	// subjects themselves carry conversation keys. Default: Subject.
 	Destination string
 	// ID is the Nats-Msg-Id, if any.

@@ -39,7 +39,9 @@
 // headers keep their lower-case W3C names (traceparent, tracestate, baggage):
 // nats.Header is case-sensitive and other-language consumers look the
 // lower-case names up, so the canonicalising propagation.HeaderCarrier must
-// not be used. See InjectNATS, ExtractNATS, StartPublish and StartProcess.
+// not be used. See InjectNATS, ExtractNATS, StartPublish and StartProcess;
+// producers reach them through bus.Conn.Publish and Send, consumers through
+// consume.Traced.
 package otelx
 
 import (

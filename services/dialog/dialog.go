@@ -20,7 +20,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/parleyhq/parley/platform/bus"
-	"github.com/parleyhq/parley/platform/partition"
+	"github.com/parleyhq/parley/platform/consume"
+	"github.com/parleyhq/parley/platform/consume/partitions"
 	"github.com/parleyhq/parley/platform/registry"
 	"github.com/parleyhq/parley/services/dialog/botdef"
 	"github.com/parleyhq/parley/services/dialog/internal/engine"
@@ -145,7 +146,7 @@ type Service struct {
 	reload    chan struct{}
 	pendingMu sync.Mutex
 	pending   map[string]bool
-	group     *partition.Group
+	group     *partitions.Group
 }
 
 // New validates the configuration and loads every bot of the registry; a
@@ -299,19 +300,19 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	group, err := partition.New(conn.JS, partition.Config{
+	group, err := partitions.New(conn.JS, partitions.Config{
 		Group:       "dialog",
 		Stream:      conn.Cfg.Name(bus.StreamTurns),
 		SubjectRoot: conn.Cfg.Subject(bus.SubjectTurns),
 		Partitions:  conn.Cfg.Partitions,
 		MemberID:    s.cfg.MemberID,
-		LeaseBucket: conn.Cfg.Name("parley_leases"),
+		LeaseBucket: conn.Cfg.Name(bus.BucketLeases),
 		LeaseTTL:    s.cfg.LeaseTTL,
 		AckWait:     s.cfg.AckWait,
 		MaxInFlight: s.cfg.MaxInFlight,
 		Replicas:    conn.Cfg.Replicas,
 		Meter:       s.deps.Meter,
-	}, natsio.Handler(proc, conn.Cfg.Subject(bus.SubjectTurns), tel), log)
+	}, consume.Traced(natsio.Handler(proc, tel), tel.Tracer, conn.Cfg.Subject(bus.SubjectTurns)), log)
 	if err != nil {
 		return err
 	}

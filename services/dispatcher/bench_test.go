@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -67,9 +66,11 @@ func benchOnce(b *testing.B, failPercent, concurrency int) {
 				Messages: []*eventsv1.BotMessage{{MessageId: fmt.Sprintf("ms-%d-%d", u, m), Body: &eventsv1.BotMessage_Text{Text: "Your balance is $31,439."}}},
 			}
 			data, _ := proto.Marshal(r)
-			msg := &nats.Msg{Subject: e.conn.Cfg.ReplySubject(botID, r.ConversationKey), Data: data, Header: nats.Header{}}
-			msg.Header.Set("Parley-Deliver", "messages")
-			f, err := e.conn.JS.PublishMsgAsync(msg, jetstream.WithMsgID("reply-"+r.TurnId))
+			msg := bus.NewMsg(ctx, bus.Message{
+				Subject: e.conn.Cfg.ReplySubject(botID, r.ConversationKey), Data: data,
+				ID: "reply-" + r.TurnId, Header: map[string]string{bus.HeaderDeliverParts: "messages"},
+			})
+			f, err := e.conn.JS.PublishMsgAsync(msg)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -12,6 +12,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/registry"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
 	"github.com/parleyhq/parley/services/dispatcher/webhooksig"
@@ -241,7 +242,7 @@ func TestHeldMessagesOutliveAckWait(t *testing.T) {
 	defer cancel()
 	var redelivered, pending int
 	for part := range e.bus.Partitions {
-		c, err := e.conn.JS.Consumer(ctx, e.conn.Cfg.Name("PARLEY_OUT"), fmt.Sprintf("dispatcher-p%02d", part))
+		c, err := e.conn.JS.Consumer(ctx, e.conn.Cfg.Name(bus.StreamReplies), fmt.Sprintf("dispatcher-p%02d", part))
 		if err != nil {
 			continue
 		}

@@ -3,7 +3,7 @@
 // separate last message (contract §5, §11.1–11.3), each signed with Standard
 // Webhooks headers and retried until it is delivered or dead-lettered.
 //
-// It consumes PARLEY_OUT through the partition package (group
+// It consumes PARLEY_OUT through platform/consume/partitions (group
 // "dispatcher"): each partition is owned by one replica, and inside it each
 // conversation has a lane, so a user's messages arrive in the order the bot
 // produced them, a message being retried holds back only that user's later
@@ -34,14 +34,13 @@ import (
 	"net"
 	"sync/atomic"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 
 	"github.com/parleyhq/parley/platform/bus"
-	"github.com/parleyhq/parley/platform/otelx"
-	"github.com/parleyhq/parley/platform/partition"
+	"github.com/parleyhq/parley/platform/consume"
+	"github.com/parleyhq/parley/platform/consume/partitions"
 	"github.com/parleyhq/parley/platform/registry"
 	"github.com/parleyhq/parley/services/dispatcher/internal/admin"
 	"github.com/parleyhq/parley/services/dispatcher/internal/delivery"
@@ -73,7 +72,7 @@ type Service struct {
 	dlq       atomic.Pointer[dlq.Store]
 	endpoints atomic.Pointer[delivery.Endpoints]
 	adminAddr atomic.Pointer[net.Addr]
-	group     atomic.Pointer[partition.Group]
+	group     atomic.Pointer[partitions.Group]
 }
 
 // New validates the configuration and the channels' signing secrets; it
@@ -201,13 +200,16 @@ func (s *Service) Run(ctx context.Context) error {
 		Registry: s.deps.Registry, Client: client, Ledger: ledger, DLQ: store, Endpoints: eps,
 		Metrics: metrics, Logger: s.log,
 	}, ctx.Done())
-	group, err := partition.New(conn.JS, partition.Config{
+	// Each reply gets a CONSUMER span continuing the turn's trace, so the
+	// POSTs below it join that trace.
+	handler := consume.Traced(engine.Handle, s.deps.Tracer, conn.Cfg.Subject(bus.SubjectReplies))
+	group, err := partitions.New(conn.JS, partitions.Config{
 		Group:        "dispatcher",
 		Stream:       conn.Cfg.Name(bus.StreamReplies),
 		SubjectRoot:  conn.Cfg.Subject(bus.SubjectReplies),
 		Partitions:   conn.Cfg.Partitions,
 		MemberID:     s.cfg.MemberID,
-		LeaseBucket:  conn.Cfg.Name("parley_leases"),
+		LeaseBucket:  conn.Cfg.Name(bus.BucketLeases),
 		LeaseTTL:     s.cfg.LeaseTTL,
 		AckWait:      s.cfg.AckWait,
 		MaxInFlight:  s.cfg.MaxInFlight,
@@ -217,7 +219,7 @@ func (s *Service) Run(ctx context.Context) error {
 		Meter:        s.deps.Meter,
 		// Consumer lag is sampled as often as the dead letters.
 		MetricsInterval: s.cfg.MetricsInterval,
-	}, traced(engine.Handle, s.deps.Tracer, conn.Cfg.Subject(bus.SubjectReplies)), s.log)
+	}, handler, s.log)
 	if err != nil {
 		return err
 	}
@@ -273,15 +275,4 @@ func (s *Service) serveAdmin(addr string) (func(), error) {
 	}()
 	s.log.Info("dispatcher admin gRPC listening", "addr", a.String())
 	return g.GracefulStop, nil
-}
-
-// traced gives each reply a CONSUMER span whose parent is the trace the
-// webhook request started, so the POSTs below it join the turn's trace.
-func traced(h partition.Handler, tp trace.TracerProvider, destination string) partition.Handler {
-	return func(ctx context.Context, msg jetstream.Msg) error {
-		ctx, span := otelx.StartJetStreamProcess(ctx, tp, msg, destination)
-		err := h(ctx, msg)
-		otelx.End(span, err)
-		return err
-	}
 }

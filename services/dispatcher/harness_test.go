@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -203,11 +201,13 @@ func (p *publisher) publish(r *eventsv1.Reply) {
 	}
 	p.expected[r.FromId] = append(p.expected[r.FromId], statusID(r.TurnId))
 	p.mu.Unlock()
-	msg := &nats.Msg{Subject: p.e.conn.Cfg.ReplySubject(r.BotId, r.ConversationKey), Data: data, Header: nats.Header{}}
-	msg.Header.Set(bus.HeaderTurnID, r.TurnId)
+	msg := bus.Message{
+		Subject: p.e.conn.Cfg.ReplySubject(r.BotId, r.ConversationKey), Data: data,
+		ID: "reply-" + r.TurnId, Header: map[string]string{bus.HeaderTurnID: r.TurnId},
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := p.e.conn.JS.PublishMsg(ctx, msg, jetstream.WithMsgID("reply-"+r.TurnId)); err != nil {
+	if _, err := p.e.conn.Publish(ctx, nil, msg); err != nil {
 		t.Fatalf("publish reply: %v", err)
 	}
 }
@@ -347,7 +347,7 @@ func (e *env) dlqCount() uint64 {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	st, err := e.conn.JS.Stream(ctx, e.conn.Cfg.Name("PARLEY_DLQ"))
+	st, err := e.conn.JS.Stream(ctx, e.conn.Cfg.Name(bus.StreamDeadLetters))
 	if err != nil {
 		e.t.Fatalf("dlq stream: %v", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/otelx"
 	"github.com/parleyhq/parley/platform/registry"
 	"github.com/parleyhq/parley/services/dispatcher"
@@ -96,11 +97,11 @@ func TestDeadLetterMetric(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	st, err := e.conn.JS.Stream(ctx, e.conn.Cfg.Name("PARLEY_DLQ"))
+	st, err := e.conn.JS.Stream(ctx, e.conn.Cfg.Name(bus.StreamDeadLetters))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Purge(ctx, jetstream.WithPurgeSubject(e.conn.Cfg.Subject("parley.dlq")+"."+botID+".async")); err != nil {
+	if err := st.Purge(ctx, jetstream.WithPurgeSubject(e.conn.Cfg.Subject(bus.SubjectDeadLetters)+"."+botID+".async")); err != nil {
 		t.Fatal(err)
 	}
 	waitForGauge(t, reader, otelx.MetricDeadLetters, map[string]int64{e.channel("async"): 0, e.channel(""): 1})

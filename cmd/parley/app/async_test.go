@@ -134,7 +134,7 @@ func TestAgentTransferReachesPOSTURL(t *testing.T) {
 	cfg := asyncConfig(t, testConfig(t, busCfg), rcv.URL, "channel-token", testSigningSecret)
 	p := startProcess(t, cfg, All)
 	conn := bustest.Connect(t, busCfg)
-	events, err := conn.NC.SubscribeSync(busCfg.Subject(bus.SubjectEvents) + ".handoff.>")
+	events, err := conn.NC.SubscribeSync(busCfg.Subject(bus.SubjectHandoffs) + ".>")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -104,10 +104,13 @@ func TestRedeliveredTurnIsAppliedOnceAndItsReplyEmittedAgain(t *testing.T) {
 		ReceivedAt: timestamppb.Now(), ApiVersion: "v1",
 	}
 	data, _ := proto.Marshal(turn)
-	msg := &nats.Msg{Subject: busCfg.TurnSubject(botID, conv), Data: data, Header: nats.Header{}}
-	msg.Header.Set(bus.HeaderReplyTo, inbox)
-	msg.Header.Set(bus.HeaderReplyDeadline, strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10))
-	ack, err := conn.JS.PublishMsg(t.Context(), msg, jetstream.WithMsgID(turn.TurnId))
+	ack, err := conn.Publish(t.Context(), nil, bus.Message{
+		Subject: busCfg.TurnSubject(botID, conv), Data: data, ID: turn.TurnId,
+		Header: map[string]string{
+			bus.HeaderReplyTo:       inbox,
+			bus.HeaderReplyDeadline: strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10),
+		},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/otelx"
 )
 
@@ -59,7 +60,7 @@ func TestOneTracePerTurn(t *testing.T) {
 	p, exp, metrics := startTraced(t, cfg)
 
 	texts(t, say(t, p.base()+"/chatbot/hooks/"+botID, "tina", "show my balance"))
-	in, out := busCfg.Subject("parley.in"), busCfg.Subject("parley.out")
+	in, out := busCfg.Subject(bus.SubjectTurns), busCfg.Subject(bus.SubjectReplies)
 	syncSpans := []string{"POST webhook", "publish " + in, "process " + in}
 	waitUntil(t, "the sync turn's trace", 10*time.Second, func() bool {
 		for _, names := range traceSpans(exp) {

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -18,8 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/parleyhq/parley/platform/bus"
-	"github.com/parleyhq/parley/platform/otelx"
-	"github.com/parleyhq/parley/platform/partition"
+	"github.com/parleyhq/parley/platform/consume"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
 	"github.com/parleyhq/parley/services/dialog/internal/engine"
 	"github.com/parleyhq/parley/services/dialog/internal/processor"
@@ -37,9 +35,7 @@ func (e Emitter) Sync(ctx context.Context, replyTo string, r *eventsv1.Reply) er
 	if err != nil {
 		return fmt.Errorf("encode reply: %w", err)
 	}
-	msg := &nats.Msg{Subject: replyTo, Data: data, Header: nats.Header{}}
-	otelx.InjectNATS(ctx, msg.Header)
-	return e.Conn.NC.PublishMsg(msg)
+	return e.Conn.Send(ctx, bus.Message{Subject: replyTo, Data: data})
 }
 
 // Async stores the reply in the replies stream; the turn id de-duplicates
@@ -49,43 +45,42 @@ func (e Emitter) Async(ctx context.Context, r *eventsv1.Reply) error {
 	if err != nil {
 		return fmt.Errorf("encode reply: %w", err)
 	}
-	msg := &nats.Msg{Subject: e.Conn.Cfg.ReplySubject(r.BotId, r.ConversationKey), Data: data, Header: nats.Header{}}
-	msg.Header.Set(bus.HeaderTurnID, r.TurnId)
-	msg.Header.Set(jetstream.MsgIDHeader, "reply-"+r.TurnId)
-	ctx, span := otelx.StartPublish(ctx, e.Tracer, msg, e.Conn.Cfg.Subject(bus.SubjectReplies))
-	_, err = e.Conn.JS.PublishMsg(ctx, msg)
-	otelx.End(span, err)
+	_, err = e.Conn.Publish(ctx, e.Tracer, bus.Message{
+		Subject:     e.Conn.Cfg.ReplySubject(r.BotId, r.ConversationKey),
+		Destination: e.Conn.Cfg.Subject(bus.SubjectReplies),
+		Data:        data,
+		ID:          "reply-" + r.TurnId,
+		Header:      map[string]string{bus.HeaderTurnID: r.TurnId},
+	})
 	return err
 }
 
-// Handler adapts the processor to the partition consumer: one CONSUMER
-// span per delivery, continuing the trace the ingress started.
-func Handler(p *processor.Processor, destination string, tel *Telemetry) partition.Handler {
+// Handler adapts the processor to the turn consumer, recording each
+// delivery's processing time by outcome. Its caller wraps it in
+// consume.Traced, so ctx carries the delivery's CONSUMER span.
+func Handler(p *processor.Processor, tel *Telemetry) consume.Handler {
 	return func(ctx context.Context, m jetstream.Msg) (err error) {
 		start := time.Now()
-		ctx, span := otelx.StartJetStreamProcess(ctx, tel.Tracer, m, destination)
 		defer func() {
 			outcome := "ok"
-			var perm *partition.PermanentError
-			switch {
-			case errors.As(err, &perm):
+			switch consume.Decide(err) {
+			case consume.Term:
 				outcome = "dead_letter"
-			case err != nil:
+			case consume.Retry:
 				outcome = "retry"
 			}
 			tel.processing.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attribute.String("outcome", outcome)))
-			otelx.End(span, err)
 		}()
 		if md, mdErr := m.Metadata(); mdErr == nil && md.NumDelivered > 1 {
 			tel.redeliveries.Add(ctx, 1, metric.WithAttributes(attribute.String("stream", md.Stream), attribute.String("consumer", md.Consumer)))
 		}
 		d, err := Decode(m)
 		if err != nil {
-			return partition.Permanent(err)
+			return consume.Permanent(err)
 		}
 		err = p.Process(ctx, d)
 		if errors.Is(err, processor.ErrUnknownBot) {
-			return partition.Permanent(err)
+			return consume.Permanent(err)
 		}
 		return err
 	}
@@ -130,10 +125,9 @@ func (h Handoffs) Handoff(ctx context.Context, turn *eventsv1.Turn, req *engine.
 	if err != nil {
 		return fmt.Errorf("encode handoff: %w", err)
 	}
-	msg := &nats.Msg{Subject: h.Conn.Cfg.HandoffSubject(turn.BotId, turn.ConversationKey), Data: data, Header: nats.Header{}}
-	msg.Header.Set(jetstream.MsgIDHeader, "handoff-"+turn.TurnId)
-	otelx.InjectNATS(ctx, msg.Header)
-	if _, err := h.Conn.JS.PublishMsg(ctx, msg); err != nil {
+	msg := bus.Message{Subject: h.Conn.Cfg.HandoffSubject(turn.BotId, turn.ConversationKey), Data: data, ID: "handoff-" + turn.TurnId}
+	// No span of its own: the handoff joins the turn's trace through ctx.
+	if _, err := h.Conn.Publish(ctx, nil, msg); err != nil {
 		return fmt.Errorf("publish handoff of %s: %w", turn.TurnId, err)
 	}
 	return nil

@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -201,7 +199,7 @@ func (s *Server) Replay(ctx context.Context, req *dispatcherv1.ReplayRequest) (*
 			s.Log.WarnContext(ctx, "dead letter cannot be replayed", "dlq_seq", dl.GetSequence(), "err", err)
 			continue
 		}
-		if _, err := s.Conn.JS.PublishMsg(ctx, msg, jetstream.WithMsgID("replay-"+strconv.FormatUint(dl.GetSequence(), 10))); err != nil {
+		if _, err := s.Conn.Publish(ctx, nil, msg); err != nil {
 			return resp, toStatus(fmt.Errorf("re-queue dead letter %d: %w", dl.GetSequence(), err))
 		}
 		if err := st.Delete(ctx, dl.GetSequence()); err != nil && !errors.Is(err, dlq.ErrNotFound) {
@@ -215,10 +213,11 @@ func (s *Server) Replay(ctx context.Context, req *dispatcherv1.ReplayRequest) (*
 }
 
 // replayMsg rebuilds the PARLEY_OUT message carrying just the dead-lettered
-// part of the reply, under its original webhook-id.
-func (s *Server) replayMsg(dl *dispatcherv1.DeadLetter) (*nats.Msg, error) {
+// part of the reply, under its original webhook-id; its id de-duplicates
+// replays of the same dead letter.
+func (s *Server) replayMsg(dl *dispatcherv1.DeadLetter) (bus.Message, error) {
 	if dl.GetReply() == nil {
-		return nil, errors.New("no reply recorded (undecodable original)")
+		return bus.Message{}, errors.New("no reply recorded (undecodable original)")
 	}
 	r := proto.Clone(dl.GetReply()).(*eventsv1.Reply)
 	var part string
@@ -226,7 +225,7 @@ func (s *Server) replayMsg(dl *dispatcherv1.DeadLetter) (*nats.Msg, error) {
 	case dispatcherv1.ItemKind_ITEM_KIND_MESSAGE:
 		i := int(dl.GetMessageIndex())
 		if i < 0 || i >= len(r.GetMessages()) {
-			return nil, fmt.Errorf("message index %d out of range", i)
+			return bus.Message{}, fmt.Errorf("message index %d out of range", i)
 		}
 		m := r.Messages[i]
 		m.MessageId = dl.GetMessageId()
@@ -239,17 +238,23 @@ func (s *Server) replayMsg(dl *dispatcherv1.DeadLetter) (*nats.Msg, error) {
 	case dispatcherv1.ItemKind_ITEM_KIND_AGENT_TRANSFER:
 		part = delivery.PartHandoff
 	default:
-		return nil, fmt.Errorf("unknown kind %v", dl.GetKind())
+		return bus.Message{}, fmt.Errorf("unknown kind %v", dl.GetKind())
 	}
 	data, err := proto.Marshal(r)
 	if err != nil {
-		return nil, err
+		return bus.Message{}, err
 	}
-	msg := &nats.Msg{Subject: s.Conn.Cfg.ReplySubject(r.GetBotId(), r.GetConversationKey()), Data: data, Header: nats.Header{}}
-	msg.Header.Set(bus.HeaderTurnID, r.GetTurnId())
-	msg.Header.Set(delivery.HeaderParts, part)
-	msg.Header.Set(delivery.HeaderReplay, strconv.FormatUint(dl.GetSequence(), 10))
-	return msg, nil
+	seq := strconv.FormatUint(dl.GetSequence(), 10)
+	return bus.Message{
+		Subject: s.Conn.Cfg.ReplySubject(r.GetBotId(), r.GetConversationKey()),
+		Data:    data,
+		ID:      "replay-" + seq,
+		Header: map[string]string{
+			bus.HeaderTurnID:       r.GetTurnId(),
+			bus.HeaderDeliverParts: part,
+			bus.HeaderReplay:       seq,
+		},
+	}, nil
 }
 
 // Purge deletes the selected dead letters.
@@ -356,10 +361,13 @@ func (s *Server) SendMessage(ctx context.Context, req *dispatcherv1.SendMessageR
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	msg := &nats.Msg{Subject: s.Conn.Cfg.ReplySubject(r.BotId, r.ConversationKey), Data: data, Header: nats.Header{}}
-	msg.Header.Set(bus.HeaderTurnID, turnID)
-	msg.Header.Set(delivery.HeaderParts, delivery.PartMessages)
-	if _, err := s.Conn.JS.PublishMsg(ctx, msg, jetstream.WithMsgID("reply-"+turnID)); err != nil {
+	msg := bus.Message{
+		Subject: s.Conn.Cfg.ReplySubject(r.BotId, r.ConversationKey),
+		Data:    data,
+		ID:      "reply-" + turnID,
+		Header:  map[string]string{bus.HeaderTurnID: turnID, bus.HeaderDeliverParts: delivery.PartMessages},
+	}
+	if _, err := s.Conn.Publish(ctx, nil, msg); err != nil {
 		return nil, toStatus(fmt.Errorf("publish proactive reply: %w", err))
 	}
 	return resp, nil

@@ -53,7 +53,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/parleyhq/parley/platform/partition"
+	"github.com/parleyhq/parley/platform/bus"
+	"github.com/parleyhq/parley/platform/consume"
 	"github.com/parleyhq/parley/platform/registry"
 	dispatcherv1 "github.com/parleyhq/parley/proto/gen/go/parley/dispatcher/v1"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
@@ -200,7 +201,7 @@ func (e *Engine) stopping() bool {
 	}
 }
 
-// Handle is the partition handler for one reply.
+// Handle is the consume.Handler of one reply.
 func (e *Engine) Handle(ctx context.Context, msg jetstream.Msg) (err error) {
 	defer func() {
 		if errors.Is(err, errStopping) {
@@ -211,7 +212,7 @@ func (e *Engine) Handle(ctx context.Context, msg jetstream.Msg) (err error) {
 			err = ctx.Err()
 			return
 		}
-		if err == nil || isPermanent(err) {
+		if err == nil || consume.IsPermanent(err) {
 			e.untrack(msg)
 		}
 	}()
@@ -220,7 +221,7 @@ func (e *Engine) Handle(ctx context.Context, msg jetstream.Msg) (err error) {
 	}
 	meta, err := msg.Metadata()
 	if err != nil {
-		return partition.Permanent(fmt.Errorf("reply metadata: %w", err))
+		return consume.Permanent(fmt.Errorf("reply metadata: %w", err))
 	}
 	var r eventsv1.Reply
 	if err := proto.Unmarshal(msg.Data(), &r); err != nil {
@@ -232,7 +233,7 @@ func (e *Engine) Handle(ctx context.Context, msg jetstream.Msg) (err error) {
 		if _, perr := e.deps.DLQ.Put(ctx, dl); perr != nil {
 			return perr
 		}
-		return partition.Permanent(fmt.Errorf("decode reply at seq %d: %w", meta.Sequence.Stream, err))
+		return consume.Permanent(fmt.Errorf("decode reply at seq %d: %w", meta.Sequence.Stream, err))
 	}
 	h := msg.Headers()
 	inst, ok := e.deps.Registry.Instance(r.GetBotId(), r.GetInstanceId())
@@ -243,13 +244,13 @@ func (e *Engine) Handle(ctx context.Context, msg jetstream.Msg) (err error) {
 		e.log.DebugContext(ctx, "reply for a sync channel dropped", "bot_id", r.GetBotId(), "instance_id", r.GetInstanceId(), "turn_id", r.GetTurnId())
 		return nil
 	}
-	items, err := BuildItems(&r, h.Get(HeaderParts))
+	items, err := BuildItems(&r, h.Get(bus.HeaderDeliverParts))
 	if err != nil {
-		return partition.Permanent(err)
+		return consume.Permanent(err)
 	}
 	j := &job{
 		e: e, reply: &r, inst: inst, seq: meta.Sequence.Stream,
-		replay: h.Get(HeaderReplay) != "", traceparent: h.Get("traceparent"), tracestate: h.Get("tracestate"),
+		replay: h.Get(bus.HeaderReplay) != "",
 	}
 	if !ok {
 		j.inst = registry.Instance{BotID: r.GetBotId(), InstanceID: r.GetInstanceId()}
@@ -265,19 +266,13 @@ func (e *Engine) Handle(ctx context.Context, msg jetstream.Msg) (err error) {
 	return nil
 }
 
-func isPermanent(err error) bool {
-	var p *partition.PermanentError
-	return errors.As(err, &p)
-}
-
 // job is one reply being delivered.
 type job struct {
-	e                       *Engine
-	reply                   *eventsv1.Reply
-	inst                    registry.Instance
-	seq                     uint64
-	replay                  bool
-	traceparent, tracestate string
+	e      *Engine
+	reply  *eventsv1.Reply
+	inst   registry.Instance
+	seq    uint64
+	replay bool
 	// fixedReason dead-letters every item without a POST.
 	fixedReason, fixedError string
 }
@@ -531,12 +526,8 @@ func (j *job) post(ctx context.Context, it Item) httpout.Result {
 	if len(j.inst.SigningSecrets) > 0 {
 		h.Set(webhooksig.HeaderSignature, webhooksig.SignAll(j.inst.SigningSecrets, it.ID, now, it.Body))
 	}
-	if j.traceparent != "" {
-		h.Set("traceparent", j.traceparent)
-		if j.tracestate != "" {
-			h.Set("tracestate", j.tracestate)
-		}
-	}
+	// No traceparent here: ctx carries the reply's trace (consume.Traced)
+	// and the client's transport injects it.
 	m.inFlight.Add(ctx, 1, attrs)
 	defer m.inFlight.Add(ctx, -1, attrs)
 	return j.e.deps.Client.Post(ctx, j.inst.PostURL, h, it.Body)

@@ -12,18 +12,7 @@ import (
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
 )
 
-// Headers the dispatcher reads on PARLEY_OUT messages besides the dialog's.
-const (
-	// HeaderParts lists the parts of the reply to deliver ("messages",
-	// "form", "status", comma-separated); absent means all of them. Proactive
-	// sends carry "messages" (no turn ended), replays the one part replayed.
-	HeaderParts = "Parley-Deliver"
-	// HeaderReplay marks a replay from the DLQ: a message recorded as
-	// dead-lettered is attempted again.
-	HeaderReplay = "Parley-Replay"
-)
-
-// Part names for HeaderParts.
+// Part names for bus.HeaderDeliverParts.
 const (
 	PartMessages = "messages"
 	PartForm     = "form"

@@ -11,18 +11,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/parleyhq/parley/platform/bus"
 	dispatcherv1 "github.com/parleyhq/parley/proto/gen/go/parley/dispatcher/v1"
-)
-
-// Stream and subject root, before the deployment prefix.
-const (
-	StreamName  = "PARLEY_DLQ"
-	SubjectRoot = "parley.dlq"
 )
 
 // FirstInstanceToken stands for the empty instance id in subjects.
@@ -33,7 +26,7 @@ var ErrNotFound = errors.New("dead letter not found")
 
 // Store is the DLQ stream.
 type Store struct {
-	js     jetstream.JetStream
+	conn   *bus.Conn
 	cfg    bus.Config
 	stream jetstream.Stream
 }
@@ -43,8 +36,8 @@ func Open(ctx context.Context, conn *bus.Conn, maxAge time.Duration) (*Store, er
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	st, err := conn.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        conn.Cfg.Name(StreamName),
-		Subjects:    []string{conn.Cfg.Subject(SubjectRoot) + ".>"},
+		Name:        conn.Cfg.Name(bus.StreamDeadLetters),
+		Subjects:    []string{conn.Cfg.Subject(bus.SubjectDeadLetters) + ".>"},
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.LimitsPolicy,
 		Replicas:    conn.Cfg.Replicas,
@@ -54,9 +47,9 @@ func Open(ctx context.Context, conn *bus.Conn, maxAge time.Duration) (*Store, er
 		Description: "Parley dead letters: asynchronous replies the dispatcher gave up on",
 	})
 	if err != nil {
-		return nil, fmt.Errorf("ensure stream %s: %w", conn.Cfg.Name(StreamName), err)
+		return nil, fmt.Errorf("ensure stream %s: %w", conn.Cfg.Name(bus.StreamDeadLetters), err)
 	}
-	return &Store{js: conn.JS, cfg: conn.Cfg, stream: st}, nil
+	return &Store{conn: conn, cfg: conn.Cfg, stream: st}, nil
 }
 
 // Token makes an id safe as one subject token.
@@ -69,16 +62,16 @@ func Token(s string) string {
 
 // Subject is the subject of a channel's dead letters.
 func (s *Store) Subject(botID, instanceID string) string {
-	return s.cfg.Subject(SubjectRoot) + "." + Token(botID) + "." + Token(instanceID)
+	return s.cfg.Subject(bus.SubjectDeadLetters) + "." + Token(botID) + "." + Token(instanceID)
 }
 
 // Filter is the subject filter for an optional bot and instance.
 func (s *Store) Filter(botID, instanceID string, firstInstance bool) string {
 	switch {
 	case botID == "":
-		return s.cfg.Subject(SubjectRoot) + ".>"
+		return s.cfg.Subject(bus.SubjectDeadLetters) + ".>"
 	case instanceID == "" && !firstInstance:
-		return s.cfg.Subject(SubjectRoot) + "." + Token(botID) + ".*"
+		return s.cfg.Subject(bus.SubjectDeadLetters) + "." + Token(botID) + ".*"
 	}
 	return s.Subject(botID, instanceID)
 }
@@ -90,11 +83,12 @@ func (s *Store) Put(ctx context.Context, dl *dispatcherv1.DeadLetter) (uint64, e
 	if err != nil {
 		return 0, fmt.Errorf("encode dead letter: %w", err)
 	}
-	msg := &nats.Msg{Subject: s.Subject(dl.GetBotId(), dl.GetInstanceId()), Data: data, Header: nats.Header{}}
-	msg.Header.Set("Parley-Reason", dl.GetReason())
-	msg.Header.Set("Parley-Message-Id", dl.GetMessageId())
-	id := "dlq-" + dl.GetMessageId() + "-" + strconv.FormatUint(dl.GetSourceSequence(), 10)
-	ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithMsgID(id))
+	ack, err := s.conn.Publish(ctx, nil, bus.Message{
+		Subject: s.Subject(dl.GetBotId(), dl.GetInstanceId()),
+		Data:    data,
+		ID:      "dlq-" + dl.GetMessageId() + "-" + strconv.FormatUint(dl.GetSourceSequence(), 10),
+		Header:  map[string]string{bus.HeaderDeadLetterReason: dl.GetReason(), bus.HeaderMessageID: dl.GetMessageId()},
+	})
 	if err != nil {
 		return 0, fmt.Errorf("publish dead letter %s: %w", dl.GetMessageId(), err)
 	}
@@ -172,7 +166,7 @@ type Channel struct{ BotID, InstanceID string }
 // Ids are read back from the subject tokens (FirstInstanceToken is the
 // empty instance id).
 func (s *Store) CountByChannel(ctx context.Context) (map[Channel]uint64, error) {
-	prefix := s.cfg.Subject(SubjectRoot) + "."
+	prefix := s.cfg.Subject(bus.SubjectDeadLetters) + "."
 	info, err := s.stream.Info(ctx, jetstream.WithSubjectFilter(prefix+">"))
 	if err != nil {
 		return nil, fmt.Errorf("dlq info: %w", err)

@@ -12,12 +12,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/parleyhq/parley/platform/bus"
-	"github.com/parleyhq/parley/platform/otelx"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
 )
 
@@ -26,15 +24,12 @@ type Bus struct {
 	conn    *bus.Conn
 	tracer  trace.TracerProvider
 	log     *slog.Logger
-	inbox   string // <root>.<ingress id>
+	inbox   string // bus.Config.SyncInbox
 	sub     *nats.Subscription
 	mu      sync.Mutex
 	waiters map[string]chan *eventsv1.Reply
 	late    atomic.Int64
 }
-
-// SyncSubjectRoot is where synchronous replies are sent.
-const SyncSubjectRoot = "parley.sync"
 
 // Open subscribes to this ingress instance's reply subject.
 func Open(conn *bus.Conn, ingressID string, tp trace.TracerProvider, log *slog.Logger) (*Bus, error) {
@@ -42,10 +37,10 @@ func Open(conn *bus.Conn, ingressID string, tp trace.TracerProvider, log *slog.L
 		conn:    conn,
 		tracer:  tp,
 		log:     log,
-		inbox:   conn.Cfg.Subject(SyncSubjectRoot) + "." + ingressID,
+		inbox:   conn.Cfg.SyncInbox(ingressID),
 		waiters: map[string]chan *eventsv1.Reply{},
 	}
-	sub, err := conn.NC.Subscribe(b.inbox+".*", b.onReply)
+	sub, err := conn.NC.Subscribe(bus.SyncReplySubject(b.inbox, "*"), b.onReply)
 	if err != nil {
 		return nil, fmt.Errorf("subscribe %s: %w", b.inbox, err)
 	}
@@ -115,25 +110,23 @@ func (b *Bus) Publish(ctx context.Context, turn *eventsv1.Turn, deadline time.Ti
 	if err != nil {
 		return nil, fmt.Errorf("encode turn: %w", err)
 	}
-	msg := &nats.Msg{
-		Subject: b.conn.Cfg.TurnSubject(turn.BotId, turn.ConversationKey),
-		Data:    data,
-		Header:  nats.Header{},
+	msg := bus.Message{
+		Subject:     b.conn.Cfg.TurnSubject(turn.BotId, turn.ConversationKey),
+		Destination: b.conn.Cfg.Subject(bus.SubjectTurns),
+		Data:        data,
+		ID:          turn.TurnId,
+		Header:      map[string]string{bus.HeaderTurnID: turn.TurnId},
 	}
-	msg.Header.Set(bus.HeaderTurnID, turn.TurnId)
-	msg.Header.Set(jetstream.MsgIDHeader, turn.TurnId)
-	ctx, span := otelx.StartPublish(ctx, b.tracer, msg, b.conn.Cfg.Subject(bus.SubjectTurns))
 	var pending *Pending
 	if turn.Mode == eventsv1.Mode_MODE_SYNC {
 		pending = &Pending{b: b, id: turn.TurnId, ch: make(chan *eventsv1.Reply, 1)}
 		b.mu.Lock()
 		b.waiters[turn.TurnId] = pending.ch
 		b.mu.Unlock()
-		msg.Header.Set(bus.HeaderReplyTo, b.inbox+"."+turn.TurnId)
-		msg.Header.Set(bus.HeaderReplyDeadline, strconv.FormatInt(deadline.UnixMilli(), 10))
+		msg.Header[bus.HeaderReplyTo] = bus.SyncReplySubject(b.inbox, turn.TurnId)
+		msg.Header[bus.HeaderReplyDeadline] = strconv.FormatInt(deadline.UnixMilli(), 10)
 	}
-	_, err = b.conn.JS.PublishMsg(ctx, msg)
-	otelx.End(span, err)
+	_, err = b.conn.Publish(ctx, b.tracer, msg)
 	if err != nil {
 		if pending != nil {
 			pending.Cancel()

@@ -1,4 +1,4 @@
-package partition
+package partitions
 
 import (
 	"context"
@@ -33,7 +33,7 @@ func newMetrics(cfg Config) (*metrics, error) {
 	if mp == nil {
 		mp = noop.NewMeterProvider()
 	}
-	m := mp.Meter("github.com/parleyhq/parley/platform/partition")
+	m := mp.Meter("github.com/parleyhq/parley/platform/consume/partitions")
 	x := &metrics{
 		partitionCount: cfg.Partitions,
 		group:          metric.WithAttributes(attribute.String("group", cfg.Group)),
@@ -51,7 +51,7 @@ func newMetrics(cfg Config) (*metrics, error) {
 		{otelx.MetricConsumerAckPending, &x.acks},
 	} {
 		if *g.dst, err = otelx.NewGauge(m, g.name); err != nil {
-			return nil, fmt.Errorf("partition metrics: %w", err)
+			return nil, fmt.Errorf("partitions metrics: %w", err)
 		}
 	}
 	return x, nil

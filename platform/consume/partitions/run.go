@@ -1,4 +1,4 @@
-package partition
+package partitions
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/parleyhq/parley/platform/consume"
 )
 
 // partitionRun consumes one owned partition.
@@ -18,18 +20,13 @@ type partitionRun struct {
 	mu        sync.Mutex
 	rev       uint64
 	leaving   bool
-	lanes     map[string]*lane
+	lanes     *consume.Lanes
 	cons      jetstream.Consumer // sampled for the pending gauges
 	cc        jetstream.ConsumeContext
 	ctx       context.Context // handler context: cancelled on abort
 	cancel    context.CancelFunc
-	inFlight  sync.WaitGroup
 	done      chan struct{}
 	closeOnce sync.Once
-}
-
-type lane struct {
-	queue []jetstream.Msg
 }
 
 func (r *partitionRun) consumerName() string {
@@ -81,9 +78,14 @@ func (r *partitionRun) start(ctx context.Context) error {
 			}
 		}
 	}
-	r.lanes = map[string]*lane{}
 	r.ctx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	cc, err := cons.Consume(r.dispatch,
+	log := r.g.log.With("partition", r.p)
+	// A message whose handling is cut short by an abort stays un-acked,
+	// with the rest of its lane, for the next owner to replay in order.
+	r.lanes = consume.NewLanes(cfg.KeyOf, func(msg jetstream.Msg) bool {
+		return consume.Settle(r.ctx, r.g.handler, msg, log)
+	})
+	cc, err := cons.Consume(r.lanes.Dispatch,
 		jetstream.PullMaxMessages(cfg.MaxInFlight),
 		jetstream.PullExpiry(5*time.Second),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
@@ -97,80 +99,6 @@ func (r *partitionRun) start(ctx context.Context) error {
 	}
 	r.cons, r.cc = cons, cc
 	return nil
-}
-
-// dispatch is called by the consumer in delivery order; appending to the
-// key's lane keeps that order.
-func (r *partitionRun) dispatch(msg jetstream.Msg) {
-	key := r.g.cfg.KeyOf(msg)
-	r.mu.Lock()
-	l, busy := r.lanes[key]
-	if !busy {
-		l = &lane{}
-		r.lanes[key] = l
-		r.inFlight.Add(1)
-	}
-	l.queue = append(l.queue, msg)
-	r.mu.Unlock()
-	if !busy {
-		go r.runLane(key, l)
-	}
-}
-
-func (r *partitionRun) runLane(key string, l *lane) {
-	defer r.inFlight.Done()
-	for {
-		r.mu.Lock()
-		if len(l.queue) == 0 {
-			delete(r.lanes, key)
-			r.mu.Unlock()
-			return
-		}
-		msg := l.queue[0]
-		l.queue = l.queue[1:]
-		r.mu.Unlock()
-		if !r.handle(msg) {
-			// Aborted: leave this and the queued messages un-acked for the
-			// next owner, who replays them in order.
-			r.mu.Lock()
-			delete(r.lanes, key)
-			r.mu.Unlock()
-			return
-		}
-	}
-}
-
-// handle runs the handler until the message is acked or terminated; false
-// means the partition was aborted first.
-func (r *partitionRun) handle(msg jetstream.Msg) bool {
-	for attempt := 1; ; attempt++ {
-		if r.ctx.Err() != nil {
-			return false
-		}
-		err := r.g.handler(r.ctx, msg)
-		var perm *PermanentError
-		switch {
-		case err == nil:
-			if err := msg.Ack(); err != nil {
-				r.g.log.Warn("ack", "partition", r.p, "err", err)
-			}
-			return true
-		case errors.As(err, &perm):
-			r.g.log.Error("message terminated", "partition", r.p, "subject", msg.Subject(), "err", err)
-			_ = msg.TermWithReason(err.Error())
-			return true
-		}
-		if r.ctx.Err() != nil {
-			return false
-		}
-		r.g.log.Warn("message failed; retrying in its lane", "partition", r.p, "attempt", attempt, "err", err)
-		_ = msg.InProgress()
-		select {
-		case <-time.After(backoff(attempt)):
-		case <-r.ctx.Done():
-			return false
-		}
-	}
 }
 
 func (r *partitionRun) refresh(ctx context.Context, kv jetstream.KeyValue) error {
@@ -221,7 +149,7 @@ func (r *partitionRun) drain(timeout time.Duration) {
 		r.cc.Stop()
 	}
 	finished := make(chan struct{})
-	go func() { r.inFlight.Wait(); close(finished) }()
+	go func() { r.lanes.Wait(); close(finished) }()
 	select {
 	case <-finished:
 	case <-time.After(timeout):

@@ -1,7 +1,9 @@
-// Package partition runs a partitioned JetStream consumer group: each
+// Package partitions runs a partitioned JetStream consumer group: each
 // partition of a stream is consumed by exactly one live member at a time,
-// and inside a partition each key (conversation) gets a lane whose messages
-// run strictly in stream order while other keys run in parallel.
+// and inside a partition each key (conversation) gets a lane (see
+// consume.Lanes) whose messages run strictly in stream order while other
+// keys run in parallel. What becomes of each message (ack, retry, term) is
+// decided by the consume package; this one decides who consumes what.
 //
 // Ownership is a lease in a JetStream KV bucket whose MaxAge is the lease
 // TTL: members heartbeat members.<id>; the owner of partition p holds
@@ -14,7 +16,7 @@
 // rewinds the consumer to its ack floor and replays from there in order.
 // Already-applied messages in that replay are recognised by the handler
 // (the dialog service fences session writes with the stream sequence).
-package partition
+package partitions
 
 import (
 	"context"
@@ -23,7 +25,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,21 +33,9 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/parleyhq/parley/platform/consume"
 )
-
-// Handler processes one message. A nil error acks it; a Permanent error
-// terminates it; any other error is retried in its lane, holding back that
-// key's later messages, until it succeeds or the partition is given up.
-type Handler func(ctx context.Context, msg jetstream.Msg) error
-
-// PermanentError marks an error that retrying cannot fix.
-type PermanentError struct{ Err error }
-
-func (e *PermanentError) Error() string { return "permanent: " + e.Err.Error() }
-func (e *PermanentError) Unwrap() error { return e.Err }
-
-// Permanent wraps err so that the message is terminated, not retried.
-func Permanent(err error) error { return &PermanentError{Err: err} }
 
 // Config of a consumer group.
 type Config struct {
@@ -112,7 +101,7 @@ func (c *Config) defaults() {
 type Group struct {
 	cfg     Config
 	js      jetstream.JetStream
-	handler Handler
+	handler consume.Handler
 	log     *slog.Logger
 	metrics *metrics
 
@@ -127,17 +116,17 @@ type Group struct {
 }
 
 // New validates cfg; it opens nothing until Run.
-func New(js jetstream.JetStream, cfg Config, h Handler, log *slog.Logger) (*Group, error) {
+func New(js jetstream.JetStream, cfg Config, h consume.Handler, log *slog.Logger) (*Group, error) {
 	cfg.defaults()
 	switch {
 	case cfg.Group == "" || cfg.Stream == "" || cfg.SubjectRoot == "" || cfg.LeaseBucket == "":
-		return nil, errors.New("partition: group, stream, subject root and lease bucket are required")
+		return nil, errors.New("partitions: group, stream, subject root and lease bucket are required")
 	case cfg.Partitions < 1:
-		return nil, errors.New("partition: partitions must be positive")
+		return nil, errors.New("partitions: partitions must be positive")
 	case cfg.MemberID == "" || strings.ContainsAny(cfg.MemberID, ". *>"):
-		return nil, fmt.Errorf("partition: member id %q must be non-empty without '.', '*', '>' or spaces", cfg.MemberID)
+		return nil, fmt.Errorf("partitions: member id %q must be non-empty without '.', '*', '>' or spaces", cfg.MemberID)
 	case cfg.MetricsInterval < 0:
-		return nil, errors.New("partition: metrics interval must not be negative")
+		return nil, errors.New("partitions: metrics interval must not be negative")
 	}
 	m, err := newMetrics(cfg)
 	if err != nil {
@@ -419,13 +408,4 @@ func (g *Group) releaseAll() {
 	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.LeaseTTL)
 	defer cancel()
 	_ = g.kv.Delete(ctx, g.memberKey(g.cfg.MemberID))
-}
-
-// backoff is the delay before retry n (1-based) of a failing message:
-// exponential from 50 ms, capped at 5 s, with full jitter so that lanes
-// failing together do not retry in lockstep.
-func backoff(n int) time.Duration {
-	d := 50 * time.Millisecond << min(n, 7)
-	d = min(d, 5*time.Second)
-	return d/2 + rand.N(d/2+1)
 }

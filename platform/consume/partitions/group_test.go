@@ -1,4 +1,4 @@
-package partition_test
+package partitions_test
 
 import (
 	"context"
@@ -11,8 +11,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/parleyhq/parley/platform/bustest"
+	"github.com/parleyhq/parley/platform/consume"
+	"github.com/parleyhq/parley/platform/consume/partitions"
 	"github.com/parleyhq/parley/platform/logx"
-	"github.com/parleyhq/parley/platform/partition"
 )
 
 type recorder struct {
@@ -26,11 +27,11 @@ func newRecorder() *recorder {
 	return &recorder{seen: map[string][]int{}, by: map[string]int{}, dups: map[string]struct{}{}}
 }
 
-func (r *recorder) handler(member string, delay time.Duration) partition.Handler {
+func (r *recorder) handler(member string, delay time.Duration) consume.Handler {
 	return func(ctx context.Context, m jetstream.Msg) error {
 		n, err := strconv.Atoi(string(m.Data()))
 		if err != nil {
-			return partition.Permanent(err)
+			return consume.Permanent(err)
 		}
 		if delay > 0 {
 			time.Sleep(delay)
@@ -60,7 +61,7 @@ func (r *recorder) total() int {
 	return t
 }
 
-func setup(t *testing.T) (jetstream.JetStream, partition.Config) {
+func setup(t *testing.T) (jetstream.JetStream, partitions.Config) {
 	srv := bustest.RunJetStream(t)
 	busCfg := srv.Config(t)
 	conn := bustest.Connect(t, busCfg)
@@ -69,13 +70,13 @@ func setup(t *testing.T) (jetstream.JetStream, partition.Config) {
 	if _, err := conn.JS.CreateStream(ctx, jetstream.StreamConfig{Name: busCfg.Name("ORDERS"), Subjects: []string{root + ".>"}}); err != nil {
 		t.Fatal(err)
 	}
-	return conn.JS, partition.Config{
+	return conn.JS, partitions.Config{
 		Group: "work", Stream: busCfg.Name("ORDERS"), SubjectRoot: root, Partitions: 8,
 		LeaseBucket: busCfg.Name("leases"), LeaseTTL: 1500 * time.Millisecond, AckWait: 5 * time.Second,
 	}
 }
 
-func publish(t *testing.T, js jetstream.JetStream, cfg partition.Config, keys, perKey int) {
+func publish(t *testing.T, js jetstream.JetStream, cfg partitions.Config, keys, perKey int) {
 	t.Helper()
 	for n := range perKey {
 		for k := range keys {
@@ -87,9 +88,9 @@ func publish(t *testing.T, js jetstream.JetStream, cfg partition.Config, keys, p
 	}
 }
 
-func startMember(t *testing.T, js jetstream.JetStream, cfg partition.Config, id string, h partition.Handler) (cancel func(), done chan struct{}, g *partition.Group) {
+func startMember(t *testing.T, js jetstream.JetStream, cfg partitions.Config, id string, h consume.Handler) (cancel func(), done chan struct{}, g *partitions.Group) {
 	cfg.MemberID = id
-	g, err := partition.New(js, cfg, h, logx.Discard())
+	g, err := partitions.New(js, cfg, h, logx.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}

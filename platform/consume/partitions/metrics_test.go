@@ -1,4 +1,4 @@
-package partition_test
+package partitions_test
 
 import (
 	"context"
