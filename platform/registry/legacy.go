@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	registryv1 "github.com/parleyhq/parley/proto/gen/go/parley/registry/v1"
 )
@@ -84,10 +85,19 @@ type legacyInstance struct {
 	Updated           time.Time         `json:"updated"`
 }
 
+// legacyTime is the stored form of t; JSON records wrote unset times as
+// the zero time.
+func legacyTime(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
 func sealedFromLegacy(in []legacySealed) []*registryv1.SealedSecret {
 	var out []*registryv1.SealedSecret
 	for _, s := range in {
-		out = append(out, &registryv1.SealedSecret{Sealed: s.Sealed, Until: Timestamp(s.Until)})
+		out = append(out, &registryv1.SealedSecret{Sealed: s.Sealed, Until: legacyTime(s.Until)})
 	}
 	return out
 }
@@ -102,7 +112,7 @@ func decodeLegacyApp(b []byte) (*registryv1.AppRecord, error) {
 		EnforceJti: r.EnforceJTI, RequireExp: r.RequireExp, EnforceJwe: r.EnforceJWE,
 		Audiences: r.Audiences, PublicKeyPem: r.PublicKey, ClientSecret: r.ClientSecret,
 		RetiringSecrets: sealedFromLegacy(r.RetiringSecrets), JwePrivateKey: r.JWEPrivateKey,
-		JweKeyId: r.JWEKeyID, ManagedBy: r.Managed, CreateTime: Timestamp(r.Created), UpdateTime: Timestamp(r.Updated),
+		JweKeyId: r.JWEKeyID, ManagedBy: r.Managed, CreateTime: legacyTime(r.Created), UpdateTime: legacyTime(r.Updated),
 	}, nil
 }
 
@@ -113,7 +123,7 @@ func decodeLegacyBot(b []byte) (*registryv1.BotRecord, error) {
 	}
 	out := &registryv1.BotRecord{
 		Id: r.ID, Name: r.Name, PublishedVersion: int32(r.Published), ManagedBy: r.Managed,
-		CreateTime: Timestamp(r.Created), UpdateTime: Timestamp(r.Updated),
+		CreateTime: legacyTime(r.Created), UpdateTime: legacyTime(r.Updated),
 	}
 	for _, v := range r.PublishHistory {
 		out.PublishHistory = append(out.PublishHistory, int32(v))
@@ -121,7 +131,7 @@ func decodeLegacyBot(b []byte) (*registryv1.BotRecord, error) {
 	for _, v := range r.Versions {
 		out.Versions = append(out.Versions, &registryv1.BotVersion{
 			Version: int32(v.Version), Digest: v.Digest, SizeBytes: v.Size, Files: int32(v.Files),
-			CreateTime: Timestamp(v.Created), Note: v.Note,
+			CreateTime: legacyTime(v.Created), Note: v.Note,
 		})
 	}
 	return out, nil
@@ -137,7 +147,7 @@ func decodeLegacyInstance(b []byte) (*registryv1.InstanceRecord, error) {
 		Enabled: r.Enabled, Approved: r.Approved, Rejected: r.Rejected, ReviewedBy: r.ReviewedBy, ReviewNote: r.ReviewNote,
 		PostUrl: r.PostURL, AccessToken: r.AccessToken, SigningSecrets: sealedFromLegacy(r.SigningSecrets),
 		MaxConcurrency: int32(r.MaxConcurrency), StandardResponses: r.StandardResponses, ManagedBy: r.Managed,
-		CreateTime: Timestamp(r.Created), UpdateTime: Timestamp(r.Updated),
+		CreateTime: legacyTime(r.Created), UpdateTime: legacyTime(r.Updated),
 	}
 	if r.SyncTimeout != 0 {
 		out.SyncTimeout = durationpb.New(r.SyncTimeout)

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	registryv1 "github.com/parleyhq/parley/proto/gen/go/parley/registry/v1"
 )
@@ -119,14 +118,6 @@ func ModeFromProto(m registryv1.Mode) Mode {
 		return ModeAsync
 	}
 	return ""
-}
-
-// Timestamp is the stored form of t; the zero time is unset.
-func Timestamp(t time.Time) *timestamppb.Timestamp {
-	if t.IsZero() {
-		return nil
-	}
-	return timestamppb.New(t)
 }
 
 // Expired reports whether a sealed secret has a deadline that is not after
