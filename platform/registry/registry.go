@@ -1,17 +1,12 @@
-// Package registry is the model of apps, bots and webhook channel instances
-// that every service reads, and the read-only view the services depend on.
-// Until the channels service owns it, the view is built from the config file
-// (Static); later sources implement the same View.
+// Package registry is the read side of the channels registry: the apps,
+// bots and webhook channel instances every service reads, and the views that
+// serve them from memory. Static is the config file's registry section;
+// Watched follows the records the channels service stores in JetStream (the
+// protobuf messages of parley.registry.v1) and opens their sealed secrets.
+// Writing the registry is the channels service's business alone.
 package registry
 
-import (
-	"errors"
-	"fmt"
-	"regexp"
-	"slices"
-	"strings"
-	"time"
-)
+import "time"
 
 // Mode is a webhook instance's integration mode.
 type Mode string
@@ -118,144 +113,3 @@ type View interface {
 	Bots() []Bot
 	Instances() []Instance
 }
-
-// Config is the declarative registry of the config file.
-type Config struct {
-	Apps      []App      `yaml:"apps"`
-	Bots      []Bot      `yaml:"bots"`
-	Instances []Instance `yaml:"instances"`
-}
-
-var (
-	botIDPattern      = regexp.MustCompile(`^st-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-	clientIDPattern   = regexp.MustCompile(`^cs-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-	instanceIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-)
-
-// ValidBotID reports whether s has the shape of a bot stream id.
-func ValidBotID(s string) bool { return botIDPattern.MatchString(s) }
-
-// Validate reports every invalid key, each named by its path.
-func (c Config) Validate() error {
-	var errs []error
-	apps := map[string]bool{}
-	for i, a := range c.Apps {
-		p := fmt.Sprintf("registry.apps[%d]", i)
-		switch {
-		case !clientIDPattern.MatchString(a.ClientID):
-			errs = append(errs, fmt.Errorf("%s.client_id: %q is not cs-<uuid>", p, a.ClientID))
-		case apps[a.ClientID]:
-			errs = append(errs, fmt.Errorf("%s.client_id: %q is listed twice", p, a.ClientID))
-		}
-		apps[a.ClientID] = true
-		errs = append(errs, a.validateKeys(p)...)
-	}
-	bots := map[string]bool{}
-	for i, b := range c.Bots {
-		p := fmt.Sprintf("registry.bots[%d]", i)
-		if !botIDPattern.MatchString(b.ID) {
-			errs = append(errs, fmt.Errorf("%s.id: %q is not st-<uuid>", p, b.ID))
-		}
-		if bots[b.ID] {
-			errs = append(errs, fmt.Errorf("%s.id: %q is listed twice", p, b.ID))
-		}
-		bots[b.ID] = true
-		if b.Path == "" {
-			errs = append(errs, fmt.Errorf("%s.path: required", p))
-		}
-	}
-	seen := map[string]bool{}
-	for i, in := range c.Instances {
-		p := fmt.Sprintf("registry.instances[%d]", i)
-		if !bots[in.BotID] {
-			errs = append(errs, fmt.Errorf("%s.bot_id: no bot %q in registry.bots", p, in.BotID))
-		}
-		if in.InstanceID != "" && !instanceIDPattern.MatchString(in.InstanceID) {
-			errs = append(errs, fmt.Errorf("%s.instance_id: %q must be 1-64 letters, digits, '-' or '_'", p, in.InstanceID))
-		}
-		key := in.BotID + "/" + in.InstanceID
-		if seen[key] {
-			errs = append(errs, fmt.Errorf("%s.instance_id: bot %s already has an instance %q", p, in.BotID, in.InstanceID))
-		}
-		seen[key] = true
-		if !apps[in.App] {
-			errs = append(errs, fmt.Errorf("%s.app: no app %q in registry.apps", p, in.App))
-		}
-		switch in.Mode {
-		case ModeSync:
-		case ModeAsync:
-			if in.PostURL == "" {
-				errs = append(errs, fmt.Errorf("%s.post_url: required in async mode", p))
-			} else if !strings.HasPrefix(in.PostURL, "http://") && !strings.HasPrefix(in.PostURL, "https://") {
-				errs = append(errs, fmt.Errorf("%s.post_url: %q is not an http(s) URL", p, in.PostURL))
-			}
-		default:
-			errs = append(errs, fmt.Errorf("%s.mode: %q is not sync or async", p, in.Mode))
-		}
-		if in.SyncTimeout < 0 || in.SyncTimeout > 5*time.Minute {
-			errs = append(errs, fmt.Errorf("%s.sync_timeout: must be between 0 (the default) and 5m", p))
-		}
-		if len(in.RetrySchedule) > 50 {
-			errs = append(errs, fmt.Errorf("%s.retry_schedule: at most 50 attempts", p))
-		}
-		for j, d := range in.RetrySchedule {
-			if d < 0 || d > 24*time.Hour {
-				errs = append(errs, fmt.Errorf("%s.retry_schedule[%d]: must be between 0 and 24h", p, j))
-			}
-		}
-		if in.MaxConcurrency < 0 || in.MaxConcurrency > 10000 {
-			errs = append(errs, fmt.Errorf("%s.max_concurrency: must be between 0 (the dispatcher default) and 10000", p))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// Static is a View over a fixed configuration.
-type Static struct {
-	apps      map[string]App
-	bots      map[string]Bot
-	instances map[string]Instance
-	botList   []Bot
-	instList  []Instance
-}
-
-// NewStatic validates cfg and indexes it.
-func NewStatic(cfg Config) (*Static, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	s := &Static{apps: map[string]App{}, bots: map[string]Bot{}, instances: map[string]Instance{}}
-	for _, a := range cfg.Apps {
-		if len(a.Audiences) == 0 {
-			a.Audiences = DefaultAudiences
-		}
-		s.apps[a.ClientID] = a
-	}
-	for _, b := range cfg.Bots {
-		s.bots[b.ID] = b
-		s.botList = append(s.botList, b)
-	}
-	for _, in := range cfg.Instances {
-		s.instances[in.BotID+"/"+in.InstanceID] = in
-		s.instList = append(s.instList, in)
-	}
-	return s, nil
-}
-
-// App returns the app with the client id.
-func (s *Static) App(clientID string) (App, bool) { a, ok := s.apps[clientID]; return a, ok }
-
-// Bot returns the bot with the id.
-func (s *Static) Bot(id string) (Bot, bool) { b, ok := s.bots[id]; return b, ok }
-
-// Instance returns a bot's instance ("" for the first one).
-func (s *Static) Instance(botID, instanceID string) (Instance, bool) {
-	in, ok := s.instances[botID+"/"+instanceID]
-	return in, ok
-}
-
-// Bots lists the bots.
-func (s *Static) Bots() []Bot { return slices.Clone(s.botList) }
-
-// Instances lists the instances.
-func (s *Static) Instances() []Instance { return slices.Clone(s.instList) }

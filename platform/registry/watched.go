@@ -3,20 +3,25 @@ package registry
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	registryv1 "github.com/parleyhq/parley/proto/gen/go/parley/registry/v1"
 )
+
+// Source is where a Watched view reads the registry: the records bucket and
+// the bot archive store that the channels service writes.
+type Source struct {
+	Records  jetstream.KeyValue
+	Archives jetstream.ObjectStore
+}
 
 // WatchedConfig configures a Watched view.
 type WatchedConfig struct {
@@ -34,16 +39,6 @@ type WatchedConfig struct {
 	RetryEvery time.Duration
 	// Now is the clock, for tests.
 	Now func() time.Time
-}
-
-// BotDefinition is the published version of a bot with its directory.
-type BotDefinition struct {
-	BotID   string
-	Version int
-	Digest  string
-	Files   Files
-	// Path is the directory the files were written to, "" without BotDir.
-	Path string
 }
 
 // ChangeKind is what a Change is about.
@@ -69,7 +64,7 @@ type Change struct {
 }
 
 type botEntry struct {
-	rec BotRecord
+	rec *registryv1.BotRecord
 	def *BotDefinition // nil until a published version is loaded
 	// failed is the published version that did not load, retried later.
 	failed int
@@ -79,13 +74,13 @@ type botEntry struct {
 // holds the whole registry in memory and applies changes within
 // milliseconds of their write, so no request waits on a remote call.
 type Watched struct {
-	cfg   WatchedConfig
-	store *Store
-	log   *slog.Logger
+	cfg WatchedConfig
+	src Source
+	log *slog.Logger
 
 	mu       sync.RWMutex
-	appRecs  map[string]AppRecord
-	instRecs map[string]InstanceRecord
+	appRecs  map[string]*registryv1.AppRecord
+	instRecs map[string]*registryv1.InstanceRecord
 	apps     map[string]App
 	bots     map[string]*botEntry
 	insts    map[string]Instance
@@ -103,10 +98,10 @@ type Watched struct {
 
 var _ View = (*Watched)(nil)
 
-// NewWatched loads the registry from store and keeps following it until
+// NewWatched loads the registry from src and keeps following it until
 // Close. It returns once the current contents, including published bot
 // definitions, are in memory, or when ctx ends.
-func NewWatched(ctx context.Context, store *Store, cfg WatchedConfig) (*Watched, error) {
+func NewWatched(ctx context.Context, src Source, cfg WatchedConfig) (*Watched, error) {
 	if cfg.Sealer == nil {
 		return nil, errors.New("registry: a sealer (master key) is required")
 	}
@@ -120,14 +115,14 @@ func NewWatched(ctx context.Context, store *Store, cfg WatchedConfig) (*Watched,
 		cfg.Now = time.Now
 	}
 	w := &Watched{
-		cfg: cfg, store: store, log: cfg.Logger.With("component", "registry"),
-		appRecs: map[string]AppRecord{}, instRecs: map[string]InstanceRecord{},
+		cfg: cfg, src: src, log: cfg.Logger.With("component", "registry"),
+		appRecs: map[string]*registryv1.AppRecord{}, instRecs: map[string]*registryv1.InstanceRecord{},
 		apps: map[string]App{}, bots: map[string]*botEntry{}, insts: map[string]Instance{},
 		changed: make(chan struct{}), done: make(chan struct{}),
 	}
 	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	w.stop = stop
-	kw, err := store.KV.WatchAll(wctx)
+	kw, err := src.Records.WatchAll(wctx)
 	if err != nil {
 		stop()
 		return nil, fmt.Errorf("watch registry: %w", err)
@@ -182,98 +177,29 @@ func (w *Watched) apply(ctx context.Context, e jetstream.KeyValueEntry) {
 	deleted := e.Operation() != jetstream.KeyValuePut
 	ch := Change{Deleted: deleted, Revision: e.Revision()}
 	var published *Change
+	var err error
 	switch {
-	case strings.HasPrefix(key, appKeyPrefix):
-		ch.Kind, ch.ID = ChangeApp, strings.TrimPrefix(key, appKeyPrefix)
-		if deleted {
-			w.mu.Lock()
-			delete(w.appRecs, ch.ID)
-			delete(w.apps, ch.ID)
-			w.mu.Unlock()
-			break
-		}
-		var rec AppRecord
-		if err := json.Unmarshal(e.Value(), &rec); err != nil {
-			w.log.Error("registry record does not decode", "key", key, "err", err)
-			return
-		}
-		app, err := w.cfg.Sealer.OpenApp(rec, w.cfg.Now())
-		if err != nil {
-			w.log.Error("registry record does not open", "key", key, "err", err)
-			return
-		}
-		w.mu.Lock()
-		w.appRecs[ch.ID] = rec
-		w.apps[ch.ID] = app
-		w.noteExpiry(rec.RetiringSecrets)
-		w.mu.Unlock()
-	case strings.HasPrefix(key, instKeyPrefix):
-		botID, instID, ok := parseInstanceKey(key)
+	case strings.HasPrefix(key, AppKeyPrefix):
+		ch.Kind, ch.ID = ChangeApp, strings.TrimPrefix(key, AppKeyPrefix)
+		err = w.applyApp(ch.ID, e.Value(), deleted)
+	case strings.HasPrefix(key, InstanceKeyPrefix):
+		botID, instID, ok := ParseInstanceKey(key)
 		if !ok {
 			return
 		}
 		ch.Kind, ch.ID = ChangeInstance, botID+"/"+instID
-		if deleted {
-			w.mu.Lock()
-			delete(w.instRecs, ch.ID)
-			delete(w.insts, ch.ID)
-			w.mu.Unlock()
-			break
+		err = w.applyInstance(ch.ID, e.Value(), deleted)
+	case strings.HasPrefix(key, BotKeyPrefix):
+		ch.Kind, ch.ID = ChangeBot, strings.TrimPrefix(key, BotKeyPrefix)
+		var loaded bool
+		if loaded, err = w.applyBot(ctx, ch.ID, e.Value(), deleted); loaded {
+			published = &Change{Kind: ChangeBotPublished, ID: ch.ID, Revision: e.Revision()}
 		}
-		var rec InstanceRecord
-		if err := json.Unmarshal(e.Value(), &rec); err != nil {
-			w.log.Error("registry record does not decode", "key", key, "err", err)
-			return
-		}
-		in, err := w.cfg.Sealer.OpenInstance(rec, w.cfg.Now())
-		if err != nil {
-			w.log.Error("registry record does not open", "key", key, "err", err)
-			return
-		}
-		w.mu.Lock()
-		w.instRecs[ch.ID] = rec
-		w.insts[ch.ID] = in
-		w.noteExpiry(rec.SigningSecrets)
-		w.mu.Unlock()
-	case strings.HasPrefix(key, botKeyPrefix):
-		ch.Kind, ch.ID = ChangeBot, strings.TrimPrefix(key, botKeyPrefix)
-		if deleted {
-			w.mu.Lock()
-			delete(w.bots, ch.ID)
-			w.mu.Unlock()
-			break
-		}
-		var rec BotRecord
-		if err := json.Unmarshal(e.Value(), &rec); err != nil {
-			w.log.Error("registry record does not decode", "key", key, "err", err)
-			return
-		}
-		w.mu.RLock()
-		old := w.bots[ch.ID]
-		w.mu.RUnlock()
-		ent := &botEntry{rec: rec}
-		if old != nil {
-			ent.def = old.def
-		}
-		if rec.Published != 0 && (ent.def == nil || ent.def.Version != rec.Published) {
-			// Loading happens before the record is swapped in, so readers see
-			// either the old definition or the complete new one.
-			if def, err := w.loadBot(ctx, rec); err != nil {
-				w.log.Error("published bot version does not load; keeping the previous one",
-					"bot_id", rec.ID, "version", rec.Published, "err", err)
-				ent.failed = rec.Published
-			} else {
-				ent.def = def
-				published = &Change{Kind: ChangeBotPublished, ID: rec.ID, Revision: e.Revision()}
-			}
-		}
-		if rec.Published == 0 {
-			ent.def = nil
-		}
-		w.mu.Lock()
-		w.bots[ch.ID] = ent
-		w.mu.Unlock()
 	default:
+		return
+	}
+	if err != nil {
+		w.log.Error("registry record skipped", "key", key, "err", err)
 		return
 	}
 	w.mu.Lock()
@@ -287,11 +213,104 @@ func (w *Watched) apply(ctx context.Context, e jetstream.KeyValueEntry) {
 	}
 }
 
+func (w *Watched) applyApp(id string, value []byte, deleted bool) error {
+	if deleted {
+		w.mu.Lock()
+		delete(w.appRecs, id)
+		delete(w.apps, id)
+		w.mu.Unlock()
+		return nil
+	}
+	rec, err := DecodeApp(value)
+	if err != nil {
+		return err
+	}
+	app, err := w.cfg.Sealer.OpenApp(rec, w.cfg.Now())
+	if err != nil {
+		return fmt.Errorf("open: %w", err)
+	}
+	w.mu.Lock()
+	w.appRecs[id] = rec
+	w.apps[id] = app
+	w.noteExpiry(rec.GetRetiringSecrets())
+	w.mu.Unlock()
+	return nil
+}
+
+// applyInstance applies an instance record; id is "<botID>/<instanceID>".
+func (w *Watched) applyInstance(id string, value []byte, deleted bool) error {
+	if deleted {
+		w.mu.Lock()
+		delete(w.instRecs, id)
+		delete(w.insts, id)
+		w.mu.Unlock()
+		return nil
+	}
+	rec, err := DecodeInstance(value)
+	if err != nil {
+		return err
+	}
+	in, err := w.cfg.Sealer.OpenInstance(rec, w.cfg.Now())
+	if err != nil {
+		return fmt.Errorf("open: %w", err)
+	}
+	w.mu.Lock()
+	w.instRecs[id] = rec
+	w.insts[id] = in
+	w.noteExpiry(rec.GetSigningSecrets())
+	w.mu.Unlock()
+	return nil
+}
+
+// applyBot applies a bot record and loads its published version when that
+// changed; loaded reports a newly loaded definition.
+func (w *Watched) applyBot(ctx context.Context, id string, value []byte, deleted bool) (loaded bool, err error) {
+	if deleted {
+		w.mu.Lock()
+		delete(w.bots, id)
+		w.mu.Unlock()
+		return false, nil
+	}
+	rec, err := DecodeBot(value)
+	if err != nil {
+		return false, err
+	}
+	w.mu.RLock()
+	old := w.bots[id]
+	w.mu.RUnlock()
+	ent := &botEntry{rec: rec}
+	if old != nil {
+		ent.def = old.def
+	}
+	pub := int(rec.GetPublishedVersion())
+	if pub != 0 && (ent.def == nil || ent.def.Version != pub) {
+		// Loading happens before the record is swapped in, so readers see
+		// either the old definition or the complete new one.
+		if def, err := w.loadBot(ctx, rec); err != nil {
+			w.log.Error("published bot version does not load; keeping the previous one",
+				"bot_id", id, "version", pub, "err", err)
+			ent.failed = pub
+		} else {
+			ent.def, loaded = def, true
+		}
+	}
+	if pub == 0 {
+		ent.def = nil
+	}
+	w.mu.Lock()
+	w.bots[id] = ent
+	w.mu.Unlock()
+	return loaded, nil
+}
+
 // noteExpiry records the earliest future deadline; mu must be held.
-func (w *Watched) noteExpiry(ss []SealedSecret) {
+func (w *Watched) noteExpiry(ss []*registryv1.SealedSecret) {
 	for _, s := range ss {
-		if !s.Until.IsZero() && (w.nextExpiry.IsZero() || s.Until.Before(w.nextExpiry)) {
-			w.nextExpiry = s.Until
+		if s.GetUntil() == nil {
+			continue
+		}
+		if until := s.GetUntil().AsTime(); w.nextExpiry.IsZero() || until.Before(w.nextExpiry) {
+			w.nextExpiry = until
 		}
 	}
 }
@@ -300,9 +319,9 @@ func (w *Watched) noteExpiry(ss []SealedSecret) {
 // once a retiring secret expires, so the view stops handing it out.
 func (w *Watched) maintain(ctx context.Context) {
 	w.mu.RLock()
-	var retry []BotRecord
+	var retry []*registryv1.BotRecord
 	for _, b := range w.bots {
-		if b.failed != 0 && b.failed == b.rec.Published {
+		if b.failed != 0 && b.failed == int(b.rec.GetPublishedVersion()) {
 			retry = append(retry, b.rec)
 		}
 	}
@@ -314,11 +333,11 @@ func (w *Watched) maintain(ctx context.Context) {
 			continue
 		}
 		w.mu.Lock()
-		if b := w.bots[rec.ID]; b != nil && b.rec.Published == rec.Published {
+		if b := w.bots[rec.GetId()]; b != nil && b.rec.GetPublishedVersion() == rec.GetPublishedVersion() {
 			b.def, b.failed = def, 0
 		}
 		w.mu.Unlock()
-		w.notify(Change{Kind: ChangeBotPublished, ID: rec.ID})
+		w.notify(Change{Kind: ChangeBotPublished, ID: rec.GetId()})
 	}
 	if expire {
 		w.reopen()
@@ -334,74 +353,25 @@ func (w *Watched) reopen() {
 		if a, err := w.cfg.Sealer.OpenApp(rec, now); err == nil {
 			w.apps[id] = a
 		}
-		w.noteExpiry(slices.DeleteFunc(slices.Clone(rec.RetiringSecrets), func(s SealedSecret) bool { return !s.Until.After(now) }))
+		w.noteExpiry(unexpired(rec.GetRetiringSecrets(), now))
 	}
 	for id, rec := range w.instRecs {
 		if in, err := w.cfg.Sealer.OpenInstance(rec, now); err == nil {
 			w.insts[id] = in
 		}
-		w.noteExpiry(slices.DeleteFunc(slices.Clone(rec.SigningSecrets), func(s SealedSecret) bool { return !s.Until.After(now) }))
+		w.noteExpiry(unexpired(rec.GetSigningSecrets(), now))
 	}
 }
 
-func (w *Watched) loadBot(ctx context.Context, rec BotRecord) (*BotDefinition, error) {
-	meta, ok := rec.Version(rec.Published)
-	if !ok {
-		return nil, fmt.Errorf("version %d is not in the bot's version list", rec.Published)
-	}
-	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	archive, err := w.store.BotArchive(lctx, rec.ID, meta)
-	if err != nil {
-		return nil, err
-	}
-	files, err := Unpack(archive)
-	if err != nil {
-		return nil, err
-	}
-	if d := files.Digest(); d != meta.Digest {
-		return nil, fmt.Errorf("archive digest %s does not match the recorded %s", d, meta.Digest)
-	}
-	def := &BotDefinition{BotID: rec.ID, Version: rec.Published, Digest: meta.Digest, Files: files}
-	if w.cfg.BotDir != "" {
-		dir, err := materialize(w.cfg.BotDir, rec.ID, rec.Published, files)
-		if err != nil {
-			return nil, err
+// unexpired lists the secrets whose deadline is after now.
+func unexpired(ss []*registryv1.SealedSecret, now time.Time) []*registryv1.SealedSecret {
+	var out []*registryv1.SealedSecret
+	for _, s := range ss {
+		if s.GetUntil() != nil && !Expired(s, now) {
+			out = append(out, s)
 		}
-		def.Path = dir
 	}
-	return def, nil
-}
-
-// materialize writes a version's files to <root>/<bot>/v<N> through a
-// temporary directory and a rename, so a loader never sees a partial tree.
-// Versions are immutable, so an existing directory is reused.
-func materialize(root, botID string, v int, files Files) (string, error) {
-	dir := filepath.Join(root, botID, "v"+strconv.Itoa(v))
-	if _, err := os.Stat(filepath.Join(dir, ".complete")); err == nil {
-		return dir, nil
-	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o750); err != nil {
-		return "", fmt.Errorf("bot dir: %w", err)
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".v"+strconv.Itoa(v)+"-*")
-	if err != nil {
-		return "", fmt.Errorf("bot dir: %w", err)
-	}
-	if err := files.WriteDir(tmp); err != nil {
-		_ = os.RemoveAll(tmp)
-		return "", fmt.Errorf("bot dir: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(tmp, ".complete"), nil, 0o640); err != nil {
-		_ = os.RemoveAll(tmp)
-		return "", fmt.Errorf("bot dir: %w", err)
-	}
-	_ = os.RemoveAll(dir) // an incomplete leftover of a crash
-	if err := os.Rename(tmp, dir); err != nil {
-		_ = os.RemoveAll(tmp)
-		return "", fmt.Errorf("bot dir: %w", err)
-	}
-	return dir, nil
+	return out
 }
 
 func (w *Watched) notify(ch Change) {

@@ -8,8 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/parleyhq/parley/platform/bustest"
 	"github.com/parleyhq/parley/platform/registry"
+	registryv1 "github.com/parleyhq/parley/proto/gen/go/parley/registry/v1"
 )
 
 const (
@@ -17,16 +21,22 @@ const (
 	app = "cs-11111111-1111-4111-8111-111111111111"
 )
 
-func openStore(t *testing.T) *registry.Store {
+// openSource creates the registry's buckets on a fresh JetStream server,
+// as the channels service would.
+func openSource(t *testing.T) registry.Source {
 	t.Helper()
 	srv := bustest.RunJetStream(t)
 	cfg := srv.Config(t)
 	conn := bustest.Connect(t, cfg)
-	s, err := registry.OpenStore(t.Context(), conn.JS, registry.StoreConfig{Registry: cfg.Name(registry.RegistryBucket), Bots: cfg.Name(registry.BotsBucket)})
+	kv, err := conn.JS.CreateKeyValue(t.Context(), jetstream.KeyValueConfig{Bucket: cfg.Name(registry.RegistryBucket)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s
+	objs, err := conn.JS.CreateObjectStore(t.Context(), jetstream.ObjectStoreConfig{Bucket: cfg.Name(registry.BotsBucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return registry.Source{Records: kv, Archives: objs}
 }
 
 func sealer(t *testing.T) *registry.Sealer {
@@ -37,50 +47,37 @@ func sealer(t *testing.T) *registry.Sealer {
 	return s
 }
 
-// TestUpdateCompareAndSet: a write at a stale revision is refused.
-func TestUpdateCompareAndSet(t *testing.T) {
-	s := openStore(t)
-	key := registry.AppKey(app)
-	rev, err := s.Apps.Create(t.Context(), key, registry.AppRecord{ClientID: app, Name: "a"})
+func seal(t *testing.T, s *registry.Sealer, plaintext, aad string) string {
+	t.Helper()
+	sealed, err := s.Seal(plaintext, aad)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Apps.Create(t.Context(), key, registry.AppRecord{ClientID: app}); !errors.Is(err, registry.ErrExists) {
-		t.Fatalf("second create: %v", err)
-	}
-	if _, _, err := s.Apps.Update(t.Context(), key, rev, func(r *registry.AppRecord) error { r.Name = "b"; return nil }); err != nil {
-		t.Fatal(err)
-	}
-	_, _, err = s.Apps.Update(t.Context(), key, rev, func(r *registry.AppRecord) error { r.Name = "c"; return nil })
-	if !errors.Is(err, registry.ErrConflict) {
-		t.Fatalf("stale update: %v", err)
-	}
-	got, _, _ := s.Apps.Get(t.Context(), key)
-	if got.Name != "b" {
-		t.Fatalf("name %q: the stale write went through", got.Name)
-	}
-	if err := s.Apps.Delete(t.Context(), key, rev); !errors.Is(err, registry.ErrConflict) {
-		t.Fatalf("stale delete: %v", err)
-	}
+	return sealed
 }
 
 // TestWatchedFollowsAndExpires: the view applies puts and deletes, and
 // drops a retiring signing secret once its deadline passes without any
 // write.
 func TestWatchedFollowsAndExpires(t *testing.T) {
-	s := openStore(t)
+	src := openSource(t)
 	sl := sealer(t)
-	w, err := registry.NewWatched(t.Context(), s, registry.WatchedConfig{Sealer: sl, RetryEvery: 20 * time.Millisecond})
+	w, err := registry.NewWatched(t.Context(), src, registry.WatchedConfig{Sealer: sl, RetryEvery: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	cur, _ := sl.SealSigningSecret(bot, "", "whsec_Y3VycmVudC1zZWNyZXQtMDEyMzQ1")
-	old, _ := sl.SealSigningSecret(bot, "", "whsec_b2xkLXNlY3JldC0wMTIzNDU2Nzg5")
-	rev, err := s.Instances.Create(t.Context(), registry.InstanceKey(bot, ""), registry.InstanceRecord{
-		BotID: bot, App: app, Mode: registry.ModeSync, Enabled: true, Approved: true,
-		SigningSecrets: []registry.SealedSecret{{Sealed: cur}, {Sealed: old, Until: time.Now().Add(300 * time.Millisecond)}},
+	aad := registry.SigningSecretAAD(bot, "")
+	cur := seal(t, sl, "whsec_Y3VycmVudC1zZWNyZXQtMDEyMzQ1", aad)
+	old := seal(t, sl, "whsec_b2xkLXNlY3JldC0wMTIzNDU2Nzg5", aad)
+	value, err := registry.Encode(&registryv1.InstanceRecord{
+		BotId: bot, AppClientId: app, Mode: registryv1.Mode_MODE_SYNC, Enabled: true, Approved: true,
+		SigningSecrets: []*registryv1.SealedSecret{{Sealed: cur}, {Sealed: old, Until: timestamppb.New(time.Now().Add(300 * time.Millisecond))}},
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := src.Records.Create(t.Context(), registry.InstanceKey(bot, ""), value)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +99,7 @@ func TestWatchedFollowsAndExpires(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if err := s.Instances.Delete(t.Context(), registry.InstanceKey(bot, ""), 0); err != nil {
+	if err := src.Records.Delete(t.Context(), registry.InstanceKey(bot, "")); err != nil {
 		t.Fatal(err)
 	}
 	for time.Now().Before(deadline.Add(time.Second)) {

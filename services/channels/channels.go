@@ -1,13 +1,15 @@
 // Package channels is the registry of apps, bots and webhook channel
 // instances, with its gRPC admin API.
 //
-// With store "kv" the registry lives in JetStream: records in a KV bucket
-// (every write a compare-and-set on the key's revision), bot definitions in
-// an object store, secrets sealed with the master key. Every service reads
-// it through a registry.Watched view that a KV watch keeps current, so an
-// approval or a disable reaches every replica within milliseconds and no
-// request waits on a remote call. The config file's registry section is
-// applied at start through the same operations as the API.
+// With store "kv" the registry lives in JetStream: the records of
+// parley.registry.v1 in a KV bucket (every write a compare-and-set on the
+// key's revision), bot definitions in an object store, secrets sealed with
+// the master key. This service is the only writer (internal/store). Every
+// service reads the registry through platform/registry's Watched view, which
+// a KV watch keeps current, so an approval or a disable reaches every
+// replica within milliseconds and no request waits on a remote call. The
+// config file's registry section is applied at start through the same
+// operations as the API.
 //
 // With store "static" (the default until deployments move over) the
 // registry is the config file and the API is read-only.
@@ -32,6 +34,7 @@ import (
 	channelsv1 "github.com/parleyhq/parley/proto/gen/go/parley/channels/v1"
 	"github.com/parleyhq/parley/services/channels/internal/admin"
 	"github.com/parleyhq/parley/services/channels/internal/grpcadmin"
+	"github.com/parleyhq/parley/services/channels/internal/store"
 )
 
 // Registry stores.
@@ -260,16 +263,16 @@ func openAdmin(ctx context.Context, conn *bus.Conn, cfg Config) (*admin.Service,
 	return &admin.Service{Store: store, Sealer: sealer, Overlap: cfg.SecretOverlap}, nil
 }
 
-func openStore(ctx context.Context, conn *bus.Conn, cfg Config) (*registry.Store, *registry.Sealer, error) {
+func openStore(ctx context.Context, conn *bus.Conn, cfg Config) (*store.Store, *store.Sealer, error) {
 	key, err := registry.ParseMasterKey(cfg.MasterKey)
 	if err != nil {
 		return nil, nil, fmt.Errorf("channels.master_key: %w", err)
 	}
-	sealer, err := registry.NewSealer(key)
+	sealer, err := store.NewSealer(key)
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err := registry.OpenStore(ctx, conn.JS, registry.StoreConfig{
+	st, err := store.Open(ctx, conn.JS, store.Config{
 		Registry: conn.Cfg.Name(registry.RegistryBucket),
 		Bots:     conn.Cfg.Name(registry.BotsBucket),
 		Replicas: conn.Cfg.Replicas,
@@ -277,7 +280,7 @@ func openStore(ctx context.Context, conn *bus.Conn, cfg Config) (*registry.Store
 	if err != nil {
 		return nil, nil, err
 	}
-	return store, sealer, nil
+	return st, sealer, nil
 }
 
 // OpenRegistry opens the KV registry, applies the config's registry section
@@ -295,5 +298,5 @@ func OpenRegistry(ctx context.Context, conn *bus.Conn, cfg Config, bootstrap reg
 	}
 	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	return registry.NewWatched(lctx, svc.Store, registry.WatchedConfig{Sealer: svc.Sealer, BotDir: botDir, Logger: log})
+	return registry.NewWatched(lctx, svc.Store.Source(), registry.WatchedConfig{Sealer: svc.Sealer.Sealer, BotDir: botDir, Logger: log})
 }

@@ -6,13 +6,11 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -24,7 +22,6 @@ import (
 	"github.com/parleyhq/parley/platform/registry"
 	channelsv1 "github.com/parleyhq/parley/proto/gen/go/parley/channels/v1"
 	"github.com/parleyhq/parley/services/channels"
-	"github.com/parleyhq/parley/services/ingress"
 )
 
 const (
@@ -115,8 +112,8 @@ func startEnv(t *testing.T, bootstrap registry.Config) *env {
 	return e
 }
 
-// replicaView opens another view on its own connection, as an ingress
-// replica in another process would.
+// replicaView opens another view on its own connection, as a replica in
+// another process would.
 func (e *env) replicaView() *registry.Watched {
 	e.t.Helper()
 	conn := bustest.Connect(e.t, e.busCfg)
@@ -126,53 +123,6 @@ func (e *env) replicaView() *registry.Watched {
 	}
 	e.t.Cleanup(v.Close)
 	return v
-}
-
-// startIngress runs the real ingress over view and returns its base URL.
-func (e *env) startIngress(view registry.View) string {
-	e.t.Helper()
-	conn := bustest.Connect(e.t, e.busCfg)
-	// The tests poll faster than the default per-user rate limit allows.
-	cfg := ingress.Config{Listen: "127.0.0.1:0", RateLimit: ingress.RateLimits{PerUser: 10000, PerUserBurst: 10000}}
-	svc, err := ingress.New(cfg, ingress.Deps{Bus: conn, Registry: view, Logger: e.log})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.WithoutCancel(e.t.Context()))
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	e.t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-svc.Ready():
-	case err := <-done:
-		e.t.Fatalf("ingress stopped: %v", err)
-	case <-time.After(20 * time.Second):
-		e.t.Fatal("ingress not ready")
-	}
-	return "http://" + svc.Addr().String()
-}
-
-// post sends one V1 webhook message and returns the status code.
-func post(t *testing.T, url, token string) int {
-	t.Helper()
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, url, bytes.NewBufferString(`{"message":{"text":"hi"},"from":{"id":"u1"}}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = resp.Body.Close()
-	return resp.StatusCode
-}
-
-func hs256(t *testing.T, app, secret string) string {
-	t.Helper()
-	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"appId": app, "sub": "u1"}).SignedString([]byte(secret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 // within polls cond every 10ms until it holds or d passes, and returns how

@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"github.com/parleyhq/parley/platform/registry"
+	registryv1 "github.com/parleyhq/parley/proto/gen/go/parley/registry/v1"
+	"github.com/parleyhq/parley/services/channels/internal/store"
 )
 
 // ConfigPrincipal is the reviewer recorded for approvals the config file
@@ -50,7 +52,7 @@ func (s *Service) Bootstrap(ctx context.Context, cfg registry.Config) (Applied, 
 // between our read and our create.
 func retryRace(fn func() error) error {
 	err := fn()
-	if errors.Is(err, registry.ErrExists) || errors.Is(err, registry.ErrConflict) {
+	if errors.Is(err, store.ErrExists) || errors.Is(err, store.ErrConflict) {
 		err = fn()
 	}
 	return err
@@ -63,8 +65,8 @@ func (s *Service) bootstrapApp(ctx context.Context, app registry.App, a *Applied
 		Audiences: app.Audiences, PublicKey: app.PublicKey,
 	}
 	rec, _, err := s.Store.Apps.Get(ctx, registry.AppKey(app.ClientID))
-	if errors.Is(err, registry.ErrNotFound) {
-		if _, _, _, err := s.CreateApp(ctx, in, app.ClientSecret, app.JWEPrivateKey, registry.ManagedByConfig); err != nil {
+	if errors.Is(err, store.ErrNotFound) {
+		if _, _, _, err := s.CreateApp(ctx, in, app.ClientSecret, app.JWEPrivateKey, store.ManagedByConfig); err != nil {
 			return err
 		}
 		a.Created++
@@ -78,7 +80,7 @@ func (s *Service) bootstrapApp(ctx context.Context, app registry.App, a *Applied
 		return err
 	}
 	changed := false
-	if !appEqual(rec, withInput(rec, in)) {
+	if in.changes(rec) {
 		if _, _, err := s.UpdateApp(ctx, in, 0); err != nil {
 			return err
 		}
@@ -93,7 +95,7 @@ func (s *Service) bootstrapApp(ctx context.Context, app registry.App, a *Applied
 		changed = true
 	}
 	if app.JWEPrivateKey != "" && app.JWEPrivateKey != cur.JWEPrivateKey {
-		if err := s.setJWEKey(ctx, app.ClientID, app.JWEPrivateKey); err != nil {
+		if err := s.replaceJWEKey(ctx, app.ClientID, app.JWEPrivateKey); err != nil {
 			return err
 		}
 		changed = true
@@ -104,30 +106,19 @@ func (s *Service) bootstrapApp(ctx context.Context, app registry.App, a *Applied
 	return nil
 }
 
-func withInput(r registry.AppRecord, in AppInput) registry.AppRecord {
-	in.applyTo(&r)
-	return r
-}
-
-func (s *Service) setJWEKey(ctx context.Context, id, key string) error {
-	jwk, err := registry.PublicJWK(key, "")
+// replaceJWEKey installs a JWE private key the config file gives.
+func (s *Service) replaceJWEKey(ctx context.Context, id, key string) error {
+	jwk, err := PublicJWK(key, "")
 	if err != nil {
 		return argErr("jwe_private_key", "%v", err)
 	}
-	sealed, err := s.Sealer.SealJWEKey(id, key)
-	if err != nil {
-		return err
-	}
-	_, _, err = s.Store.Apps.Update(ctx, registry.AppKey(id), 0, func(r *registry.AppRecord) error {
-		r.JWEPrivateKey, r.JWEKeyID, r.Updated = sealed, jwk.Kid, s.now()
-		return nil
-	})
+	_, _, err = s.setJWEKey(ctx, id, key, jwk.Kid)
 	return err
 }
 
 func (s *Service) bootstrapBot(ctx context.Context, b registry.Bot, a *Applied) error {
 	before, _, err := s.Store.Bots.Get(ctx, registry.BotKey(b.ID))
-	if err != nil && !errors.Is(err, registry.ErrNotFound) {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	existed := err == nil
@@ -135,11 +126,12 @@ func (s *Service) bootstrapBot(ctx context.Context, b registry.Bot, a *Applied) 
 	if err != nil {
 		return err
 	}
-	rec, _, _, _, err := s.importFiles(ctx, b.ID, files, true, "config "+b.Path, registry.ManagedByConfig)
+	imp, err := s.importFiles(ctx, b.ID, files, true, "config "+b.Path, store.ManagedByConfig)
 	if err != nil {
 		return err
 	}
-	if name := cmpOr(b.Name, b.ID); rec.Name != name {
+	rec := imp.Bot
+	if name := cmpOr(b.Name, b.ID); rec.GetName() != name {
 		if rec, _, err = s.RenameBot(ctx, b.ID, name, 0); err != nil {
 			return err
 		}
@@ -147,7 +139,8 @@ func (s *Service) bootstrapBot(ctx context.Context, b registry.Bot, a *Applied) 
 	switch {
 	case !existed:
 		a.Created++
-	case rec.Published != before.Published || rec.Name != before.Name || len(rec.Versions) != len(before.Versions):
+	case rec.GetPublishedVersion() != before.GetPublishedVersion() || rec.GetName() != before.GetName() ||
+		len(rec.GetVersions()) != len(before.GetVersions()):
 		a.Updated++
 	}
 	return nil
@@ -161,12 +154,12 @@ func (s *Service) bootstrapInstance(ctx context.Context, c registry.Instance, a 
 	}
 	rec, _, err := s.GetInstance(ctx, c.BotID, c.InstanceID)
 	switch {
-	case errors.Is(err, registry.ErrNotFound):
-		if _, _, _, err := s.CreateInstance(ctx, in, c.AccessToken, c.SigningSecrets, false, registry.ManagedByConfig); err != nil {
+	case errors.Is(err, store.ErrNotFound):
+		if _, _, _, err := s.CreateInstance(ctx, in, c.AccessToken, c.SigningSecrets, false, store.ManagedByConfig); err != nil {
 			return err
 		}
 		a.Created++
-		return s.bootstrapState(ctx, c, registry.InstanceRecord{})
+		return s.bootstrapState(ctx, c, &registryv1.InstanceRecord{})
 	case err != nil:
 		return err
 	}
@@ -175,9 +168,7 @@ func (s *Service) bootstrapInstance(ctx context.Context, c registry.Instance, a 
 		return err
 	}
 	changed := false
-	probe := rec
-	in.applyTo(&probe)
-	if !instanceEqual(rec, probe) || cur.AccessToken != c.AccessToken {
+	if in.changes(rec) || cur.AccessToken != c.AccessToken {
 		if rec, _, err = s.UpdateInstance(ctx, in, 0, cur.AccessToken != c.AccessToken, c.AccessToken); err != nil {
 			return err
 		}
@@ -189,7 +180,7 @@ func (s *Service) bootstrapInstance(ctx context.Context, c registry.Instance, a 
 		}
 		changed = true
 	}
-	if rec.Approved != c.Approved || rec.Enabled != (c.Enabled && c.Approved) {
+	if rec.GetApproved() != c.Approved || rec.GetEnabled() != (c.Enabled && c.Approved) {
 		changed = true
 	}
 	if changed {
@@ -201,19 +192,12 @@ func (s *Service) bootstrapInstance(ctx context.Context, c registry.Instance, a 
 // setSigningSecrets replaces the secrets with the config's list, which
 // carries both secrets while a rotation is in progress.
 func (s *Service) setSigningSecrets(ctx context.Context, c registry.Instance) error {
-	var sealed []registry.SealedSecret
-	for i, sec := range c.SigningSecrets {
-		if err := checkSigningSecret(i, sec); err != nil {
-			return err
-		}
-		v, err := s.Sealer.SealSigningSecret(c.BotID, c.InstanceID, sec)
-		if err != nil {
-			return err
-		}
-		sealed = append(sealed, registry.SealedSecret{Sealed: v})
+	sealed, err := s.sealSigningSecrets(c.BotID, c.InstanceID, c.SigningSecrets)
+	if err != nil {
+		return err
 	}
-	_, _, err := s.Store.Instances.Update(ctx, registry.InstanceKey(c.BotID, c.InstanceID), 0, func(r *registry.InstanceRecord) error {
-		r.SigningSecrets, r.Updated = sealed, s.now()
+	_, _, err = s.Store.Instances.Update(ctx, registry.InstanceKey(c.BotID, c.InstanceID), 0, func(r *registryv1.InstanceRecord) error {
+		r.SigningSecrets, r.UpdateTime = sealed, s.stamp()
 		return nil
 	})
 	return err
@@ -221,13 +205,13 @@ func (s *Service) setSigningSecrets(ctx context.Context, c registry.Instance) er
 
 // bootstrapState applies approved and enabled as the config says, through
 // the review and enable operations.
-func (s *Service) bootstrapState(ctx context.Context, c registry.Instance, rec registry.InstanceRecord) error {
+func (s *Service) bootstrapState(ctx context.Context, c registry.Instance, rec *registryv1.InstanceRecord) error {
 	switch {
-	case c.Approved && !rec.Approved:
+	case c.Approved && !rec.GetApproved():
 		if _, _, err := s.Approve(ctx, c.BotID, c.InstanceID, ConfigPrincipal, "declared in the config file"); err != nil {
 			return err
 		}
-	case !c.Approved && rec.Approved:
+	case !c.Approved && rec.GetApproved():
 		if _, _, err := s.review(ctx, c.BotID, c.InstanceID, ConfigPrincipal, "not approved in the config file", false); err != nil {
 			return err
 		}

@@ -10,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/parleyhq/parley/platform/bustest"
 	"github.com/parleyhq/parley/platform/registry"
+	"github.com/parleyhq/parley/services/channels/internal/store"
 )
 
 const (
@@ -24,16 +27,16 @@ func newService(t *testing.T) *Service {
 	srv := bustest.RunJetStream(t)
 	cfg := srv.Config(t)
 	conn := bustest.Connect(t, cfg)
-	store, err := registry.OpenStore(t.Context(), conn.JS, registry.StoreConfig{
+	st, err := store.Open(t.Context(), conn.JS, store.Config{
 		Registry: cfg.Name(registry.RegistryBucket), Bots: cfg.Name(registry.BotsBucket)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealer, err := registry.NewSealer(bytes.Repeat([]byte{1}, 32))
+	sealer, err := store.NewSealer(bytes.Repeat([]byte{1}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Service{Store: store, Sealer: sealer, Overlap: time.Hour}
+	return &Service{Store: st, Sealer: sealer, Overlap: time.Hour}
 }
 
 func bootConfig(t *testing.T) registry.Config {
@@ -63,7 +66,7 @@ func TestBootstrapIdempotent(t *testing.T) {
 		t.Fatalf("first run: %+v, want 3 created", got)
 	}
 	in, _, err := s.GetInstance(t.Context(), bootBot, "")
-	if err != nil || !in.Approved || !in.Enabled || in.ReviewedBy != string(ConfigPrincipal) {
+	if err != nil || !in.GetApproved() || !in.GetEnabled() || in.GetReviewedBy() != string(ConfigPrincipal) {
 		t.Fatalf("instance: %+v %v", in, err)
 	}
 	before := revisionOf(t, s)
@@ -86,8 +89,8 @@ func TestBootstrapIdempotent(t *testing.T) {
 		t.Fatalf("rotation through the config: %v", err)
 	}
 	in, _, _ = s.GetInstance(t.Context(), bootBot, "")
-	if in.Enabled || !in.Approved {
-		t.Fatalf("instance after disabling in the config: enabled %v approved %v", in.Enabled, in.Approved)
+	if in.GetEnabled() || !in.GetApproved() {
+		t.Fatalf("instance after disabling in the config: enabled %v approved %v", in.GetEnabled(), in.GetApproved())
 	}
 }
 
@@ -131,8 +134,8 @@ func TestSecretsSealedAtRest(t *testing.T) {
 		t.Fatalf("another master key: %v", err)
 	}
 	// A sealed value moved to another record does not open either.
-	moved := rec
-	moved.ClientID = "cs-00000000-0000-4000-8000-000000000000"
+	moved := proto.CloneOf(rec)
+	moved.ClientId = "cs-00000000-0000-4000-8000-000000000000"
 	if _, err := s.Sealer.OpenApp(moved, time.Now()); !errors.Is(err, registry.ErrSealed) {
 		t.Fatalf("moved secret: %v", err)
 	}
@@ -158,7 +161,7 @@ func TestConcurrentBootstrap(t *testing.T) {
 		}
 	}
 	bot, _, err := s.GetBot(t.Context(), bootBot)
-	if err != nil || len(bot.Versions) != 1 || bot.Published != 1 {
+	if err != nil || len(bot.GetVersions()) != 1 || bot.GetPublishedVersion() != 1 {
 		t.Fatalf("bot after concurrent bootstraps: %+v %v", bot, err)
 	}
 }

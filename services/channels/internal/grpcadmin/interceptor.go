@@ -15,9 +15,9 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"github.com/parleyhq/parley/platform/registry"
 	channelsv1 "github.com/parleyhq/parley/proto/gen/go/parley/channels/v1"
 	"github.com/parleyhq/parley/services/channels/internal/admin"
+	"github.com/parleyhq/parley/services/channels/internal/store"
 )
 
 // Role of an admin token.
@@ -157,11 +157,11 @@ func (g *Guard) toStatus(ctx context.Context, method string, err error) error {
 		code = codes.InvalidArgument
 	case errors.As(err, &pre):
 		code = codes.FailedPrecondition
-	case errors.Is(err, registry.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound):
 		code = codes.NotFound
-	case errors.Is(err, registry.ErrExists):
+	case errors.Is(err, store.ErrExists):
 		code = codes.AlreadyExists
-	case errors.Is(err, registry.ErrConflict):
+	case errors.Is(err, store.ErrConflict):
 		code = codes.Aborted
 	case errors.Is(err, context.DeadlineExceeded):
 		code = codes.DeadlineExceeded
