@@ -133,6 +133,12 @@ func TestRefusals(t *testing.T) {
 			if e["code"] != float64(tc.status) || !strings.Contains(e["msg"].(string), tc.msg) {
 				t.Fatalf("error %v, want code %d and a message with %q", e, tc.status, tc.msg)
 			}
+			// Contract §8: a bad or missing token is "Invalid Access token"
+			// (a reason may follow); only the jti rules have their own text.
+			if msg := e["msg"].(string); tc.status == http.StatusUnauthorized && !strings.HasPrefix(msg, "Invalid Access token") &&
+				!strings.Contains(msg, "possibly a replay") && !strings.Contains(msg, "1 hour(s)") {
+				t.Fatalf("401 message %q does not start with %q", msg, "Invalid Access token")
+			}
 			if strings.Contains(r.Raw, "secret") {
 				t.Fatalf("the refusal leaks a secret: %s", r.Raw)
 			}
