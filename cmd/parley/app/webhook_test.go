@@ -103,6 +103,8 @@ func TestRefusals(t *testing.T) {
 		{"not JSON", "POST", hook, auth, "application/json", `{"message":`, 400, "Invalid Request Payload"},
 		{"no from.id", "POST", hook, auth, "application/json", `{"message":{"text":"hi"}}`, 400, "from.id is required"},
 		{"no message", "POST", hook, auth, "application/json", `{"from":{"id":"carol"}}`, 400, "message is required"},
+		{"numeric from.id", "POST", hook, auth, "application/json", `{"message":{"text":"hi"},"from":{"id":42}}`, 400, "from.id must be a non-empty string"},
+		{"from.id over 256", "POST", hook, auth, "application/json", `{"message":{"text":"hi"},"from":{"id":"` + strings.Repeat("c", 257) + `"}}`, 400, "from.id has 257 characters"},
 		{"text over 3000", "POST", hook, auth, "application/json", `{"message":{"text":"` + strings.Repeat("y", 3001) + `"},"from":{"id":"carol"}}`, 400, "3001 characters"},
 		{"rate: first", "POST", hook, auth, "application/json", good, 200, ""},
 		{"rate: second", "POST", hook, auth, "application/json", good, 200, ""},
