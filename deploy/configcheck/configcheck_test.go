@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -70,6 +71,9 @@ func TestDeployConfigs_loadWithParleysLoader(t *testing.T) {
 				t.Fatalf("%s does not load: %v", path, err)
 			}
 			cfg.Defaults()
+			// Deployments listen beyond loopback, which implies production:
+			// no development secret may be needed to start them.
+			cfg.Production = true
 			if err := cfg.Validate(); err != nil {
 				t.Fatalf("%s is invalid: %v", path, err)
 			}
@@ -94,5 +98,46 @@ func TestDeployConfigs_rejectUnknownKeys(t *testing.T) {
 	var cfg app.Config
 	if err := config.Decode([]byte("ingress:\n  listn: 0.0.0.0:8080\n"), &cfg); err == nil {
 		t.Fatal("the loader accepted a misspelt key; this package's check would be worthless")
+	}
+}
+
+// TestImageDefaultsNeedOperatorSecrets: the image's PARLEY_*_LISTEN
+// variables put its built-in configuration on 0.0.0.0, which implies
+// production mode: without PARLEY_MASTER_KEY and PARLEY_ADMIN_TOKEN it
+// refuses to start, with them it is valid.
+func TestImageDefaultsNeedOperatorSecrets(t *testing.T) {
+	dockerfile, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listens := regexp.MustCompile(`PARLEY_(INGRESS|CHANNELS|OPS)_LISTEN=(\S+)`).FindAllStringSubmatch(string(dockerfile), -1)
+	if len(listens) == 0 {
+		t.Fatal("the Dockerfile sets no PARLEY_*_LISTEN")
+	}
+	load := func(masterKey, adminToken string) error {
+		t.Setenv("PARLEY_MASTER_KEY", masterKey)
+		t.Setenv("PARLEY_ADMIN_TOKEN", adminToken)
+		cfg, err := app.Load("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range listens {
+			switch l[1] {
+			case "INGRESS":
+				cfg.Ingress.Listen = l[2]
+			case "CHANNELS":
+				cfg.Channels.Listen = l[2]
+			case "OPS":
+				cfg.Ops.Listen = l[2]
+			}
+		}
+		cfg.Defaults()
+		return cfg.Validate()
+	}
+	if err := load("", ""); err == nil || !strings.Contains(err.Error(), "channels.master_key") || !strings.Contains(err.Error(), "channels.admin_tokens[0].token") {
+		t.Errorf("the image's defaults with the development secrets: %v, want a refusal naming them", err)
+	}
+	if err := load("YW4tb3BlcmF0b3ItY2hvc2VuLWtleS0zMi1ieXRlcyE=", "an-operator-chosen-admin-token"); err != nil {
+		t.Errorf("the image's defaults with the operator's secrets: %v", err)
 	}
 }
