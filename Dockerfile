@@ -4,7 +4,12 @@
 # -target=ingress|dialog|dispatcher|channels.
 #
 #   docker build -t parley:local .
-#   docker run --rm -p 8080:8080 parley:local
+#   docker run --rm -p 8080:8080 -e PARLEY_MASTER_KEY="$(openssl rand -base64 32)" \
+#     -e PARLEY_ADMIN_TOKEN="$(openssl rand -hex 24)" parley:local
+#
+# The listen addresses below are not loopback, so Parley runs in production
+# mode and refuses the built-in configuration's development master key and
+# admin token: pass your own, as above (or as a Kubernetes Secret).
 
 FROM golang:1.26 AS build
 WORKDIR /src

@@ -34,6 +34,7 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	file := fs.String("config.file", "", "YAML config file (default: the built-in one)")
 	printCfg := fs.Bool("print", false, "print the effective configuration as YAML (secrets included)")
+	production := fs.Bool("production", false, "check as production: refuse the built-in development secrets")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -46,6 +47,7 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "parley check-config: %v\n", err)
 		return 1
 	}
+	cfg.Production = cfg.Production || *production
 	a, err := app.New(cfg, logx.Discard())
 	if err != nil {
 		fmt.Fprintf(stderr, "parley check-config: invalid configuration:\n%v\n", err)

@@ -21,7 +21,7 @@ import (
 // serveFlags are the settings that flags and PARLEY_* variables override.
 type serveFlags struct {
 	configFile, targets                     string
-	listTargets, verify                     bool
+	listTargets, verify, production         bool
 	natsURL, natsListen, redisURL, dataDir  string
 	ingressListen, channelsListen, logLevel string
 	opsListen                               string
@@ -35,6 +35,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, *flag.FlagSe
 	fs.StringVar(&f.targets, "target", app.All, "comma-separated targets to run")
 	fs.BoolVar(&f.listTargets, "list-targets", false, "print the targets and exit")
 	fs.BoolVar(&f.verify, "config.verify", false, "validate the configuration and exit")
+	fs.BoolVar(&f.production, "production", false, "refuse the built-in development secrets (implied by a listen address that is not loopback)")
 	fs.StringVar(&f.natsURL, "nats.url", "", "NATS server URL (empty: embedded server)")
 	fs.StringVar(&f.natsListen, "nats.embedded.listen", "", "let other processes reach the embedded NATS at host:port")
 	fs.StringVar(&f.redisURL, "redis.url", "", "Redis URL for sessions (empty: JetStream KV)")
@@ -87,6 +88,8 @@ func (f *serveFlags) apply(cfg *app.Config) {
 	overlay(&cfg.Channels.Listen, f.channelsListen)
 	overlay(&cfg.Log.Level, f.logLevel)
 	overlay(&cfg.Ops.Listen, f.opsListen)
+	// Only ever turns production on: a flag cannot lift the config's.
+	cfg.Production = cfg.Production || f.production
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {

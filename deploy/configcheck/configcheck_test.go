@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -122,7 +123,10 @@ func TestDeployConfigs_loadWithParleysLoader(t *testing.T) {
 				checked = withoutOps(t, path)
 				t.Log("the binary's configuration has no ops section yet; ops is not checked")
 			}
-			code, out, errOut := checkConfig(t, checked, "-print")
+			// Deployments listen beyond loopback, which implies production
+			// anyway; -production says so: no development secret may be
+			// needed to start them.
+			code, out, errOut := checkConfig(t, checked, "-print", "-production")
 			if code != 0 {
 				t.Fatalf("%s does not load or is invalid: %s", path, errOut)
 			}
@@ -182,5 +186,40 @@ func TestDeployConfigs_rejectUnknownKeys(t *testing.T) {
 	}
 	if code, _, errOut := checkConfig(t, path); code == 0 || !strings.Contains(errOut, "listn") {
 		t.Fatalf("the loader accepted a misspelt key (exit %d: %s); this package's check would be worthless", code, errOut)
+	}
+}
+
+// TestImageDefaultsNeedOperatorSecrets: the image's PARLEY_*_LISTEN
+// variables put its built-in configuration on 0.0.0.0, which implies
+// production mode: without PARLEY_MASTER_KEY and PARLEY_ADMIN_TOKEN it
+// refuses to start, with them it is valid.
+func TestImageDefaultsNeedOperatorSecrets(t *testing.T) {
+	dockerfile, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listens := regexp.MustCompile(`PARLEY_(INGRESS|CHANNELS|OPS)_LISTEN=(\S+)`).FindAllStringSubmatch(string(dockerfile), -1)
+	if len(listens) == 0 {
+		t.Fatal("the Dockerfile sets no PARLEY_*_LISTEN")
+	}
+	// -config.verify applies the PARLEY_* overrides as the image's start
+	// does, then validates and exits.
+	load := func(masterKey, adminToken string) error {
+		cmd := exec.Command(parley, "-config.verify")
+		cmd.Env = append(os.Environ(), "PARLEY_MASTER_KEY="+masterKey, "PARLEY_ADMIN_TOKEN="+adminToken)
+		for _, l := range listens {
+			cmd.Env = append(cmd.Env, "PARLEY_"+l[1]+"_LISTEN="+l[2])
+		}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%w: %s", err, out)
+		}
+		return nil
+	}
+	if err := load("", ""); err == nil || !strings.Contains(err.Error(), "channels.master_key") || !strings.Contains(err.Error(), "channels.admin_tokens[0].token") {
+		t.Errorf("the image's defaults with the development secrets: %v, want a refusal naming them", err)
+	}
+	if err := load("YW4tb3BlcmF0b3ItY2hvc2VuLWtleS0zMi1ieXRlcyE=", "an-operator-chosen-admin-token"); err != nil {
+		t.Errorf("the image's defaults with the operator's secrets: %v", err)
 	}
 }

@@ -4,6 +4,11 @@
 // connected, so a name that resolves (or re-resolves) to a private address
 // is caught, and it fails closed. The dispatcher's POST_URL client and the
 // dialog's Service nodes share it.
+//
+// An IPv6 address that carries an IPv4 address the network will deliver to
+// (IPv4-mapped, IPv4-compatible, NAT64, 6to4, Teredo) is judged by that IPv4
+// address, so ::ffff:169.254.169.254 or 64:ff9b::a9fe:a9fe is the metadata
+// service, not a public IPv6 host (embed.go).
 package netguard
 
 import (
@@ -29,7 +34,6 @@ type Guard struct {
 var (
 	thisNet  = netip.MustParsePrefix("0.0.0.0/8")
 	reserved = netip.MustParsePrefix("240.0.0.0/4")
-	nat64    = netip.MustParsePrefix("64:ff9b::/96")
 	metadata = []netip.Addr{
 		netip.MustParseAddr("169.254.169.254"), // AWS, GCP, Azure, OpenStack
 		netip.MustParseAddr("fd00:ec2::254"),   // AWS IPv6
@@ -43,6 +47,7 @@ var (
 		{netip.MustParsePrefix("100.64.0.0/10"), "shared address space (CGNAT)"},
 		{netip.MustParsePrefix("192.0.0.0/24"), "an IETF protocol assignment"},
 		{netip.MustParsePrefix("198.18.0.0/15"), "a benchmarking network"},
+		{netip.MustParsePrefix("fec0::/10"), "site-local"},
 	}
 )
 
@@ -60,16 +65,25 @@ func (g Guard) Control(_ context.Context, _ string, address string, _ syscall.Ra
 
 // Check returns why a is refused, or "" if it may be dialled.
 func (g Guard) Check(a netip.Addr) string {
-	a = a.Unmap()
-	if nat64.Contains(a) {
-		// The embedded IPv4 address is what the NAT64 gateway reaches.
-		b := a.As16()
-		a = netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})
+	// A zone (fe80::1%eth0) picks the interface, not the host; netip's
+	// prefixes never contain a zoned address, so it must go first.
+	a = a.Unmap().WithZone("")
+	if localNAT64.Contains(a) {
+		return g.checkLocalNAT64(a)
 	}
-	for _, m := range metadata {
-		if a == m {
-			return "a cloud metadata address"
+	if v4, form, ok := embeddedIPv4(a); ok {
+		if reason := g.checkPlain(v4); reason != "" {
+			return fmt.Sprintf("%s (%s of %s)", reason, form, v4)
 		}
+		return ""
+	}
+	return g.checkPlain(a)
+}
+
+// checkPlain judges an address that embeds no other.
+func (g Guard) checkPlain(a netip.Addr) string {
+	if isMetadata(a) {
+		return "a cloud metadata address"
 	}
 	switch {
 	case !a.IsValid():
@@ -98,4 +112,13 @@ func (g Guard) Check(a netip.Addr) string {
 		}
 	}
 	return ""
+}
+
+func isMetadata(a netip.Addr) bool {
+	for _, m := range metadata {
+		if a == m {
+			return true
+		}
+	}
+	return false
 }

@@ -67,6 +67,32 @@ type Config struct {
 	SecretOverlap time.Duration `yaml:"secret_overlap"`
 }
 
+// The built-in configuration's development secrets (cmd/parley/app's
+// default.yaml falls back to them when PARLEY_MASTER_KEY and
+// PARLEY_ADMIN_TOKEN are unset). They are published with the source, so
+// ValidateProduction refuses them.
+const (
+	DevelopmentMasterKey  = "cGFybGV5LWxvY2FsLWRldmVsb3BtZW50LW9ubHkhISE="
+	DevelopmentAdminToken = "local-admin-token-change-me"
+)
+
+// ValidateProduction reports each key that holds a development secret:
+// anyone could unseal the registry's secrets with the development master
+// key, or administer the registry with the development token.
+func (c Config) ValidateProduction() error {
+	var errs []error
+	dev, _ := registry.ParseMasterKey(DevelopmentMasterKey)
+	if key, err := registry.ParseMasterKey(c.MasterKey); err == nil && string(key) == string(dev) {
+		errs = append(errs, errors.New("channels.master_key: the built-in development key is refused in production; set PARLEY_MASTER_KEY to 32 random bytes (openssl rand -base64 32)"))
+	}
+	for i, t := range c.AdminTokens {
+		if t.Token == DevelopmentAdminToken {
+			errs = append(errs, fmt.Errorf("channels.admin_tokens[%d].token: the built-in development token is refused in production; set PARLEY_ADMIN_TOKEN to a random secret (openssl rand -hex 24)", i))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // AdminToken is a bearer token of the admin API and its role.
 type AdminToken struct {
 	Token string `yaml:"token"`

@@ -4,7 +4,10 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"path/filepath"
+	"strings"
 
 	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/config"
@@ -21,6 +24,10 @@ import (
 // Config is the whole process configuration: one section per service plus
 // the shared plumbing.
 type Config struct {
+	// Production refuses the built-in development secrets (see
+	// ValidateProduction). It is implied by any listen address that is not
+	// loopback; -production or PARLEY_PRODUCTION=true also turn it on.
+	Production bool `yaml:"production"`
 	// DataDir holds the embedded NATS server's files.
 	DataDir    string            `yaml:"data_dir"`
 	Log        logx.Config       `yaml:"log"`
@@ -106,5 +113,59 @@ func (c Config) Validate() error {
 		c.Channels.Validate(),
 		c.Ops.Validate(),
 		c.Registry.Validate(),
+		c.ValidateProduction(),
 	)
+}
+
+// ValidateProduction refuses the development master key and admin token in
+// production: when Production is set, or when a listen address is not
+// loopback, since then others can reach the process and those secrets are
+// published with the source.
+func (c Config) ValidateProduction() error {
+	why := "production is set"
+	if !c.Production {
+		key, addr, exposed := c.exposedListen()
+		if !exposed {
+			return nil
+		}
+		why = fmt.Sprintf("%s %q is not a loopback address", key, addr)
+	}
+	if err := c.Channels.ValidateProduction(); err != nil {
+		return fmt.Errorf("%w\n(production mode is on: %s)", err, why)
+	}
+	return nil
+}
+
+// exposedListen returns the first listen address other hosts can reach.
+func (c Config) exposedListen() (key, addr string, exposed bool) {
+	listens := []struct{ key, addr string }{
+		{"ingress.listen", c.Ingress.Listen},
+		{"channels.listen", c.Channels.Listen},
+		{"ops.listen", c.Ops.Listen},
+		{"nats.embedded.listen", c.NATS.Embedded.Listen},
+	}
+	if c.Dispatcher.AdminListen != nil {
+		listens = append(listens, struct{ key, addr string }{"dispatcher.admin_listen", *c.Dispatcher.AdminListen})
+	}
+	for _, l := range listens {
+		if l.addr != "" && !isLoopback(l.addr) {
+			return l.key, l.addr, true
+		}
+	}
+	return "", "", false
+}
+
+// isLoopback reports whether addr (host:port) listens on loopback only. An
+// empty host listens on every interface; a host name other than localhost
+// may resolve to anything, so it counts as exposed.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }

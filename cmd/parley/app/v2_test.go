@@ -174,18 +174,31 @@ func TestV2Polling(t *testing.T) {
 	if r.Status != http.StatusOK || r.Body["_v"] != "v2" || len(pollID) != 32 {
 		t.Fatalf("over the budget: %d %s, want a poll id", r.Status, r.Raw)
 	}
-	get := func(id string) response {
+	getAs := func(auth, id string) response {
 		req, _ := http.NewRequest(http.MethodGet, base+"/poll/"+id, nil)
 		req.Header.Set("Authorization", auth)
 		return do(t, req)
 	}
+	get := func(id string) response { return getAs(auth, id) }
 	if p := get(pollID); p.Status != http.StatusOK || p.Body["status"] != "Inprogress" || p.Body["pollId"] != pollID {
 		t.Fatalf("poll while the turn waits: %d %s", p.Status, p.Raw)
+	}
+	// A poll is bound to its user: another user's token finds nothing, and
+	// takes nothing, before and after the answer (§11.21).
+	otherUser := "bearer " + userToken(t, "sam")
+	notFound := func(p response) bool {
+		return p.Status == http.StatusBadRequest && strings.Contains(p.Raw, "No data found") && p.Body["_v"] == "v2"
+	}
+	if p := getAs(otherUser, pollID); !notFound(p) {
+		t.Fatalf("another user's token on a pending poll: %d %s", p.Status, p.Raw)
 	}
 
 	startProcess(t, cfg, Dialog)
 	var answer response
 	waitUntil(t, "the answer", 20*time.Second, func() bool {
+		if p := getAs(otherUser, pollID); !notFound(p) {
+			t.Fatalf("another user's token on the poll: %d %s", p.Status, p.Raw)
+		}
 		answer = get(pollID)
 		return answer.Status == http.StatusOK && answer.Body["status"] == nil
 	})

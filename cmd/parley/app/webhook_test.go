@@ -103,6 +103,8 @@ func TestRefusals(t *testing.T) {
 		{"not JSON", "POST", hook, auth, "application/json", `{"message":`, 400, "Invalid Request Payload"},
 		{"no from.id", "POST", hook, auth, "application/json", `{"message":{"text":"hi"}}`, 400, "from.id is required"},
 		{"no message", "POST", hook, auth, "application/json", `{"from":{"id":"carol"}}`, 400, "message is required"},
+		{"numeric from.id", "POST", hook, auth, "application/json", `{"message":{"text":"hi"},"from":{"id":42}}`, 400, "from.id must be a non-empty string"},
+		{"from.id over 256", "POST", hook, auth, "application/json", `{"message":{"text":"hi"},"from":{"id":"` + strings.Repeat("c", 257) + `"}}`, 400, "from.id has 257 characters"},
 		{"text over 3000", "POST", hook, auth, "application/json", `{"message":{"text":"` + strings.Repeat("y", 3001) + `"},"from":{"id":"carol"}}`, 400, "3001 characters"},
 		{"rate: first", "POST", hook, auth, "application/json", good, 200, ""},
 		{"rate: second", "POST", hook, auth, "application/json", good, 200, ""},
@@ -132,6 +134,12 @@ func TestRefusals(t *testing.T) {
 			e := errs[0].(map[string]any)
 			if e["code"] != float64(tc.status) || !strings.Contains(e["msg"].(string), tc.msg) {
 				t.Fatalf("error %v, want code %d and a message with %q", e, tc.status, tc.msg)
+			}
+			// Contract §8: a bad or missing token is "Invalid Access token"
+			// (a reason may follow); only the jti rules have their own text.
+			if msg := e["msg"].(string); tc.status == http.StatusUnauthorized && !strings.HasPrefix(msg, "Invalid Access token") &&
+				!strings.Contains(msg, "possibly a replay") && !strings.Contains(msg, "1 hour(s)") {
+				t.Fatalf("401 message %q does not start with %q", msg, "Invalid Access token")
 			}
 			if strings.Contains(r.Raw, "secret") {
 				t.Fatalf("the refusal leaks a secret: %s", r.Raw)

@@ -43,12 +43,19 @@ func (e *Error) Unwrap() error { return e.Err }
 // ErrReplay is wrapped by the refusal of a jti seen before.
 var ErrReplay = errors.New("jti replay")
 
-// Messages Kore documents verbatim.
+// Messages Kore documents verbatim (contract §8): every bad or missing
+// token is "Invalid Access token" (Parley adds the reason after a colon),
+// except the two jti rules, which have messages of their own.
 const (
 	MsgInvalidToken = "Invalid Access token"
 	MsgJTIExp       = `error verifying the jwt: if "jti" claim "exp" must be <= 1 hour(s)`
 	MsgReplay       = "error verifying the jwt: possibly a replay"
 )
+
+// invalidToken is the refusal of a bad or missing token, with its reason.
+func invalidToken(reason string, err error) *Error {
+	return &Error{Msg: MsgInvalidToken + ": " + reason, Err: err}
+}
 
 // Identity is what a verified token says.
 type Identity struct {
@@ -97,11 +104,11 @@ const maxJTILifetime = time.Hour
 func (v *Verifier) Verify(ctx context.Context, header string, inst registry.Instance) (Identity, error) {
 	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
 	if !ok || !strings.EqualFold(scheme, "bearer") || strings.TrimSpace(token) == "" {
-		return Identity{}, &Error{Msg: MsgInvalidToken + ": expected 'Authorization: bearer <JWT>'"}
+		return Identity{}, invalidToken("expected 'Authorization: bearer <JWT>'", nil)
 	}
 	token = strings.TrimSpace(token)
 	if len(token) > maxTokenBytes {
-		return Identity{}, &Error{Msg: MsgInvalidToken + ": the token is too long"}
+		return Identity{}, invalidToken("the token is too long", nil)
 	}
 	instApp, _ := v.apps.App(inst.App)
 	if strings.Count(token, ".") == 4 {
@@ -111,7 +118,7 @@ func (v *Verifier) Verify(ctx context.Context, header string, inst registry.Inst
 		}
 		token = inner
 	} else if instApp.EnforceJWE {
-		return Identity{}, &Error{Msg: MsgInvalidToken + ": this app accepts only JWE-encrypted tokens"}
+		return Identity{}, invalidToken("this app accepts only JWE-encrypted tokens", nil)
 	}
 
 	var app registry.App
@@ -135,16 +142,16 @@ func (v *Verifier) Verify(ctx context.Context, header string, inst registry.Inst
 		return v.verificationKey(t.Method.Alg(), a)
 	})
 	if err != nil {
-		return Identity{}, &Error{Msg: "error verifying the jwt: " + describe(err), Err: err}
+		return Identity{}, invalidToken(describe(err), err)
 	}
 
 	if err := v.checkLifetime(ctx, claims, app); err != nil {
 		return Identity{}, err
 	}
-	if aud, err := claims.GetAudience(); err != nil {
-		return Identity{}, &Error{Msg: "error verifying the jwt: aud must be a string or an array of strings", Err: err}
+	if aud, err := audience(claims); err != nil {
+		return Identity{}, invalidToken("aud must be a string or an array of strings", err)
 	} else if len(aud) > 0 && !slices.ContainsFunc(aud, func(a string) bool { return slices.Contains(app.Audiences, a) }) {
-		return Identity{}, &Error{Msg: "error verifying the jwt: aud is not an accepted audience"}
+		return Identity{}, invalidToken("aud is not an accepted audience", nil)
 	}
 
 	id := Identity{AppID: app.ClientID, Subject: stringClaim(claims, "kore_sub", "sub"), UserIdentity: stringClaim(claims, "userIdentity")}
@@ -163,13 +170,13 @@ func (v *Verifier) checkLifetime(ctx context.Context, claims jwt.MapClaims, app 
 	jti := stringClaim(claims, "kore_jti", "jti")
 	exp, err := claims.GetExpirationTime()
 	if err != nil {
-		return &Error{Msg: "error verifying the jwt: exp is not a number", Err: err}
+		return invalidToken("exp is not a number", err)
 	}
 	if jti == "" && app.EnforceJTI {
-		return &Error{Msg: "error verifying the jwt: this app requires a jti claim"}
+		return invalidToken("this app requires a jti claim", nil)
 	}
 	if exp == nil && app.RequireExp {
-		return &Error{Msg: "error verifying the jwt: this app requires an exp claim"}
+		return invalidToken("this app requires an exp claim", nil)
 	}
 	if jti == "" {
 		return nil
@@ -188,6 +195,17 @@ func (v *Verifier) checkLifetime(ctx context.Context, claims jwt.MapClaims, app 
 		return &Error{Msg: MsgReplay, Err: ErrReplay}
 	}
 	return nil
+}
+
+// audience reads aud. golang-jwt treats an aud of another type (a number,
+// an object) as absent; here it is refused, so that a token cannot skip the
+// audience check by its spelling.
+func audience(c jwt.MapClaims) (jwt.ClaimStrings, error) {
+	switch c["aud"].(type) {
+	case nil, string, []any, []string:
+		return c.GetAudience()
+	}
+	return nil, jwt.ErrInvalidType
 }
 
 func appIDOf(c jwt.MapClaims) string {

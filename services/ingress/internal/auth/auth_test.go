@@ -85,6 +85,9 @@ func TestVerify(t *testing.T) {
 		{"jti with exp over an hour", "Bearer " + sign(t, jwt.SigningMethodHS256, secretA, jwt.MapClaims{"appId": appA, "jti": "j1", "exp": now.Add(2 * time.Hour).Unix()}), MsgJTIExp},
 		{"jti with iat-to-exp over an hour", "Bearer " + sign(t, jwt.SigningMethodHS256, secretA, jwt.MapClaims{"appId": appA, "jti": "j2", "iat": now.Unix() - 30, "exp": now.Add(59*time.Minute + 40*time.Second).Unix()}), MsgJTIExp},
 		{"foreign aud", "Bearer " + sign(t, jwt.SigningMethodHS256, secretA, jwt.MapClaims{"appId": appA, "aud": "https://example.com"}), "aud"},
+		{"aud not a string", "Bearer " + sign(t, jwt.SigningMethodHS256, secretA, jwt.MapClaims{"appId": appA, "aud": 7}), "aud"},
+		{"exp not a number", "Bearer " + sign(t, jwt.SigningMethodHS256, secretA, jwt.MapClaims{"appId": appA, "exp": "tomorrow"}), MsgInvalidToken},
+		{"too long", "Bearer " + strings.Repeat("a", maxTokenBytes+1), "too long"},
 		{"JWE not enabled", "Bearer a.b.c.d.e", "JWE"},
 	}
 	for _, tc := range tests {
@@ -107,7 +110,18 @@ func TestVerify(t *testing.T) {
 			if strings.Contains(ae.Msg, "secret-of") {
 				t.Fatalf("message leaks a secret: %q", ae.Msg)
 			}
+			checkKoreMessage(t, ae.Msg)
 		})
+	}
+}
+
+// checkKoreMessage fails unless msg is one of contract §8's 401 messages:
+// "Invalid Access token" (a reason may follow a colon) for every bad or
+// missing token, or one of the two jti messages.
+func checkKoreMessage(t *testing.T, msg string) {
+	t.Helper()
+	if msg != MsgJTIExp && msg != MsgReplay && msg != MsgInvalidToken && !strings.HasPrefix(msg, MsgInvalidToken+": ") {
+		t.Fatalf("message %q is not %q (with an optional reason after a colon) nor a documented jti message", msg, MsgInvalidToken)
 	}
 }
 

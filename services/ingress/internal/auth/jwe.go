@@ -25,14 +25,14 @@ var (
 // returns the nested JWT.
 func (v *Verifier) decrypt(token string, app registry.App) (string, error) {
 	if app.JWEPrivateKey == "" {
-		return "", &Error{Msg: MsgInvalidToken + ": encrypted (JWE) tokens are not enabled for this app"}
+		return "", invalidToken("encrypted (JWE) tokens are not enabled for this app", nil)
 	}
 	obj, err := jose.ParseEncryptedCompact(token, jweKeyAlgs, jweEncs)
 	if err != nil {
-		return "", &Error{Msg: "error verifying the jwt: the JWE is malformed or uses an algorithm other than RSA-OAEP/RSA1_5 with A128CBC-HS256, A128GCM or A256GCM", Err: err}
+		return "", invalidToken("the JWE is malformed or uses an algorithm other than RSA-OAEP/RSA1_5 with A128CBC-HS256, A128GCM or A256GCM", err)
 	}
 	if kid := obj.Header.KeyID; kid != "" && app.JWEKeyID != "" && kid != app.JWEKeyID {
-		return "", &Error{Msg: "error verifying the jwt: the JWE kid is not this app's key"}
+		return "", invalidToken("the JWE kid is not this app's key", nil)
 	}
 	key, err := v.keys.private(app.JWEPrivateKey)
 	if err != nil {
@@ -42,7 +42,7 @@ func (v *Verifier) decrypt(token string, app registry.App) (string, error) {
 	if err != nil {
 		// One message for every failure: telling a wrong key from a
 		// tampered ciphertext would help an attacker (RSA1_5 oracles).
-		return "", &Error{Msg: "error verifying the jwt: the JWE does not decrypt with this app's key", Err: err}
+		return "", invalidToken("the JWE does not decrypt with this app's key", err)
 	}
 	return string(inner), nil
 }

@@ -120,6 +120,7 @@ func TestAsymmetricAndJWE(t *testing.T) {
 			if !errors.As(err, &ae) || !strings.Contains(ae.Msg, tc.wantErr) {
 				t.Fatalf("err = %v, want a refusal mentioning %q", err, tc.wantErr)
 			}
+			checkKoreMessage(t, ae.Msg)
 		})
 	}
 }

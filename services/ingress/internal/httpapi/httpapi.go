@@ -67,7 +67,7 @@ type IdempotencyStore interface {
 // polls.
 type PollStore interface {
 	Put(ctx context.Context, id string, rec polls.Record) error
-	Take(ctx context.Context, id string) (polls.Record, bool, error)
+	Take(ctx context.Context, id string, who polls.Requester) (polls.Record, bool, error)
 }
 
 // Limits of the webhook.
@@ -227,8 +227,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, v apiVersion) {
 		return
 	}
 	// With V2 polling the dialog may answer after the budget, until the
-	// poll id expires: that is the reply's deadline.
-	polling := v.name == "v2" && h.polls != nil && turn.Mode == eventsv1.Mode_MODE_SYNC
+	// poll id expires: that is the reply's deadline. A poll is bound to the
+	// token's user, so a token that names none (no sub, no userIdentity)
+	// gets the budget alone, as with polling off.
+	polling := v.name == "v2" && h.polls != nil && turn.Mode == eventsv1.Mode_MODE_SYNC && polls.Pollable(id.UserIdentity, id.Subject)
 	deadline := now.Add(timeout)
 	if polling {
 		deadline = now.Add(polls.TTL)

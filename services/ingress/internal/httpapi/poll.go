@@ -43,7 +43,7 @@ func (h *Handler) waitOrPoll(ctx context.Context, w http.ResponseWriter, v apiVe
 	case <-timer.C:
 	}
 	id := newPollID()
-	rec := polls.Record{App: turn.AppId, Bot: inst.BotID, Instance: inst.InstanceID}
+	rec := polls.Record{App: turn.AppId, Bot: inst.BotID, Instance: inst.InstanceID, FromID: turn.FromId, Subject: turn.TokenSubject}
 	if err := h.polls.Put(ctx, id, rec); err != nil {
 		h.log.ErrorContext(ctx, "poll not stored; answering 504", "bot_id", inst.BotID, "turn_id", turn.TurnId, "err", err)
 		body := v.errorJSON(ctx, http.StatusGatewayTimeout, msgTimedOut)
@@ -101,8 +101,8 @@ func validPollID(s string) bool {
 }
 
 // poll serves GET …/poll/{pollId}: "Inprogress" while the turn runs, then
-// the answer once; after that, and for an unknown id or another app's,
-// 400 "No data found" (contract §4.3, §11.21).
+// the answer once; after that, and for an unknown id or one of another
+// app, bot, instance or user, 400 "No data found" (contract §4.3, §11.21).
 func (h *Handler) poll(v apiVersion) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -126,13 +126,14 @@ func (h *Handler) poll(v apiVersion) http.HandlerFunc {
 			fail(http.StatusBadRequest, msgNoData)
 			return
 		}
-		rec, found, err := h.polls.Take(ctx, pollID)
+		who := polls.Requester{App: id.AppID, Bot: inst.BotID, Instance: inst.InstanceID, UserIdentity: id.UserIdentity, Subject: id.Subject}
+		rec, found, err := h.polls.Take(ctx, pollID, who)
 		if err != nil {
 			h.log.ErrorContext(ctx, "poll store unavailable", "err", err)
 			fail(http.StatusServiceUnavailable, msgUnavailable)
 			return
 		}
-		if !found || rec.App != id.AppID || rec.Bot != inst.BotID || rec.Instance != inst.InstanceID {
+		if !found {
 			fail(http.StatusBadRequest, msgNoData)
 			return
 		}

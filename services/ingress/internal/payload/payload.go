@@ -27,6 +27,10 @@ func invalid(format string, args ...any) error {
 	return &Error{Msg: "Invalid Request Payload: " + fmt.Sprintf(format, args...)}
 }
 
+// MaxFromIDChars is the longest from.id, in characters (contract §3.1: a
+// string; the user id is built from it and stored with every turn).
+const MaxFromIDChars = 256
+
 // Limits bound what a payload may hold.
 type Limits struct {
 	// MaxTextChars is the longest message text, in characters.
@@ -104,9 +108,9 @@ func Decode(raw []byte, lim Limits) (*eventsv1.Turn, error) {
 	if b.From == nil || len(b.From.ID) == 0 || string(b.From.ID) == "null" {
 		return nil, invalid("from.id is required")
 	}
-	fromID, err := scalarString(b.From.ID)
-	if err != nil || fromID == "" {
-		return nil, invalid("from.id must be a non-empty string")
+	fromID, err := decodeFromID(b.From.ID)
+	if err != nil {
+		return nil, err
 	}
 	turn.FromId = fromID
 	if b.From.UserInfo != nil {
@@ -271,18 +275,17 @@ func jsonValue(raw json.RawMessage) (*structpb.Value, error) {
 	return structpb.NewValue(v)
 }
 
-// scalarString accepts a JSON string or number (some gateways send numeric
-// user ids) and returns it as text.
-func scalarString(raw json.RawMessage) (string, error) {
-	var s string
-	if err := json.Unmarshal(raw, &s); err == nil {
-		return s, nil
+// decodeFromID reads from.id: a non-empty JSON string of at most
+// MaxFromIDChars characters (a number is refused, as the contract types it).
+func decodeFromID(raw json.RawMessage) (string, error) {
+	var id string
+	if err := json.Unmarshal(raw, &id); err != nil || id == "" {
+		return "", invalid("from.id must be a non-empty string")
 	}
-	var n json.Number
-	if err := json.Unmarshal(raw, &n); err == nil {
-		return n.String(), nil
+	if n := utf8.RuneCountInString(id); n > MaxFromIDChars {
+		return "", invalid("from.id has %d characters; the limit is %d", n, MaxFromIDChars)
 	}
-	return "", errors.New("not a string")
+	return id, nil
 }
 
 func flexibleBool(raw json.RawMessage) (bool, error) {

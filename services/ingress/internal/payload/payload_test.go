@@ -42,9 +42,10 @@ func TestDecodeShapes(t *testing.T) {
 	if err != nil || flat.MetaTags.SessionLevel[0].Value.GetNumberValue() != 1 || flat.MergeIdentity {
 		t.Fatalf("flat tags / string mergeIdentity: %v %v", flat, err)
 	}
-	numeric, err := Decode([]byte(`{"message":{"text":"x"},"from":{"id":12345}}`), lim)
-	if err != nil || numeric.FromId != "12345" {
-		t.Fatalf("numeric from.id: %v %v", numeric, err)
+	longest := strings.Repeat("é", MaxFromIDChars)
+	long, err := Decode([]byte(`{"message":{"text":"x"},"from":{"id":"`+longest+`"}}`), lim)
+	if err != nil || long.FromId != longest {
+		t.Fatalf("from.id of %d two-byte characters must pass: %v", MaxFromIDChars, err)
 	}
 	typed, err := Decode([]byte(`{"message":{"type":"text","val":"hello"},"from":{"id":"u"}}`), lim)
 	if err != nil || typed.Text != "hello" {
@@ -68,8 +69,8 @@ func TestDecodeShapes(t *testing.T) {
 	if err != nil || len(att.Attachments) != 2 || att.Attachments[1].FileId != "f1" {
 		t.Fatalf("attachments only: %v %v", att, err)
 	}
-	long, err := Decode([]byte(`{"message":{"text":"`+strings.Repeat("é", 3000)+`"},"from":{"id":"u"}}`), lim)
-	if err != nil || long.Text == "" {
+	longText, err := Decode([]byte(`{"message":{"text":"`+strings.Repeat("é", 3000)+`"},"from":{"id":"u"}}`), lim)
+	if err != nil || longText.Text == "" {
 		t.Fatalf("3000 two-byte characters must pass: %v", err)
 	}
 }
@@ -86,6 +87,10 @@ func TestDecodeRefuses(t *testing.T) {
 		{"null from.id", `{"message":{"text":"hi"},"from":{"id":null}}`, "from.id is required"},
 		{"empty from.id", `{"message":{"text":"hi"},"from":{"id":""}}`, "from.id must be"},
 		{"object from.id", `{"message":{"text":"hi"},"from":{"id":{}}}`, "from.id must be"},
+		// Contract §3.1: from.id is a string.
+		{"numeric from.id", `{"message":{"text":"hi"},"from":{"id":12345}}`, "from.id must be a non-empty string"},
+		{"boolean from.id", `{"message":{"text":"hi"},"from":{"id":true}}`, "from.id must be a non-empty string"},
+		{"from.id over 256", `{"message":{"text":"hi"},"from":{"id":"` + strings.Repeat("u", MaxFromIDChars+1) + `"}}`, "from.id has 257 characters"},
 		{"no message", `{"from":{"id":"u"}}`, "message is required"},
 		{"empty message", `{"message":{"text":""},"from":{"id":"u"}}`, "message is empty"},
 		{"too long", `{"message":{"text":"` + strings.Repeat("a", 3001) + `"},"from":{"id":"u"}}`, "3001 characters"},

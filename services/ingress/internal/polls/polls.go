@@ -23,9 +23,44 @@ type Record struct {
 	App      string `json:"app"`
 	Bot      string `json:"bot"`
 	Instance string `json:"instance"`
-	Done     bool   `json:"done,omitempty"`
-	Status   int    `json:"status,omitempty"`
-	Body     []byte `json:"body,omitempty"`
+	// FromID is the turn's from.id; Subject is the sub (or kore_sub) of
+	// the token that sent the turn.
+	FromID  string `json:"fromId"`
+	Subject string `json:"subject"`
+	Done    bool   `json:"done,omitempty"`
+	Status  int    `json:"status,omitempty"`
+	Body    []byte `json:"body,omitempty"`
+}
+
+// Requester is who asks for a poll: the channel instance named by the URL
+// and the app and user claims of the request's verified token.
+type Requester struct {
+	App, Bot, Instance string
+	// UserIdentity and Subject are the token's userIdentity and sub (or
+	// kore_sub) claims, "" when absent.
+	UserIdentity, Subject string
+}
+
+// Allows reports whether r may read the poll: a poll is bound to its bot,
+// instance, app and user (contract §11.21). A token bound to a user by
+// userIdentity reads the polls of that from.id (as it may only send as
+// that from.id, §2.4); any other token reads the polls opened by a token
+// with the same sub. A poll id of another user is answered as an unknown
+// one.
+func (rec Record) Allows(r Requester) bool {
+	if rec.App != r.App || rec.Bot != r.Bot || rec.Instance != r.Instance {
+		return false
+	}
+	if r.UserIdentity != "" {
+		return r.UserIdentity == rec.FromID
+	}
+	return r.Subject != "" && r.Subject == rec.Subject
+}
+
+// Pollable reports whether a turn sent with a token of these claims can be
+// polled at all: the same token must be able to read it back.
+func Pollable(userIdentity, subject string) bool {
+	return userIdentity != "" || subject != ""
 }
 
 // Redis keeps records under <prefix>poll:<id>.
@@ -51,18 +86,19 @@ func (r *Redis) Put(ctx context.Context, id string, rec Record) error {
 	return nil
 }
 
-// takeScript returns the record and deletes it if it holds the answer: a
-// poll id delivers once.
-var takeScript = redis.NewScript(`
-local v = redis.call('GET', KEYS[1])
-if v and cjson.decode(v).done then redis.call('DEL', KEYS[1]) end
-return v
+// deleteIfScript deletes the key only if it still holds ARGV[1], so that
+// of several replicas taking the same answer one alone wins.
+var deleteIfScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 `)
 
-// Take returns the poll; an answered one is removed. found is false for an
-// unknown, expired or already delivered id.
-func (r *Redis) Take(ctx context.Context, id string) (Record, bool, error) {
-	v, err := takeScript.Run(ctx, r.rdb, []string{r.prefix + "poll:" + id}).Result()
+// Take returns the poll if r may read it; an answered one is removed, by
+// one caller only. found is false for an unknown, expired or already
+// delivered id, and for another requester's: that one is left in place.
+func (r *Redis) Take(ctx context.Context, id string, who Requester) (Record, bool, error) {
+	key := r.prefix + "poll:" + id
+	v, err := r.rdb.Get(ctx, key).Result()
 	switch {
 	case errors.Is(err, redis.Nil):
 		return Record{}, false, nil
@@ -70,9 +106,20 @@ func (r *Redis) Take(ctx context.Context, id string) (Record, bool, error) {
 		return Record{}, false, fmt.Errorf("read poll from redis: %w", err)
 	}
 	var rec Record
-	s, _ := v.(string)
-	if err := json.Unmarshal([]byte(s), &rec); err != nil {
+	if err := json.Unmarshal([]byte(v), &rec); err != nil {
 		return Record{}, false, fmt.Errorf("decode poll: %w", err)
+	}
+	if !rec.Allows(who) {
+		return Record{}, false, nil
+	}
+	if rec.Done {
+		n, err := deleteIfScript.Run(ctx, r.rdb, []string{key}, v).Int()
+		if err != nil {
+			return Record{}, false, fmt.Errorf("take poll from redis: %w", err)
+		}
+		if n == 0 {
+			return Record{}, false, nil // another replica delivered it first
+		}
 	}
 	return rec, true, nil
 }
@@ -103,9 +150,11 @@ func (k *KV) Put(ctx context.Context, id string, rec Record) error {
 	return nil
 }
 
-// Take returns the poll; an answered one is removed, by one caller only
-// (the delete is conditional on the revision read).
-func (k *KV) Take(ctx context.Context, id string) (Record, bool, error) {
+// Take returns the poll if r may read it; an answered one is removed, by
+// one caller only (the delete is conditional on the revision read). found
+// is false for an unknown, expired or delivered id, and for another
+// requester's: that one is left in place.
+func (k *KV) Take(ctx context.Context, id string, who Requester) (Record, bool, error) {
 	e, err := k.kv.Get(ctx, id)
 	switch {
 	case errors.Is(err, jetstream.ErrKeyNotFound):
@@ -116,6 +165,9 @@ func (k *KV) Take(ctx context.Context, id string) (Record, bool, error) {
 	var rec Record
 	if err := json.Unmarshal(e.Value(), &rec); err != nil {
 		return Record{}, false, fmt.Errorf("decode poll: %w", err)
+	}
+	if !rec.Allows(who) {
+		return Record{}, false, nil
 	}
 	if rec.Done {
 		if err := k.kv.Delete(ctx, id, jetstream.LastRevision(e.Revision())); err != nil {
