@@ -1,14 +1,18 @@
-// Package botnlu turns a bot definition into the NLU's training data: the
-// one mapping used by the dialog service and by the `parley nlu` tools, so
-// that a batch test measures exactly the model the bot runs.
+// Package botnlu is the dialog service's one seam into the NLU library
+// (module nlu/). It maps a bot definition onto the library's training data
+// and entity specs, and adapts the trained model and the entity extractors
+// to the dialog engine's ports (engine.RecognizerFactory,
+// engine.EntityExtractor). The dialog service and the `parley nlu` tools
+// both go through it, so that a batch test measures exactly the model the
+// bot runs.
 package botnlu
 
 import (
 	"fmt"
 
-	"github.com/parleyhq/parley/services/dialog/botdef"
 	"github.com/parleyhq/parley/nlu"
 	"github.com/parleyhq/parley/nlu/entity"
+	"github.com/parleyhq/parley/services/dialog/botdef"
 )
 
 // TrainingData maps a bot's intents, synonyms, concepts, thresholds and

@@ -1,4 +1,4 @@
-package nluport
+package botnlu
 
 import (
 	"os"
