@@ -55,7 +55,7 @@ func cmdTest(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Defaults()
 	if botID == "" && botDir != "" {
-		if def, err := botdef.Load(botDir); err == nil {
+		if def, _, err := botdef.Read(botDir); err == nil {
 			botID = def.ID
 		}
 	}

@@ -22,7 +22,6 @@ import (
 	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/partition"
 	"github.com/parleyhq/parley/platform/registry"
-	"github.com/parleyhq/parley/services/dialog/botdef"
 	"github.com/parleyhq/parley/services/dialog/botnlu"
 	"github.com/parleyhq/parley/services/dialog/internal/engine"
 	"github.com/parleyhq/parley/services/dialog/internal/httpcall"
@@ -175,7 +174,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 
 // compile loads and compiles one bot definition (training its NLU).
 func (s *Service) compile(b registry.Bot) (*engine.Bot, error) {
-	def, err := botdef.Load(b.Path)
+	def, err := engine.Load(b.Path)
 	if err != nil {
 		return nil, fmt.Errorf("load bot %s: %w", b.ID, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/nlu"
 	"github.com/parleyhq/parley/nlu/entity"
 	"github.com/parleyhq/parley/services/dialog/botdef"
+	"github.com/parleyhq/parley/services/dialog/internal/engine"
 )
 
 // TrainingData maps a bot's intents, synonyms, concepts, thresholds and
@@ -51,9 +52,10 @@ func EntitySpec(e *botdef.EntityDef) entity.Spec {
 	return s
 }
 
-// Load reads the bot in dir and returns its training data.
+// Load reads and checks the bot in dir (engine.Load) and returns its
+// training data.
 func Load(dir string) (nlu.TrainingData, error) {
-	b, err := botdef.Load(dir)
+	b, err := engine.Load(dir)
 	if err != nil {
 		return nlu.TrainingData{}, fmt.Errorf("load bot %s: %w", dir, err)
 	}

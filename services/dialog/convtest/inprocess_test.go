@@ -17,7 +17,6 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
-	"github.com/parleyhq/parley/services/dialog/botdef"
 	"github.com/parleyhq/parley/services/dialog/botnlu"
 	"github.com/parleyhq/parley/services/dialog/convtest"
 	"github.com/parleyhq/parley/services/dialog/fakebank"
@@ -55,7 +54,7 @@ func newInProcess(t testing.TB, recognizer engine.RecognizerFactory, extractor e
 	t.Helper()
 	bank := httptest.NewServer(fakebank.Handler())
 	t.Cleanup(bank.Close)
-	def, err := botdef.Load(bankingDir)
+	def, err := engine.Load(bankingDir)
 	if err != nil {
 		t.Fatal(err)
 	}
