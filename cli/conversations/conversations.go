@@ -58,7 +58,7 @@ func Run(args []string, stdout, stderr io.Writer, load cli.LoadConfig) int {
 		return 1
 	}
 	if botID == "" && botDir != "" {
-		if def, err := botdef.Load(botDir); err == nil {
+		if def, _, err := botdef.Read(botDir); err == nil {
 			botID = def.ID
 		}
 	}

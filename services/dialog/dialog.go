@@ -23,12 +23,11 @@ import (
 	"github.com/parleyhq/parley/platform/consume"
 	"github.com/parleyhq/parley/platform/consume/partitions"
 	"github.com/parleyhq/parley/platform/registry"
-	"github.com/parleyhq/parley/services/dialog/botdef"
+	"github.com/parleyhq/parley/services/dialog/botnlu"
 	"github.com/parleyhq/parley/services/dialog/internal/engine"
 	"github.com/parleyhq/parley/services/dialog/internal/httpcall"
 	"github.com/parleyhq/parley/services/dialog/internal/kvstore"
 	"github.com/parleyhq/parley/services/dialog/internal/natsio"
-	"github.com/parleyhq/parley/services/dialog/internal/nluport"
 	"github.com/parleyhq/parley/services/dialog/internal/processor"
 	"github.com/parleyhq/parley/services/dialog/internal/redisstore"
 	"github.com/parleyhq/parley/services/dialog/internal/scopes"
@@ -176,14 +175,14 @@ func New(cfg Config, deps Deps) (*Service, error) {
 
 // compile loads and compiles one bot definition (training its NLU).
 func (s *Service) compile(b registry.Bot) (*engine.Bot, error) {
-	def, err := botdef.Load(b.Path)
+	def, err := engine.Load(b.Path)
 	if err != nil {
 		return nil, fmt.Errorf("load bot %s: %w", b.ID, err)
 	}
 	if def.ID != b.ID {
 		return nil, fmt.Errorf("load bot %s: %s/bot.yaml declares id %s", b.ID, b.Path, def.ID)
 	}
-	prog, err := engine.Compile(def, engine.Options{Recognizer: nluport.Recognizer, Scripts: s.scripts, Env: s.cfg.BotEnv[b.ID]})
+	prog, err := engine.Compile(def, engine.Options{Recognizer: botnlu.Recognizer, Scripts: s.scripts, Env: s.cfg.BotEnv[b.ID]})
 	if err != nil {
 		return nil, fmt.Errorf("load bot %s: %w", b.ID, err)
 	}
@@ -289,7 +288,7 @@ func (s *Service) Run(ctx context.Context) error {
 		SessionGrace: s.cfg.SessionGrace,
 		EnterpriseID: s.cfg.EnterpriseID,
 		Ports: processor.Ports{
-			Extractor: &nluport.Extractor{},
+			Extractor: &botnlu.Extractor{},
 			Services:  httpcall.New(httpcall.Config{AllowPrivate: s.cfg.AllowPrivateServiceTargets, Tracer: s.deps.Tracer, Meter: s.deps.Meter}),
 			Scopes:    scopeStore,
 			Handoffs:  natsio.Handoffs{Conn: conn},

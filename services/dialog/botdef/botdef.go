@@ -2,9 +2,11 @@
 // directory holding bot.yaml (identity, NLU, entities, standard responses,
 // session, interruption and small-talk settings), one YAML file per dialog
 // task under tasks/ and one per digital form under forms/. Exporting a bot
-// is copying the directory. Load validates everything and names the file,
-// the path inside it and the reason of every problem. FORMAT.md documents
-// the format; schema/ holds its JSON Schema for editors.
+// is copying the directory. Read decodes a directory; whether the bot makes
+// sense (references, reachability, templates, ranges) is checked by the
+// dialog engine's compile step, the same code that compiles it for running,
+// which names the file, the path inside it and the reason of every problem.
+// FORMAT.md documents the format; schema/ holds its JSON Schema for editors.
 package botdef
 
 import (
@@ -20,10 +22,10 @@ import (
 	"github.com/parleyhq/parley/platform/logx"
 )
 
-// Format is the only format version this loader reads.
+// Format is the only format version Parley reads.
 const Format = "parley.bot/v1"
 
-// Bot is a loaded, validated bot definition.
+// Bot is a bot definition as read from its directory.
 type Bot struct {
 	Format      string `yaml:"format" json:"format"`
 	ID          string `yaml:"id" json:"id"`
@@ -427,6 +429,33 @@ type Condition struct {
 // Operators.
 var Operators = []string{"exists", "not_exists", "=", "!=", "<", ">", "<=", ">=", "contains"}
 
+// ContextPath turns a condition's context side ("a.b" or "context.a.b")
+// into a full reference.
+func ContextPath(s string) string {
+	if strings.HasPrefix(s, "context.") {
+		return s
+	}
+	return "context." + s
+}
+
+// Targets lists every node a node can lead to (without "end").
+func Targets(n *Node) []string {
+	var out []string
+	for _, to := range []string{n.Next, n.Yes, n.No, n.Else, n.OnFailure, n.OnRetriesExceeded} {
+		if to != "" && to != TargetEnd {
+			out = append(out, to)
+		}
+	}
+	for _, tr := range n.Transitions {
+		for _, to := range []string{tr.To, tr.Else} {
+			if to != "" && to != TargetEnd {
+				out = append(out, to)
+			}
+		}
+	}
+	return out
+}
+
 // LogicOp is one step of a logic node: exactly one of Set (with Value),
 // Delete or Copy (with To).
 type LogicOp struct {
@@ -439,49 +468,51 @@ type LogicOp struct {
 	TTL time.Duration `yaml:"ttl,omitempty" json:"ttl,omitempty"`
 }
 
-// Load reads and validates the bot in dir.
-func Load(dir string) (*Bot, error) {
+// Read decodes the bot in dir (strictly: an unknown key is an error) and
+// fills in the defaults. The problems it returns are the ones only the
+// directory shows (two forms of one name); the dialog engine's compile step
+// (engine.Load) checks the rest and reports them together.
+func Read(dir string) (*Bot, []Problem, error) {
 	var bot Bot
 	if err := decodeFile(filepath.Join(dir, "bot.yaml"), &bot); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	bot.Dir = dir
 	files, err := filepath.Glob(filepath.Join(dir, "tasks", "*.yaml"))
 	if err != nil {
-		return nil, fmt.Errorf("list tasks of %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("list tasks of %s: %w", dir, err)
 	}
 	sort.Strings(files)
 	for _, f := range files {
 		var t Task
 		if err := decodeFile(f, &t); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		t.File = rel(dir, f)
 		bot.Tasks = append(bot.Tasks, t)
 	}
 	forms, err := filepath.Glob(filepath.Join(dir, "forms", "*.yaml"))
 	if err != nil {
-		return nil, fmt.Errorf("list forms of %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("list forms of %s: %w", dir, err)
 	}
 	sort.Strings(forms)
 	bot.Forms = map[string]*Form{}
-	var formProbs []Problem
+	var probs []Problem
 	for _, f := range forms {
 		var fm Form
 		if err := decodeFile(f, &fm); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		fm.File = rel(dir, f)
 		if other, dup := bot.Forms[fm.Name]; dup {
-			formProbs = append(formProbs, Problem{fm.File, "name", fmt.Sprintf("form %q is also defined in %s", fm.Name, other.File)})
+			probs = append(probs, Problem{fm.File, "name", fmt.Sprintf("form %q is also defined in %s", fm.Name, other.File)})
 		}
 		bot.Forms[fm.Name] = &fm
 	}
-	if probs := append(formProbs, Validate(&bot)...); len(probs) > 0 {
-		return nil, &Error{Dir: dir, Problems: probs}
-	}
+	// The defaults are valid values, so checking the bot after filling
+	// them in finds the same problems as before.
 	bot.applyDefaults()
-	return &bot, nil
+	return &bot, probs, nil
 }
 
 func rel(dir, f string) string {

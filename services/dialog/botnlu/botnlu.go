@@ -1,14 +1,19 @@
-// Package botnlu turns a bot definition into the NLU's training data: the
-// one mapping used by the dialog service and by the `parley nlu` tools, so
-// that a batch test measures exactly the model the bot runs.
+// Package botnlu is the dialog service's one seam into the NLU library
+// (module nlu/). It maps a bot definition onto the library's training data
+// and entity specs, and adapts the trained model and the entity extractors
+// to the dialog engine's ports (engine.RecognizerFactory,
+// engine.EntityExtractor). The dialog service and the `parley nlu` tools
+// both go through it, so that a batch test measures exactly the model the
+// bot runs.
 package botnlu
 
 import (
 	"fmt"
 
-	"github.com/parleyhq/parley/services/dialog/botdef"
 	"github.com/parleyhq/parley/nlu"
 	"github.com/parleyhq/parley/nlu/entity"
+	"github.com/parleyhq/parley/services/dialog/botdef"
+	"github.com/parleyhq/parley/services/dialog/internal/engine"
 )
 
 // TrainingData maps a bot's intents, synonyms, concepts, thresholds and
@@ -47,9 +52,10 @@ func EntitySpec(e *botdef.EntityDef) entity.Spec {
 	return s
 }
 
-// Load reads the bot in dir and returns its training data.
+// Load reads and checks the bot in dir (engine.Load) and returns its
+// training data.
 func Load(dir string) (nlu.TrainingData, error) {
-	b, err := botdef.Load(dir)
+	b, err := engine.Load(dir)
 	if err != nil {
 		return nlu.TrainingData{}, fmt.Errorf("load bot %s: %w", dir, err)
 	}

@@ -17,13 +17,12 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
-	"github.com/parleyhq/parley/services/dialog/botdef"
+	"github.com/parleyhq/parley/services/dialog/botnlu"
 	"github.com/parleyhq/parley/services/dialog/convtest"
 	"github.com/parleyhq/parley/services/dialog/fakebank"
 	"github.com/parleyhq/parley/services/dialog/internal/engine"
 	"github.com/parleyhq/parley/services/dialog/internal/httpcall"
 	"github.com/parleyhq/parley/services/dialog/internal/memstore"
-	"github.com/parleyhq/parley/services/dialog/internal/nluport"
 	"github.com/parleyhq/parley/services/dialog/internal/processor"
 	"github.com/parleyhq/parley/services/dialog/internal/scopes"
 	"github.com/parleyhq/parley/services/dialog/internal/script"
@@ -55,7 +54,7 @@ func newInProcess(t testing.TB, recognizer engine.RecognizerFactory, extractor e
 	t.Helper()
 	bank := httptest.NewServer(fakebank.Handler())
 	t.Cleanup(bank.Close)
-	def, err := botdef.Load(bankingDir)
+	def, err := engine.Load(bankingDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +143,7 @@ func TestBankingConversations(t *testing.T) {
 		rec  engine.RecognizerFactory
 		ext  engine.EntityExtractor
 	}{
-		{"nlu", nluport.Recognizer, &nluport.Extractor{}},
+		{"nlu", botnlu.Recognizer, &botnlu.Extractor{}},
 		{"fallback", engine.NewFallbackRecognizer, engine.FallbackExtractor{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -165,7 +164,7 @@ func TestBankingConversations(t *testing.T) {
 // real NLU and an in-memory session store: "show my balance" (classify,
 // start the task, prompt) then "Salary" (extract, script node, message).
 func BenchmarkProcessorTurn(b *testing.B) {
-	ip := newInProcess(b, nluport.Recognizer, &nluport.Extractor{})
+	ip := newInProcess(b, botnlu.Recognizer, &botnlu.Extractor{})
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {

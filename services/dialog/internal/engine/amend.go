@@ -4,8 +4,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/parleyhq/parley/services/dialog/botdef"
 	"github.com/parleyhq/parley/nlu/lang"
+	"github.com/parleyhq/parley/services/dialog/botdef"
 )
 
 // Kore's ~amend_synonyms (reference §6).
@@ -73,10 +73,15 @@ func (r *run) amend(t *task, waiting *node, text string) bool {
 	// The latest filled entity, other than the one being asked, that the
 	// target names or whose current value it mentions.
 	var found *node
+	var foundEntity *botdef.EntityDef
 	var foundValue any
 	for _, nd := range t.def.Nodes {
 		n := t.nodes[nd.ID]
-		if n == nil || n.def.Type != botdef.NodeEntity || n == waiting || n.entity == nil {
+		if n == nil || n == waiting {
+			continue
+		}
+		e, isEntity := n.do.(*entityNode)
+		if !isEntity || e.entity == nil {
 			continue
 		}
 		v, filled := r.entity(n.def.ID)
@@ -84,19 +89,19 @@ func (r *run) amend(t *task, waiting *node, text string) bool {
 			continue
 		}
 		if mentions(target, n.def.ID) || mentions(target, n.def.Entity) || mentions(target, valueText(v)) {
-			found, foundValue = n, v
+			found, foundEntity, foundValue = n, e.entity, v
 		}
 	}
 	if found == nil || r.in.Extractor == nil {
 		return false
 	}
-	m, ok := r.in.Extractor.Extract(found.entity, newText, r.in.Now)
+	m, ok := r.in.Extractor.Extract(foundEntity, newText, r.in.Now)
 	if old, isMap := foundValue.(map[string]any); !ok && isMap {
 		// "change the amount to 300": a bare number keeps the old
 		// currency or unit.
 		for _, k := range []string{"code", "unit"} {
 			if u, _ := old[k].(string); u != "" && !ok {
-				m, ok = r.in.Extractor.Extract(found.entity, newText+" "+u, r.in.Now)
+				m, ok = r.in.Extractor.Extract(foundEntity, newText+" "+u, r.in.Now)
 			}
 		}
 	}

@@ -1,8 +1,17 @@
-// Package engine runs a compiled bot against one user turn: it handles
-// system commands (cancel, discard all), resolves the intent through the
-// NLU port, holds and resumes tasks on interruptions, walks the task's
-// node graph until a node needs user input, and reports the messages, the
-// form and the end-of-task fields Kore's webhook returns.
+// Package engine compiles a bot definition and runs it against one user
+// turn.
+//
+// The compile step (Load, Compile) checks a definition and compiles it in
+// one pass, naming the file, path and reason of every problem; Load is
+// how a bot is validated, Compile how it is prepared for running. Each
+// node type is one node_<type>.go file that registers how its nodes are
+// checked and compiled and how the walker runs them (nodetype.go).
+//
+// A turn handles system commands (cancel, discard all), resolves the
+// intent through the NLU port, holds and resumes tasks on interruptions,
+// walks the task's node graph until a node needs user input, and reports
+// the messages, the form and the end-of-task fields Kore's webhook
+// returns.
 //
 // The engine keeps no state of its own: the session's context map and
 // dialog State come in and are updated in place. Its only side effects go
@@ -236,9 +245,11 @@ func (r *run) turn() {
 	}
 
 	if r.in.Form != nil && r.st.Active != nil {
-		if n := r.waiting(); n != nil && n.def.Type == botdef.NodeForm {
-			r.formInput(n, r.in.Form)
-			return
+		if n := r.waiting(); n != nil {
+			if f, ok := n.do.(formTaker); ok {
+				f.submit(r, n, r.in.Form)
+				return
+			}
 		}
 	}
 
@@ -542,70 +553,22 @@ func (r *run) continueTask(text string, rec Recognition) {
 	r.input(n, text)
 }
 
-// wantsInterrupt decides between the intent and the node's own reading of
-// the answer. A definite intent wins over an entity value unless the node
-// prefers entities (string and description entities do by default); a
-// probable intent wins only when the answer is not a valid value.
+// wantsInterrupt decides between the intent and the waiting node's own
+// reading of the answer; a node without one yields to the intent.
 func (r *run) wantsInterrupt(n *node, text string, rec Recognition) bool {
-	switch n.def.Type {
-	case botdef.NodeEntity:
-		prec := n.def.Precedence
-		if prec == "" && (n.entity.Type == "string" || n.entity.Type == "description") {
-			prec = "entity"
-		}
-		_, valid := r.in.Extractor.Extract(n.entity, text, r.in.Now)
-		if prec == "entity" {
-			return !valid
-		}
-		return rec.Status == StatusDefinite || !valid
-	case botdef.NodeConfirmation:
-		return r.b.confirm(n, text) == ""
+	if in, ok := n.do.(interruptible); ok {
+		return in.interruptedBy(r, n, text, rec)
 	}
 	return true
 }
 
 // input gives the waiting node the user's answer.
 func (r *run) input(n *node, text string) {
-	switch n.def.Type {
-	case botdef.NodeEntity:
-		r.entityInput(n, text)
-	case botdef.NodeConfirmation:
-		r.confirmInput(n, text)
-	case botdef.NodeForm:
-		r.retry(n, func() {
-			r.say(renderOpt(n.errPrompt, r, "Please fill in and submit the form."))
-			r.sendForm(n)
-		})
-	default:
-		r.walk(r.next(n))
-	}
-}
-
-func (r *run) entityInput(n *node, text string) {
-	m, ok := r.in.Extractor.Extract(n.entity, text, r.in.Now)
-	if ok {
-		r.setEntity(n, m.Value)
-		r.walk(r.next(n))
+	if w, ok := n.do.(waiter); ok {
+		w.answer(r, n, text)
 		return
 	}
-	if n.def.Presence == "optional" {
-		if n.def.Default != nil {
-			r.setEntity(n, n.def.Default)
-		}
-		r.walk(r.next(n))
-		return
-	}
-	if r.smallTalk(normalize(text)) {
-		r.ask(n)
-		return
-	}
-	r.retry(n, func() {
-		if n.errPrompt != nil {
-			r.say(n.errPrompt.Render(r.lookup))
-			return
-		}
-		r.ask(n)
-	})
+	r.walk(r.next(n))
 }
 
 // retry counts a failed answer and either re-asks or gives up.
@@ -633,39 +596,6 @@ func (r *run) setEntity(n *node, v any) {
 	ents[n.def.ID] = v
 }
 
-func (r *run) confirmInput(n *node, text string) {
-	ans := r.b.confirm(n, text)
-	if ans != "" {
-		ents, _ := r.c["entities"].(map[string]any)
-		if ents != nil {
-			ents[n.def.ID] = ans
-		}
-	}
-	// Context conditions first, then yes, no, else (Kore's order).
-	for _, tr := range n.trans {
-		if !tr.final && r.holds(tr) {
-			r.walk(tr.to)
-			return
-		}
-	}
-	switch {
-	case ans == "yes":
-		r.walk(n.def.Yes)
-	case ans == "no":
-		r.walk(n.def.No)
-	case n.def.Else != "":
-		r.walk(n.def.Else)
-	default:
-		if r.smallTalk(normalize(text)) {
-			r.ask(n)
-			return
-		}
-		r.retry(n, func() {
-			r.say(renderOpt(n.errPrompt, r, r.msg("confirm_error").Render(r.lookup)))
-		})
-	}
-}
-
 func renderOpt(t *botdef.Template, r *run, def string) string {
 	if t == nil {
 		return def
@@ -676,28 +606,7 @@ func renderOpt(t *botdef.Template, r *run, def string) string {
 // ask prompts for the node's input and waits.
 func (r *run) ask(n *node) {
 	r.st.Active.Node = n.def.ID
-	switch n.def.Type {
-	case botdef.NodeEntity:
-		r.say(renderOpt(n.prompt, r, ""))
-	case botdef.NodeConfirmation:
-		p := renderOpt(n.prompt, r, "")
-		if n.def.ShowOptions {
-			r.out.Messages = append(r.out.Messages, Message{Template: map[string]any{
-				"type": "template",
-				"payload": map[string]any{"template_type": "quick_replies", "text": p, "quick_replies": []any{
-					map[string]any{"content_type": "text", "title": r.b.words.yesButton, "payload": "yes"},
-					map[string]any{"content_type": "text", "title": r.b.words.noButton, "payload": "no"},
-				}},
-			}})
-		} else {
-			r.say(p)
-		}
-	case botdef.NodeForm:
-		r.say(renderOpt(n.prompt, r, ""))
-		r.sendForm(n)
+	if w, ok := n.do.(waiter); ok {
+		w.ask(r, n)
 	}
-}
-
-func (r *run) sendForm(n *node) {
-	r.out.Form = &FormOut{Def: n.form.KoreDef(r.b.Def.ID), Init: n.form.KoreInitialization()}
 }

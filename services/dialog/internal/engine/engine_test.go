@@ -83,7 +83,7 @@ nodes:
 	for name, body := range base {
 		must(t, os.WriteFile(filepath.Join(dir, "tasks", name+".yaml"), []byte(body), 0o644))
 	}
-	def, err := botdef.Load(dir)
+	def, err := engine.Load(dir)
 	must(t, err)
 	b, err := engine.Compile(def, engine.Options{})
 	must(t, err)
@@ -306,7 +306,7 @@ func TestDidYouMean(t *testing.T) {
 	} {
 		must(t, os.WriteFile(filepath.Join(dir, "tasks", name+".yaml"), []byte(body), 0o644))
 	}
-	def, err := botdef.Load(dir)
+	def, err := engine.Load(dir)
 	must(t, err)
 	amb := engine.Recognition{Status: engine.StatusAmbiguous, Candidates: []string{"paint", "count"}}
 	b, err := engine.Compile(def, engine.Options{Recognizer: func(*botdef.Bot) (engine.IntentRecognizer, error) {

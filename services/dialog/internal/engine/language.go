@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/parleyhq/parley/services/dialog/botdef"
 	"github.com/parleyhq/parley/nlu/lang"
+	"github.com/parleyhq/parley/services/dialog/botdef"
 )
 
 // vocabulary is what the engine recognises by itself in one language: the
@@ -150,29 +150,6 @@ func phraseSet(ps []string) map[string]bool {
 		m[normalize(p)] = true
 	}
 	return m
-}
-
-// maxPhrase is the longest phrase in words.
-const maxPhrase = 4
-
-// confirm reads a yes/no answer: the earliest phrase in the utterance wins,
-// and at one position the longest ("of course not" is no).
-func (b *Bot) confirm(n *node, text string) string {
-	words := strings.Fields(normalize(text))
-	for i := range words {
-		for l := min(maxPhrase, len(words)-i); l >= 1; l-- {
-			p := strings.Join(words[i:i+l], " ")
-			isNo := b.words.no[p] || n.no[p]
-			isYes := b.words.yes[p] || n.yes[p]
-			switch {
-			case isNo:
-				return "no"
-			case isYes:
-				return "yes"
-			}
-		}
-	}
-	return ""
 }
 
 // smallTalkKind recognises a whole-utterance greeting, thanks or goodbye

@@ -1,23 +1,22 @@
-// Package nluport adapts the NLU package (intent classifier with ranking
-// and resolver, entity extractors) to the dialog engine's ports.
-package nluport
+package botnlu
 
 import (
 	"fmt"
 	"sync"
 	"time"
 
-	"github.com/parleyhq/parley/services/dialog/botdef"
-	"github.com/parleyhq/parley/services/dialog/botnlu"
-	"github.com/parleyhq/parley/services/dialog/internal/engine"
 	"github.com/parleyhq/parley/nlu"
 	"github.com/parleyhq/parley/nlu/entity"
+	"github.com/parleyhq/parley/services/dialog/botdef"
+	"github.com/parleyhq/parley/services/dialog/internal/engine"
 )
+
+// The adapters of the NLU library (intent classifier with ranking and
+// resolver, entity extractors) to the dialog engine's ports.
 
 // Recognizer trains the bot's NLU model; it is an engine.RecognizerFactory.
 func Recognizer(b *botdef.Bot) (engine.IntentRecognizer, error) {
-	td := botnlu.TrainingData(b)
-	m, err := nlu.Train(td)
+	m, err := nlu.Train(TrainingData(b))
 	if err != nil {
 		return nil, fmt.Errorf("train nlu: %w", err)
 	}
@@ -55,7 +54,7 @@ func (x *Extractor) Extract(def *botdef.EntityDef, text string, now time.Time) (
 	if v, ok := x.specs.Load(def); ok {
 		spec = v.(entity.Spec)
 	} else {
-		spec = Spec(def)
+		spec = EntitySpec(def)
 		x.specs.Store(def, spec)
 	}
 	m, ok := entity.Extract(spec, text, entity.Reference{Now: now, Region: x.Region, Language: def.Language})
@@ -64,8 +63,5 @@ func (x *Extractor) Extract(def *botdef.EntityDef, text string, now time.Time) (
 	}
 	return engine.EntityMatch{Value: m.Value, Start: m.Start, End: m.End}, true
 }
-
-// Spec converts a bot entity to the NLU's spec.
-func Spec(e *botdef.EntityDef) entity.Spec { return botnlu.EntitySpec(e) }
 
 var _ engine.EntityExtractor = (*Extractor)(nil)

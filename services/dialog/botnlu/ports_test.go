@@ -1,4 +1,4 @@
-package nluport
+package botnlu
 
 import (
 	"os"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/services/dialog/botdef"
+	"github.com/parleyhq/parley/services/dialog/internal/engine"
 )
 
 // A bot's language reaches entity extraction: a Spanish bot reads
@@ -46,7 +46,7 @@ nodes:
 		if err := os.WriteFile(filepath.Join(dir, "tasks", "reservar.yaml"), []byte(task), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		def, err := botdef.Load(dir)
+		def, err := engine.Load(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
