@@ -17,6 +17,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
+	"github.com/parleyhq/parley/platform/bus"
+	"github.com/parleyhq/parley/platform/bustest"
 	"github.com/parleyhq/parley/platform/opsserver"
 	"github.com/parleyhq/parley/platform/redistest"
 	"github.com/parleyhq/parley/platform/redisx"
@@ -370,4 +372,80 @@ func pollNotReady(c *checks, timeout time.Duration) bool {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return false
+}
+
+// TestRedisDownAtStart: with Redis configured but not running, the process
+// starts anyway and stays up; the redis readiness check fails, a request
+// that needs Redis at the ingress is refused with 503 and Retry-After, and
+// a turn that reached the dialog waits for Redis instead of being dropped or
+// answered with an error. When Redis comes up, everything proceeds without
+// a restart.
+func TestRedisDownAtStart(t *testing.T) {
+	port := redistest.FreePort(t)
+	_, busCfg := newServer(t)
+	cfg := withCounterBot(t, testConfig(t, busCfg))
+	cfg.Redis.URL = fmt.Sprintf("redis://127.0.0.1:%d/0", port)
+	cfg.Ingress.SyncTimeout = 25 * time.Second
+	ready := &checks{}
+	p := startProcessWith(t, cfg, func(a *App) { a.Checks = ready }, All)
+	url := p.base() + "/chatbot/hooks/" + counterBotID
+
+	if err := ready.run("redis"); err == nil {
+		t.Fatal("the redis readiness check passes with Redis down")
+	}
+	o, err := countTurn(url, "ann")
+	if err != nil || o.status != http.StatusServiceUnavailable || o.retryAfter == "" {
+		t.Fatalf("turn with a jti while Redis is down: %+v %v; want 503 with Retry-After", o, err)
+	}
+	// A token without jti needs no Redis at the ingress: the turn is
+	// accepted and waits in the dialog until Redis answers.
+	held := make(chan response, 1)
+	go func() { held <- sayQuietly(url, "bob", "count") }()
+	conn := bustest.Connect(t, busCfg)
+	redistest.WaitUntil(t, "the held turn in the turn stream", 10*time.Second, func() error {
+		info, err := conn.JS.Stream(t.Context(), busCfg.Name(bus.StreamTurns))
+		if err != nil {
+			return err
+		}
+		if info.CachedInfo().State.Msgs < 1 {
+			return fmt.Errorf("no turn stored yet")
+		}
+		return nil
+	})
+	select {
+	case err := <-p.done:
+		t.Fatalf("parley stopped while Redis was down: %v", err)
+	case r := <-held:
+		t.Fatalf("the turn was answered while Redis was down: %d %s", r.Status, r.Raw)
+	default:
+	}
+
+	redistest.StartPort(t, port)
+	redistest.WaitUntil(t, "redis readiness once Redis is up", 15*time.Second, func() error { return ready.run("redis") })
+	if r := <-held; r.Status != http.StatusOK || !strings.Contains(r.Raw, "count 1") {
+		t.Fatalf("the held turn: %d %s; want 200 count 1", r.Status, r.Raw)
+	}
+	if o, err := countTurn(url, "ann"); err != nil || o.status != http.StatusOK || o.count != 1 {
+		t.Fatalf("turn once Redis is up: %+v %v; want 200 count 1", o, err)
+	}
+}
+
+// sayQuietly is say without a testing.T, for a goroutine: errors become a
+// zero response.
+func sayQuietly(url, user, text string) response {
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"appId": appA, "sub": user}).SignedString([]byte(secretA))
+	if err != nil {
+		return response{Raw: err.Error()}
+	}
+	body := fmt.Sprintf(`{"message":{"text":%q},"from":{"id":%q}}`, text, user)
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Authorization", "bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := (&http.Client{Timeout: 40 * time.Second}).Do(req)
+	if err != nil {
+		return response{Raw: err.Error()}
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return response{Status: resp.StatusCode, Raw: string(raw)}
 }
