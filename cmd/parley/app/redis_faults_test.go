@@ -26,7 +26,8 @@ import (
 )
 
 // counterBotID is a bot that counts its turns in the session: its answer
-// "count N" shows whether the session kept every turn before.
+// "count N" shows whether the session kept every turn before. It also
+// writes the count to the shared UserSession scope.
 const counterBotID = "st-0c0c0c0c-1d1d-4e4e-8f8f-2a2a2a2a2a2a"
 
 func writeCounterBot(t *testing.T) string {
@@ -56,6 +57,7 @@ nodes:
       var n = (BotUserSession.get("count") || 0) + 1;
       BotUserSession.put("count", n);
       context.count = n;
+      UserSession.put("lastCount", n);
     next: say
   - id: say
     type: message
@@ -448,4 +450,44 @@ func sayQuietly(url, user, text string) response {
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	return response{Status: resp.StatusCode, Raw: string(raw)}
+}
+
+// TestRedisClusterSessions runs Parley on a three-node Redis Cluster:
+// sessions, shared scopes and the ingress's jti set work through the
+// cluster client, each conversation's keys in its own slot.
+func TestRedisClusterSessions(t *testing.T) {
+	cluster := redistest.StartCluster(t)
+	_, busCfg := newServer(t)
+	cfg := withCounterBot(t, testConfig(t, busCfg))
+	cfg.Redis = redisx.Config{Cluster: redisx.ClusterConfig{Addrs: cluster.Addrs()}}
+	ready := &checks{}
+	p := startProcessWith(t, cfg, func(a *App) { a.Checks = ready }, All)
+	if err := ready.run("redis"); err != nil {
+		t.Fatalf("redis readiness on the cluster: %v", err)
+	}
+	url := p.base() + "/chatbot/hooks/" + counterBotID
+	users := []string{"ann", "bob", "carol", "dave", "erin", "frank"}
+	for round := 1; round <= 3; round++ {
+		for _, u := range users {
+			o, err := countTurn(url, u)
+			if err != nil || o.status != http.StatusOK || o.count != round {
+				t.Fatalf("%s round %d: %+v %v", u, round, o, err)
+			}
+		}
+	}
+	rdb := cluster.Client(t)
+	slots := map[int64]bool{}
+	for _, u := range users {
+		conv := bus.ConversationKey(counterBotID, appA+"/"+u)
+		if n := rdb.Exists(t.Context(), "parley:sess:{"+conv+"}").Val(); n != 1 {
+			t.Errorf("%s: no session in the cluster", u)
+		}
+		if v := rdb.HGet(t.Context(), "parley:us:{"+appA+"/"+u+"}", "lastCount").Val(); v != "3" {
+			t.Errorf("%s: UserSession.lastCount = %q, want 3", u, v)
+		}
+		slots[rdb.ClusterKeySlot(t.Context(), "parley:sess:{"+conv+"}").Val()] = true
+	}
+	if len(slots) < 2 {
+		t.Errorf("the sessions of %d users share %d slot(s): the hash tag does not spread them", len(users), len(slots))
+	}
 }
