@@ -34,10 +34,10 @@ func StartSentinel(t testing.TB) *Sentinel {
 	for range 3 {
 		d.Sentinels = append(d.Sentinels, startSentinel(t, primary))
 	}
-	WaitUntil(t, "the replica in sync", 15*time.Second, func() error {
+	WaitUntil(t, "the replica in sync", 10*time.Second, func() error {
 		return linkUp(replica)
 	})
-	WaitUntil(t, "the Sentinels to know each other and the replica", 20*time.Second, func() error {
+	WaitUntil(t, "the Sentinels to know each other and the replica", 15*time.Second, func() error {
 		for _, s := range d.Sentinels {
 			if err := s.knows(len(d.Sentinels) - 1); err != nil {
 				return fmt.Errorf("sentinel %s: %w", s.Addr, err)

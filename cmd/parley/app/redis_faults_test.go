@@ -133,7 +133,7 @@ func countTurn(url, user string) (outcome, error) {
 	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	req.Header.Set("Authorization", "bearer "+tok)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := (&http.Client{Timeout: 40 * time.Second}).Do(req)
+	resp, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
 	if err != nil {
 		return outcome{}, err
 	}
@@ -236,13 +236,14 @@ func runLoad(url string, users []*userLoad, mu *sync.Mutex, stop <-chan struct{}
 // that were accepted (nothing acknowledged is lost, nothing counted twice).
 func TestSentinelFailoverMidLoad(t *testing.T) {
 	began := time.Now()
+	left := budget(began.Add(55 * time.Second))
 	d := redistest.StartSentinel(t)
 	t.Logf("sentinel deployment ready in %s", time.Since(began).Round(time.Millisecond))
 	_, busCfg := newServer(t)
 	cfg := withCounterBot(t, testConfig(t, busCfg))
 	cfg.Redis = redisx.Config{Sentinel: redisx.SentinelConfig{MasterName: redistest.MasterName, Addrs: d.Addrs()}}
-	// Long enough that a turn held through the switch is still answered.
-	cfg.Ingress.SyncTimeout = 25 * time.Second
+	// Kore's budget: a turn held through the switch is still answered.
+	cfg.Ingress.SyncTimeout = 15 * time.Second
 	ready := &checks{}
 	p := startProcessWith(t, cfg, func(a *App) { a.Checks = ready }, All)
 	url := p.base() + "/chatbot/hooks/" + counterBotID
@@ -268,15 +269,15 @@ func TestSentinelFailoverMidLoad(t *testing.T) {
 	t.Cleanup(stopLoad)
 
 	// Mid-load: every user has a session in Redis when the primary dies.
-	awaitUsers(t, "3 answered turns per user before the kill", 20*time.Second, progressC, &mu, func() bool {
+	awaitUsers(t, "3 answered turns per user before the kill", left.of(10*time.Second), progressC, &mu, func() bool {
 		return allAtLeast(users, nil, 3)
 	})
 	old := d.Primary.Addr
 	killed := time.Now()
 	d.Primary.Kill()
 	sawNotReady := make(chan bool, 1)
-	go func() { sawNotReady <- pollNotReady(ready, 15*time.Second) }()
-	d.WaitFailover(t, old, 30*time.Second)
+	go func() { sawNotReady <- pollNotReady(ready, left.of(10*time.Second)) }()
+	d.WaitFailover(t, old, left.of(20*time.Second))
 	t.Logf("failover done %s after the kill", time.Since(killed).Round(time.Millisecond))
 	mu.Lock()
 	atFailover := map[string]int{}
@@ -284,7 +285,7 @@ func TestSentinelFailoverMidLoad(t *testing.T) {
 		atFailover[u.name] = u.ok
 	}
 	mu.Unlock()
-	awaitUsers(t, "3 answered turns per user after the failover", 30*time.Second, progressC, &mu, func() bool {
+	awaitUsers(t, "3 answered turns per user after the failover", left.of(15*time.Second), progressC, &mu, func() bool {
 		return allAtLeast(users, atFailover, 3)
 	})
 	stopLoad()
@@ -297,7 +298,7 @@ func TestSentinelFailoverMidLoad(t *testing.T) {
 	if !<-sawNotReady {
 		t.Error("the redis readiness check never failed while the primary was down")
 	}
-	redistest.WaitUntil(t, "redis readiness after the failover", 10*time.Second, func() error { return ready.run("redis") })
+	redistest.WaitUntil(t, "redis readiness after the failover", left.of(5*time.Second), func() error { return ready.run("redis") })
 
 	refused := 0
 	for _, u := range users {
@@ -309,7 +310,7 @@ func TestSentinelFailoverMidLoad(t *testing.T) {
 	// Every accepted turn is in the session once: the next turn counts one
 	// more than all of them.
 	for _, u := range users {
-		redistest.WaitUntil(t, u.name+"'s next turn", 30*time.Second, func() error {
+		redistest.WaitUntil(t, u.name+"'s next turn", left.of(15*time.Second), func() error {
 			o, err := countTurn(url, u.name)
 			if err != nil || o.status != http.StatusOK {
 				return fmt.Errorf("%d %s %v", o.status, o.raw, err)
@@ -326,6 +327,15 @@ func TestSentinelFailoverMidLoad(t *testing.T) {
 
 // allAtLeast reports whether every user has n more answered turns than
 // in since (nil: since the start).
+// budget is the end of a test's time: each wait takes at most its own
+// bound and never more than what remains, so that a stuck step fails the
+// test within its limit.
+type budget time.Time
+
+func (b budget) of(d time.Duration) time.Duration {
+	return max(min(d, time.Until(time.Time(b))), time.Millisecond)
+}
+
 func allAtLeast(users []*userLoad, since map[string]int, n int) bool {
 	for _, u := range users {
 		if u.ok-since[u.name] < n {
@@ -387,7 +397,7 @@ func TestRedisDownAtStart(t *testing.T) {
 	_, busCfg := newServer(t)
 	cfg := withCounterBot(t, testConfig(t, busCfg))
 	cfg.Redis.URL = fmt.Sprintf("redis://127.0.0.1:%d/0", port)
-	cfg.Ingress.SyncTimeout = 25 * time.Second
+	cfg.Ingress.SyncTimeout = 15 * time.Second
 	ready := &checks{}
 	p := startProcessWith(t, cfg, func(a *App) { a.Checks = ready }, All)
 	url := p.base() + "/chatbot/hooks/" + counterBotID
@@ -443,7 +453,7 @@ func sayQuietly(url, user, text string) response {
 	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	req.Header.Set("Authorization", "bearer "+tok)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := (&http.Client{Timeout: 40 * time.Second}).Do(req)
+	resp, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
 	if err != nil {
 		return response{Raw: err.Error()}
 	}
