@@ -25,6 +25,10 @@ type serveFlags struct {
 	natsURL, natsListen, redisURL, dataDir  string
 	ingressListen, channelsListen, logLevel string
 	opsListen                               string
+	// Redis behind Sentinel or in Cluster; the addresses are comma-separated.
+	redisSentinelMaster, redisSentinelAddrs string
+	redisSentinelPassword, redisPassword    string
+	redisClusterAddrs                       string
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, *flag.FlagSet, error) {
@@ -39,6 +43,11 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, *flag.FlagSe
 	fs.StringVar(&f.natsURL, "nats.url", "", "NATS server URL (empty: embedded server)")
 	fs.StringVar(&f.natsListen, "nats.embedded.listen", "", "let other processes reach the embedded NATS at host:port")
 	fs.StringVar(&f.redisURL, "redis.url", "", "Redis URL for sessions (empty: JetStream KV)")
+	fs.StringVar(&f.redisSentinelMaster, "redis.sentinel.master_name", "", "Redis primary's name in Sentinel")
+	fs.StringVar(&f.redisSentinelAddrs, "redis.sentinel.addrs", "", "comma-separated host:port of the Redis Sentinels")
+	fs.StringVar(&f.redisSentinelPassword, "redis.sentinel.password", "", "password of the Redis Sentinels (prefer PARLEY_REDIS_SENTINEL_PASSWORD)")
+	fs.StringVar(&f.redisClusterAddrs, "redis.cluster.addrs", "", "comma-separated host:port of Redis Cluster seed nodes")
+	fs.StringVar(&f.redisPassword, "redis.password", "", "password of the Redis data nodes behind Sentinel or in Cluster (prefer PARLEY_REDIS_PASSWORD)")
 	fs.StringVar(&f.dataDir, "data.dir", "", "data directory")
 	fs.StringVar(&f.ingressListen, "ingress.listen", "", "webhook listen address")
 	fs.StringVar(&f.channelsListen, "channels.listen", "", "admin gRPC listen address")
@@ -83,6 +92,16 @@ func (f *serveFlags) apply(cfg *app.Config) {
 	overlay(&cfg.NATS.URL, f.natsURL)
 	overlay(&cfg.NATS.Embedded.Listen, f.natsListen)
 	overlay(&cfg.Redis.URL, f.redisURL)
+	overlay(&cfg.Redis.Sentinel.MasterName, f.redisSentinelMaster)
+	overlay(&cfg.Redis.Sentinel.Password, f.redisSentinelPassword)
+	overlay(&cfg.Redis.Password, f.redisPassword)
+	overlayList := func(dst *[]string, v string) {
+		if v != "" {
+			*dst = splitList(v)
+		}
+	}
+	overlayList(&cfg.Redis.Sentinel.Addrs, f.redisSentinelAddrs)
+	overlayList(&cfg.Redis.Cluster.Addrs, f.redisClusterAddrs)
 	overlay(&cfg.DataDir, f.dataDir)
 	overlay(&cfg.Ingress.Listen, f.ingressListen)
 	overlay(&cfg.Channels.Listen, f.channelsListen)
@@ -90,6 +109,17 @@ func (f *serveFlags) apply(cfg *app.Config) {
 	overlay(&cfg.Ops.Listen, f.opsListen)
 	// Only ever turns production on: a flag cannot lift the config's.
 	cfg.Production = cfg.Production || f.production
+}
+
+// splitList reads a comma-separated flag value, ignoring blanks.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/redis/go-redis/v9"
@@ -20,6 +19,7 @@ import (
 	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/natsembed"
 	"github.com/parleyhq/parley/platform/opsserver"
+	"github.com/parleyhq/parley/platform/redisx"
 	"github.com/parleyhq/parley/platform/registry"
 	"github.com/parleyhq/parley/platform/run"
 	"github.com/parleyhq/parley/services/channels"
@@ -154,24 +154,37 @@ func (a *App) initBus(context.Context) (run.Service, error) {
 	}}, nil
 }
 
-func (a *App) initStore(ctx context.Context) (run.Service, error) {
-	if a.Cfg.Redis.URL == "" {
+// initStore builds the Redis client, when one is configured. It opens no
+// connection: Redis may come up after Parley, and until it answers, the
+// "redis" readiness check fails, the ingress refuses the requests that need
+// it with 503 and the dialog retries its turns. The process never exits for
+// a Redis that may come back.
+func (a *App) initStore(context.Context) (run.Service, error) {
+	if !a.Cfg.Redis.Enabled() {
 		return waitService{stop: func() {}}, nil
 	}
-	opt, err := redis.ParseURL(a.Cfg.Redis.URL)
+	rdb, err := redisx.New(a.Cfg.Redis)
 	if err != nil {
-		return nil, fmt.Errorf("redis.url: %w", err)
-	}
-	rdb := redis.NewClient(opt)
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := rdb.Ping(pctx).Err(); err != nil {
-		_ = rdb.Close()
-		return nil, fmt.Errorf("redis.url: %s is not reachable: %w", opt.Addr, err)
+		return nil, err
 	}
 	a.redis = rdb
 	a.addCheck("redis", opsserver.RedisCheck(rdb))
-	return waitService{stop: func() { _ = rdb.Close() }}, nil
+	return storeService{rdb: rdb, desc: a.Cfg.Redis.Describe(), log: a.Log}, nil
+}
+
+// storeService logs whether Redis is reachable and closes the client on
+// stop.
+type storeService struct {
+	rdb  redis.UniversalClient
+	desc string
+	log  *slog.Logger
+}
+
+func (s storeService) Run(ctx context.Context) error {
+	go redisx.LogReachable(ctx, s.rdb, s.desc, s.log)
+	<-ctx.Done()
+	_ = s.rdb.Close()
+	return nil
 }
 
 func (a *App) initIngress(context.Context) (run.Service, error) {

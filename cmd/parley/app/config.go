@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/platform/logx"
 	"github.com/parleyhq/parley/platform/natsembed"
 	"github.com/parleyhq/parley/platform/opsserver"
+	"github.com/parleyhq/parley/platform/redisx"
 	"github.com/parleyhq/parley/platform/registry"
 	"github.com/parleyhq/parley/services/channels"
 	"github.com/parleyhq/parley/services/dialog"
@@ -32,7 +33,7 @@ type Config struct {
 	DataDir    string            `yaml:"data_dir"`
 	Log        logx.Config       `yaml:"log"`
 	NATS       NATSConfig        `yaml:"nats"`
-	Redis      RedisConfig       `yaml:"redis"`
+	Redis      redisx.Config     `yaml:"redis"`
 	Ingress    ingress.Config    `yaml:"ingress"`
 	Dialog     dialog.Config     `yaml:"dialog"`
 	Dispatcher dispatcher.Config `yaml:"dispatcher"`
@@ -47,12 +48,6 @@ type Config struct {
 type NATSConfig struct {
 	bus.Config `yaml:",inline"`
 	Embedded   natsembed.Config `yaml:"embedded"`
-}
-
-// RedisConfig selects Redis for sessions, the jti set and the
-// Idempotency-Key records; without a URL they live in JetStream KV.
-type RedisConfig struct {
-	URL string `yaml:"url"`
 }
 
 //go:embed default.yaml
@@ -107,6 +102,7 @@ func (c Config) Validate() error {
 	return errors.Join(
 		c.Log.Validate(),
 		c.NATS.Config.Validate(),
+		c.Redis.Validate(),
 		c.Ingress.Validate(),
 		c.Dialog.Validate(),
 		c.Dispatcher.Validate(),

@@ -150,6 +150,12 @@ func (p *Processor) Process(ctx context.Context, d Delivery) error {
 		if err != nil {
 			return err
 		}
+		if err := unavailable(fx.errs); err != nil {
+			// A shared variable could not be read (Redis failing over):
+			// answering now would answer as if it were unset. Nothing is
+			// saved; the turn is retried later, like a failed load.
+			return fmt.Errorf("turn %s: %w", turn.TurnId, err)
+		}
 		_, err = p.store.Save(ctx, key, rec, next, bot.Def.Session.IdleTimeout+p.cfg.SessionGrace)
 		switch {
 		case err == nil:
@@ -211,12 +217,13 @@ type effects struct {
 
 // effects applies a committed turn's scope writes and handoff. They are
 // not retried with the turn: a redelivered turn re-emits its reply without
-// running the bot, so shared-scope writes are at most once.
+// running the bot, so shared-scope writes are at most once (retried in
+// place through a short store outage, see applyScopes).
 func (p *Processor) effects(ctx context.Context, d Delivery, fx effects) {
 	for _, err := range fx.errs {
 		p.log.WarnContext(ctx, "dialog turn problem", "turn_id", d.Turn.TurnId, "bot_id", d.Turn.BotId, "err", err)
 	}
-	if err := fx.scopes.Apply(ctx, fx.ops); err != nil {
+	if err := applyScopes(ctx, fx); err != nil {
 		p.log.ErrorContext(ctx, "scope write failed", "turn_id", d.Turn.TurnId, "err", err)
 	}
 	if fx.handoff == nil {
@@ -230,6 +237,42 @@ func (p *Processor) effects(ctx context.Context, d Delivery, fx effects) {
 	}
 	p.log.WarnContext(ctx, "agent transfer requested but no handoff sink is wired",
 		"turn_id", d.Turn.TurnId, "task", fx.handoff.TaskName, "queue", fx.handoff.Queue)
+}
+
+// unavailable returns the first of a run's errors that says a store may
+// come back (scopes.ErrUnavailable), or nil.
+func unavailable(errs []error) error {
+	for _, err := range errs {
+		if errors.Is(err, scopes.ErrUnavailable) {
+			return err
+		}
+	}
+	return nil
+}
+
+// scopeWriteBudget bounds how long a committed turn keeps retrying shared
+// scope writes that met an unavailable store (a Redis failover lasts a few
+// seconds) before it gives them up and answers.
+const scopeWriteBudget = 5 * time.Second
+
+// applyScopes applies a committed turn's scope writes, retrying them while
+// the store is unavailable and the budget lasts. Applying the whole list
+// again is safe: puts and deletes in the same order end in the same state.
+func applyScopes(ctx context.Context, fx effects) error {
+	deadline := time.Now().Add(scopeWriteBudget)
+	delay := 100 * time.Millisecond
+	for {
+		err := fx.scopes.Apply(ctx, fx.ops)
+		if err == nil || !errors.Is(err, scopes.ErrUnavailable) || time.Now().Add(delay).After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, time.Second)
+	}
 }
 
 // blob is what the session's context_json holds: Kore's context object and

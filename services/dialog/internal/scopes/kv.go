@@ -65,7 +65,7 @@ func (s *KV) Get(ctx context.Context, ref Ref, key string) (any, bool, error) {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("get scope %s: %w", key, err)
+		return nil, false, fmt.Errorf("get scope %s: %w: %w", key, ErrUnavailable, err)
 	}
 	var ent kvEntry
 	if err := json.Unmarshal(e.Value(), &ent); err != nil {
@@ -90,7 +90,7 @@ func (s *KV) Put(ctx context.Context, ref Ref, key string, v any, ttl time.Durat
 		return fmt.Errorf("encode scope %s: %w", key, err)
 	}
 	if _, err := s.kv.Put(ctx, s.key(ref, key), data); err != nil {
-		return fmt.Errorf("put scope %s: %w", key, err)
+		return fmt.Errorf("put scope %s: %w: %w", key, ErrUnavailable, err)
 	}
 	return nil
 }
@@ -98,7 +98,7 @@ func (s *KV) Put(ctx context.Context, ref Ref, key string, v any, ttl time.Durat
 // Delete implements Store.
 func (s *KV) Delete(ctx context.Context, ref Ref, key string) error {
 	if err := s.kv.Delete(ctx, s.key(ref, key)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
-		return fmt.Errorf("delete scope %s: %w", key, err)
+		return fmt.Errorf("delete scope %s: %w: %w", key, ErrUnavailable, err)
 	}
 	return nil
 }

@@ -12,9 +12,13 @@ import (
 	"github.com/parleyhq/parley/services/dialog/internal/engine"
 )
 
-// Redis keeps each scope instance in one hash (ent:<org>, bot:<bot>,
-// us:<user>, bus:{<convkey>}), values JSON-encoded; a put with a TTL is a
+// Redis keeps each scope instance in one hash (ent:{<org>}, bot:{<bot>},
+// us:{<user>}, bus:{<convkey>}), values JSON-encoded; a put with a TTL is a
 // separate string key <hash>:ttl:<key> with its own expiry, read first.
+// Put and Delete change both keys in one MULTI, so both carry the hash's
+// {tag}: in Redis Cluster they are in one slot and the transaction stays
+// one (a BotUserSession hash shares its slot with the session,
+// sess:{<convkey>}).
 type Redis struct {
 	rdb    redis.UniversalClient
 	prefix string
@@ -28,13 +32,12 @@ func NewRedis(rdb redis.UniversalClient, prefix string) *Redis {
 func (s *Redis) hash(ref Ref) string {
 	switch ref.Kind {
 	case engine.ScopeEnterprise:
-		return s.prefix + "ent:" + ref.ID
+		return s.prefix + "ent:{" + ref.ID + "}"
 	case engine.ScopeBot:
-		return s.prefix + "bot:" + ref.ID
+		return s.prefix + "bot:{" + ref.ID + "}"
 	case engine.ScopeUserSession:
-		return s.prefix + "us:" + ref.ID
+		return s.prefix + "us:{" + ref.ID + "}"
 	default:
-		// Same slot as the session, sess:{<convkey>}.
 		return s.prefix + "bus:{" + ref.ID + "}"
 	}
 }
@@ -51,7 +54,7 @@ func (s *Redis) Get(ctx context.Context, ref Ref, key string) (any, bool, error)
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("get %s.%s: %w", ref.Kind, key, err)
+		return nil, false, fmt.Errorf("get %s.%s: %w: %w", ref.Kind, key, ErrUnavailable, err)
 	}
 	var v any
 	if err := json.Unmarshal([]byte(raw), &v); err != nil {
@@ -75,7 +78,7 @@ func (s *Redis) Put(ctx context.Context, ref Ref, key string, v any, ttl time.Du
 		pipe.HSet(ctx, s.hash(ref), key, data)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("put %s.%s: %w", ref.Kind, key, err)
+		return fmt.Errorf("put %s.%s: %w: %w", ref.Kind, key, ErrUnavailable, err)
 	}
 	return nil
 }
@@ -86,7 +89,7 @@ func (s *Redis) Delete(ctx context.Context, ref Ref, key string) error {
 	pipe.Del(ctx, s.ttlKey(ref, key))
 	pipe.HDel(ctx, s.hash(ref), key)
 	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("delete %s.%s: %w", ref.Kind, key, err)
+		return fmt.Errorf("delete %s.%s: %w: %w", ref.Kind, key, ErrUnavailable, err)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ package scopes
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -20,7 +21,13 @@ type Ref struct {
 	ID   string
 }
 
-// Store is the port the processor uses.
+// ErrUnavailable marks a store failure that may pass (Redis failing over or
+// unreachable, NATS reconnecting): the turn that met it is retried later,
+// not answered as if the value were absent.
+var ErrUnavailable = errors.New("scope store unavailable")
+
+// Store is the port the processor uses. Errors that may pass wrap
+// ErrUnavailable.
 type Store interface {
 	Get(ctx context.Context, ref Ref, key string) (any, bool, error)
 	// Put stores value under key; ttl 0 keeps it until deleted.

@@ -5,7 +5,8 @@
 // channel state (403), content type (415), size (413), payload (400), rate
 // (429), Idempotency-Key (400 malformed, 409 in flight, 422 reused, or the
 // first answer replayed). An accepted turn is stored in JetStream before
-// any 2xx is sent.
+// any 2xx is sent. A store or the bus failing on the way (Redis failing
+// over, NATS reconnecting) is 503 with Retry-After, never 500.
 //
 // Routes are tables of (path, version): V1 and V2 share the checks and
 // differ in their response, acknowledgement and error envelopes (contract
@@ -162,7 +163,7 @@ func (h *Handler) route(v apiVersion) http.HandlerFunc {
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, v apiVersion) {
 	ctx := r.Context()
-	fail := func(status int, msg string) { writeBody(w, status, v.errorJSON(ctx, status, msg)) }
+	fail := refuser(ctx, w, v)
 	botID, instanceID := r.PathValue("botId"), r.PathValue("instanceId")
 	inst, ok := h.reg.Instance(botID, instanceID)
 	if !ok {
@@ -320,6 +321,24 @@ func (h *Handler) fill(turn *eventsv1.Turn, inst registry.Instance, id auth.Iden
 	}
 	if id.PrivateClaims != nil {
 		turn.PrivateClaims, _ = structpb.NewStruct(id.PrivateClaims)
+	}
+}
+
+// retryAfterUnavailable is the Retry-After of every 503: a dependency
+// (Redis failing over, NATS reconnecting) is expected back within seconds,
+// and the client should retry the same request rather than give up.
+const retryAfterUnavailable = "1"
+
+// refuser returns the writer of a request's refusals, in the version's
+// envelope. A 503 always carries Retry-After: it means "not now", never
+// "this request is wrong", and is what any store or bus failure on the
+// request path maps to (never a 500).
+func refuser(ctx context.Context, w http.ResponseWriter, v apiVersion) func(status int, msg string) {
+	return func(status int, msg string) {
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", retryAfterUnavailable)
+		}
+		writeBody(w, status, v.errorJSON(ctx, status, msg))
 	}
 }
 

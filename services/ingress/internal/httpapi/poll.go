@@ -106,7 +106,7 @@ func validPollID(s string) bool {
 func (h *Handler) poll(v apiVersion) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		fail := func(status int, msg string) { writeBody(w, status, v.errorJSON(ctx, status, msg)) }
+		fail := refuser(ctx, w, v)
 		if r.Method != http.MethodGet {
 			w.Header().Set("Allow", http.MethodGet)
 			fail(http.StatusMethodNotAllowed, "Method not allowed: poll with GET")

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 )
@@ -68,34 +69,44 @@ func NewRedis(rdb redis.UniversalClient, prefix string) *Redis {
 // claimScript sets KEYS[1] to ARGV[1] for ARGV[3] ms unless it holds a live
 // record (answered, or leased past ARGV[2] ms since the epoch), which it
 // returns instead. One script, so that two replicas cannot both take over
-// a lapsed lease.
+// a lapsed lease. A record holding this claim's nonce (ARGV[4]) is this
+// claim: the client re-sends a command whose answer a broken connection
+// lost (a failover), and that second run must not take the first one's
+// lease for another request in flight.
 var claimScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if v then
   local rec = cjson.decode(v)
   if rec.done then return v end
+  if rec.claim == ARGV[4] then return false end
   if rec.lease_ms and tonumber(rec.lease_ms) > tonumber(ARGV[2]) then return v end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 return false
 `)
 
-// redisRecord adds the lease in milliseconds, which the script compares.
+// redisRecord adds the lease in milliseconds, which the script compares,
+// and the nonce of the claim that wrote it.
 type redisRecord struct {
 	Record
-	LeaseMS int64 `json:"lease_ms,omitempty"`
+	LeaseMS int64  `json:"lease_ms,omitempty"`
+	Claim   string `json:"claim,omitempty"`
 }
 
 // Claim records a new request under key with a lease, or returns the live
 // record already there (claimed false).
 func (r *Redis) Claim(ctx context.Context, key, fingerprint string, lease time.Duration) (Record, bool, error) {
+	return r.claim(ctx, key, fingerprint, uuid.NewString(), lease)
+}
+
+func (r *Redis) claim(ctx context.Context, key, fingerprint, nonce string, lease time.Duration) (Record, bool, error) {
 	now := r.now()
 	rec := Record{Fingerprint: fingerprint, LeaseUntil: now.Add(lease)}
-	data, err := json.Marshal(redisRecord{Record: rec, LeaseMS: rec.LeaseUntil.UnixMilli()})
+	data, err := json.Marshal(redisRecord{Record: rec, LeaseMS: rec.LeaseUntil.UnixMilli(), Claim: nonce})
 	if err != nil {
 		return Record{}, false, fmt.Errorf("encode idempotency record: %w", err)
 	}
-	res, err := claimScript.Run(ctx, r.rdb, []string{r.prefix + "idem:" + key}, data, now.UnixMilli(), lease.Milliseconds()).Result()
+	res, err := claimScript.Run(ctx, r.rdb, []string{r.prefix + "idem:" + key}, data, now.UnixMilli(), lease.Milliseconds(), nonce).Result()
 	switch {
 	case errors.Is(err, redis.Nil):
 		return rec, true, nil

@@ -107,6 +107,24 @@ func TestRedis(t *testing.T) {
 	}
 }
 
+// TestRedisClaimSurvivesARetriedCommand: when a connection breaks after
+// Redis ran the claim, the client runs the same command again; that run is
+// still this request's claim, not another request in flight.
+func TestRedisClaimSurvivesARetriedCommand(t *testing.T) {
+	rdb, prefix := redistest.Client(t)
+	s := NewRedis(rdb, prefix)
+	key := Key("bot/inst", "dave", "retried")
+	for i := range 2 {
+		if _, claimed, err := s.claim(t.Context(), key, "fp", "nonce-1", time.Minute); err != nil || !claimed {
+			t.Fatalf("run %d of one claim = %v, %v; want claimed", i+1, claimed, err)
+		}
+	}
+	rec, claimed, err := s.claim(t.Context(), key, "fp", "nonce-2", time.Minute)
+	if err != nil || claimed || rec.Fingerprint != "fp" || rec.Done {
+		t.Fatalf("another request with the key = %+v, %v, %v; want the claim in flight", rec, claimed, err)
+	}
+}
+
 func TestKV(t *testing.T) {
 	srv := bustest.RunJetStream(t)
 	conn := bustest.Connect(t, srv.Config(t))

@@ -11,12 +11,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 )
 
-// Redis stores each id as jti:<app>:<jti> with SET NX EXAT, kept until the
-// token expires.
+// Redis stores each id as jti:<app>:<jti>, kept until the token expires.
 type Redis struct {
 	rdb    redis.UniversalClient
 	prefix string
@@ -27,17 +27,33 @@ func NewRedis(rdb redis.UniversalClient, prefix string) *Redis {
 	return &Redis{rdb: rdb, prefix: prefix}
 }
 
+// reserveScript stores ARGV[1], a nonce of this reservation, under KEYS[1]
+// until ARGV[2] (ms since the epoch) unless another reservation holds it.
+// The nonce makes it safe to run twice: the client re-sends a command whose
+// answer a broken connection lost (a failover), and that second run must
+// not take the first one's success for a replay.
+var reserveScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v == false then
+  redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
+  return 1
+end
+if v == ARGV[1] then return 1 end
+return 0
+`)
+
 // Reserve records jti and reports whether it was new.
 func (r *Redis) Reserve(ctx context.Context, appID, jti string, until time.Time) (bool, error) {
+	return r.reserve(ctx, appID, jti, uuid.NewString(), until)
+}
+
+func (r *Redis) reserve(ctx context.Context, appID, jti, nonce string, until time.Time) (bool, error) {
 	key := r.prefix + "jti:" + appID + ":" + jti
-	err := r.rdb.SetArgs(ctx, key, 1, redis.SetArgs{Mode: "NX", ExpireAt: until}).Err()
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, redis.Nil):
-		return false, nil
+	n, err := reserveScript.Run(ctx, r.rdb, []string{key}, nonce, until.UnixMilli()).Int()
+	if err != nil {
+		return false, fmt.Errorf("reserve jti in redis: %w", err)
 	}
-	return false, fmt.Errorf("reserve jti in redis: %w", err)
+	return n == 1, nil
 }
 
 // KV stores ids in a bucket whose MaxAge is the longest token lifetime a jti

@@ -74,3 +74,20 @@ func TestKV(t *testing.T) {
 	}
 	conformance(t, g)
 }
+
+// TestRedisReserveSurvivesARetriedCommand: when a connection breaks after
+// Redis ran the reservation, the client runs the same command again; that
+// run must still say fresh, or the request would be refused as a replay.
+func TestRedisReserveSurvivesARetriedCommand(t *testing.T) {
+	rdb, prefix := redistest.Client(t)
+	g := NewRedis(rdb, prefix)
+	until := time.Now().Add(time.Minute)
+	for i := range 2 {
+		if fresh, err := g.reserve(t.Context(), "cs-a", "retried", "nonce-1", until); err != nil || !fresh {
+			t.Fatalf("run %d of one reservation = %v, %v; want fresh", i+1, fresh, err)
+		}
+	}
+	if fresh, err := g.reserve(t.Context(), "cs-a", "retried", "nonce-2", until); err != nil || fresh {
+		t.Fatalf("another reservation of the id = %v, %v; want a replay", fresh, err)
+	}
+}
