@@ -14,7 +14,6 @@ import (
 
 	dialogv1 "github.com/parleyhq/parley/proto/gen/go/parley/dialog/v1"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
-	"github.com/parleyhq/parley/services/dialog/botdef"
 	"github.com/parleyhq/parley/services/dialog/internal/engine"
 	"github.com/parleyhq/parley/services/dialog/internal/memstore"
 	"github.com/parleyhq/parley/services/dialog/internal/scopes"
@@ -69,7 +68,7 @@ nodes:
     type: message
     messages: ["count {{context.count}} plan {{context.plan}}"]
 `)
-	def, err := botdef.Load(dir)
+	def, err := engine.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

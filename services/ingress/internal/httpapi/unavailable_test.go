@@ -41,7 +41,7 @@ func (downIdempotency) Release(context.Context, string) error                   
 type downPolls struct{}
 
 func (downPolls) Put(context.Context, string, polls.Record) error { return errStoreDown }
-func (downPolls) Take(context.Context, string) (polls.Record, bool, error) {
+func (downPolls) Take(context.Context, string, polls.Requester) (polls.Record, bool, error) {
 	return polls.Record{}, false, errStoreDown
 }
 
