@@ -175,7 +175,8 @@ func TestCompose_collectorAndConfig(t *testing.T) {
 // TestCompose_onlyTheWebhookIsPublic: every published port but the webhook
 // is bound to the host's loopback, the admin endpoint included; the
 // dispatcher publishes no admin port; and the admin plane is configured
-// from the environment, so that `parley admin` works against the stack.
+// from the operator's environment, so that `parley admin` works against
+// the stack.
 func TestCompose_onlyTheWebhookIsPublic(t *testing.T) {
 	c := loadCompose(t)
 	adminOnLoopback := false
@@ -199,10 +200,12 @@ func TestCompose_onlyTheWebhookIsPublic(t *testing.T) {
 	if !adminOnLoopback {
 		t.Error("channels: the admin endpoint (9090) is not published on 127.0.0.1")
 	}
+	// Required from the operator, without a default: a default would be a
+	// secret published with the source.
 	for _, name := range parleyTargets {
 		for _, v := range []string{"PARLEY_MASTER_KEY", "PARLEY_ADMIN_TOKEN"} {
-			if !strings.HasPrefix(c.Services[name].Environment[v], "${"+v) {
-				t.Errorf("%s: %s = %q, want it from the environment", name, v, c.Services[name].Environment[v])
+			if !strings.HasPrefix(c.Services[name].Environment[v], "${"+v+":?") {
+				t.Errorf("%s: %s = %q, want it required from the environment (${%s:?...})", name, v, c.Services[name].Environment[v], v)
 			}
 		}
 	}
