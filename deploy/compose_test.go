@@ -171,3 +171,50 @@ func TestCompose_collectorAndConfig(t *testing.T) {
 		t.Errorf("compose parley.yaml: nats %q ops %q ingress %q", cfg.NATS.URL, cfg.Ops.Listen, cfg.Ingress.Listen)
 	}
 }
+
+// TestCompose_onlyTheWebhookIsPublic: every published port but the webhook
+// is bound to the host's loopback, the admin endpoint included; the
+// dispatcher publishes no admin port; and the admin plane is configured
+// from the operator's environment, so that `parley admin` works against
+// the stack.
+func TestCompose_onlyTheWebhookIsPublic(t *testing.T) {
+	c := loadCompose(t)
+	adminOnLoopback := false
+	for name, s := range c.Services {
+		for _, p := range s.Ports {
+			parts := strings.Split(p, ":")
+			containerPort := parts[len(parts)-1]
+			webhook := name == "ingress" && containerPort == "8080"
+			switch {
+			case len(parts) == 3 && parts[0] == "127.0.0.1":
+				adminOnLoopback = adminOnLoopback || (name == "channels" && containerPort == "9090")
+			case webhook:
+			default:
+				t.Errorf("%s: port %q is published on every interface; only the webhook may be", name, p)
+			}
+			if containerPort == "9091" {
+				t.Errorf("%s: publishes 9091, the dispatcher's former admin port", name)
+			}
+		}
+	}
+	if !adminOnLoopback {
+		t.Error("channels: the admin endpoint (9090) is not published on 127.0.0.1")
+	}
+	// Required from the operator, without a default: a default would be a
+	// secret published with the source.
+	for _, name := range parleyTargets {
+		for _, v := range []string{"PARLEY_MASTER_KEY", "PARLEY_ADMIN_TOKEN"} {
+			if !strings.HasPrefix(c.Services[name].Environment[v], "${"+v+":?") {
+				t.Errorf("%s: %s = %q, want it required from the environment (${%s:?...})", name, v, c.Services[name].Environment[v], v)
+			}
+		}
+	}
+	var cfg parleyConfig
+	if err := yaml.Unmarshal(readFile(t, join("compose", "parley.yaml")), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Channels.Store != "kv" || cfg.Channels.MasterKey != "${PARLEY_MASTER_KEY}" ||
+		len(cfg.Channels.AdminTokens) == 0 || cfg.Channels.AdminTokens[0].Token != "${PARLEY_ADMIN_TOKEN}" {
+		t.Errorf("compose parley.yaml channels: %+v, want store kv with the master key and admin token from the environment", cfg.Channels)
+	}
+}

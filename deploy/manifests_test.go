@@ -14,6 +14,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -58,6 +59,7 @@ type objects struct {
 	accounts    []*corev1.ServiceAccount
 	namespaces  []*corev1.Namespace
 	pdbs        []*policyv1.PodDisruptionBudget
+	netpols     []*networkingv1.NetworkPolicy
 	hpas        []*autoscalingv2.HorizontalPodAutoscaler
 	scaled      []*ScaledObject
 	all         []metav1.Object
@@ -93,6 +95,9 @@ func (o *objects) decode(doc []byte) error {
 	case "policy/v1/PodDisruptionBudget":
 		x := &policyv1.PodDisruptionBudget{}
 		o.pdbs, obj = append(o.pdbs, x), x
+	case "networking.k8s.io/v1/NetworkPolicy":
+		x := &networkingv1.NetworkPolicy{}
+		o.netpols, obj = append(o.netpols, x), x
 	case "autoscaling/v2/HorizontalPodAutoscaler":
 		x := &autoscalingv2.HorizontalPodAutoscaler{}
 		o.hpas, obj = append(o.hpas, x), x
@@ -194,12 +199,19 @@ type parleyConfig struct {
 		ShutdownGrace string `json:"shutdown_grace"`
 	} `json:"ingress"`
 	Dispatcher struct {
-		AdminListen  string `json:"admin_listen"`
 		DrainTimeout string `json:"drain_timeout"`
 	} `json:"dispatcher"`
 	Channels struct {
-		Listen string `json:"listen"`
+		Listen      string `json:"listen"`
+		Store       string `json:"store"`
+		MasterKey   string `json:"master_key"`
+		AdminTokens []struct {
+			Token string `json:"token"`
+			Role  string `json:"role"`
+		} `json:"admin_tokens"`
 	} `json:"channels"`
+	// raw is the file as written, before ${VAR} expansion.
+	raw string
 }
 
 func (o objects) config(t *testing.T) parleyConfig {
@@ -217,6 +229,7 @@ func (o objects) config(t *testing.T) parleyConfig {
 	if err := yaml.Unmarshal([]byte(found[0].Data["parley.yaml"]), &c); err != nil {
 		t.Fatalf("parley.yaml: %v", err)
 	}
+	c.raw = found[0].Data["parley.yaml"]
 	return c
 }
 
@@ -371,8 +384,13 @@ func checkWorkloads(t *testing.T, o objects) {
 			if (tgt == "channels" || tgt == "all") && ports["grpc"] != port(t, c.Channels.Listen) {
 				t.Errorf("%s: grpc port %d, channels.listen says %s", where, ports["grpc"], c.Channels.Listen)
 			}
-			if (tgt == "dispatcher" || tgt == "all") && ports["admin"] != port(t, c.Dispatcher.AdminListen) {
-				t.Errorf("%s: admin port %d, dispatcher.admin_listen says %s", where, ports["admin"], c.Dispatcher.AdminListen)
+			// No other port: the dispatcher opens no admin port, and
+			// one the config does not listen on would be a stale door.
+			for name := range ports {
+				ok := name == "ops" || (name == "http" && (tgt == "ingress" || tgt == "all")) || (name == "grpc" && (tgt == "channels" || tgt == "all"))
+				if !ok {
+					t.Errorf("%s: port %s is not one target %s listens on", where, name, tgt)
+				}
 			}
 			for name, p := range map[string]*corev1.Probe{"startup": ct.StartupProbe, "liveness": ct.LivenessProbe, "readiness": ct.ReadinessProbe} {
 				want := "/livez"
@@ -424,6 +442,9 @@ func checkWorkloads(t *testing.T, o objects) {
 			}
 		}
 	}
+
+	checkSecretRefs(t, o, c)
+	checkNetworkPolicies(t, o)
 
 	// Every PDB and Service selects pods of exactly one Deployment, and
 	// every Deployment has a PDB.

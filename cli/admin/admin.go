@@ -1,6 +1,7 @@
 // Package admin is `parley admin`: it manages apps, bots, webhook
-// instances and dead letters through the gRPC admin API of a running
-// Parley. One file per resource holds its commands.
+// instances and dead letters through the one admin endpoint of a running
+// Parley (channels.listen), which serves the dispatcher's services too.
+// One file per resource holds its commands.
 package admin
 
 import (
@@ -46,13 +47,16 @@ Webhook instances:
   instances approve|reject --bot ID [--id INSTANCE] [--note TEXT]      (bots admins)
   instances enable|disable --bot ID [--id INSTANCE]
   instances rotate --bot ID [--id INSTANCE] [--overlap 24h]           (signing secret)
-Dead letters:
-  dlq list [--bot ID [--id INSTANCE]]
-  dlq replay (--seq N | --message-id ID | --bot ID [--id INSTANCE])
+Dead letters and delivery:
+  dlq list [--bot ID [--id INSTANCE]] [--limit N] [--page TOKEN]
+  dlq replay|purge (--seq N | --message-id ID | --bot ID [--id INSTANCE])
+  dlq enable-channel --bot ID [--id INSTANCE]   (after a 410 or a day of failures)
 
 Every command takes:
-  --addr HOST:PORT   admin API (default 127.0.0.1:9090)
-  --token T          admin token (default $PARLEY_ADMIN_TOKEN)
+  --addr HOST:PORT   admin endpoint, channels.listen (default 127.0.0.1:9090)
+  --token T          admin token (default $PARLEY_ADMIN_TOKEN); its role is
+                     viewer (lists and gets), developer (changes, replays,
+                     purges) or bots_admin (also approves)
   --json             print the response as JSON instead of a table
   --tls, --ca FILE   connect with TLS, optionally trusting FILE
   --timeout 30s

@@ -8,29 +8,36 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-
+	"github.com/parleyhq/parley/platform/adminauth"
+	"github.com/parleyhq/parley/platform/adminbus"
+	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/bustest"
 	"github.com/parleyhq/parley/platform/registry"
 	dispatcherv1 "github.com/parleyhq/parley/proto/gen/go/parley/dispatcher/v1"
 	"github.com/parleyhq/parley/services/channels"
+	"github.com/parleyhq/parley/services/dispatcher"
 )
 
 const (
-	cliDevToken   = "cli-developer-token-0123"
-	cliAdminToken = "cli-bots-admin-token-0123"
-	cliBot        = "st-2b5e9b0c-6c1e-5d4a-9f3b-1a2b3c4d5e6f"
+	cliViewerToken = "cli-viewer-token-012345"
+	cliDevToken    = "cli-developer-token-0123"
+	cliAdminToken  = "cli-bots-admin-token-0123"
+	cliBot         = "st-2b5e9b0c-6c1e-5d4a-9f3b-1a2b3c4d5e6f"
 )
 
-// fakeDLQ stands in for the dispatcher's DeadLetterAdmin, registered on the
-// channels server as the app wires it.
+// fakeDLQ stands in for a dispatcher replica's DeadLetterAdmin, answering
+// on the bus; the channels server forwards to it as the app wires it.
 type fakeDLQ struct {
 	dispatcherv1.UnimplementedDeadLetterAdminServer
+	mu       sync.Mutex
 	replayed []*dispatcherv1.Selector
+	purged   []*dispatcherv1.Selector
 }
 
 func (f *fakeDLQ) List(context.Context, *dispatcherv1.ListDeadLettersRequest) (*dispatcherv1.ListDeadLettersResponse, error) {
@@ -40,24 +47,46 @@ func (f *fakeDLQ) List(context.Context, *dispatcherv1.ListDeadLettersRequest) (*
 }
 
 func (f *fakeDLQ) Replay(_ context.Context, r *dispatcherv1.ReplayRequest) (*dispatcherv1.ReplayResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.replayed = append(f.replayed, r.GetSelector())
 	return &dispatcherv1.ReplayResponse{Replayed: 1}, nil
+}
+
+func (f *fakeDLQ) Purge(_ context.Context, r *dispatcherv1.PurgeRequest) (*dispatcherv1.PurgeResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.purged = append(f.purged, r.GetSelector())
+	return &dispatcherv1.PurgeResponse{Purged: 1}, nil
+}
+
+func (f *fakeDLQ) selectors() (replayed, purged []*dispatcherv1.Selector) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.replayed), slices.Clone(f.purged)
 }
 
 func startChannels(t *testing.T, dlq *fakeDLQ) string {
 	t.Helper()
 	srv := bustest.RunJetStream(t)
 	conn := bustest.Connect(t, srv.Config(t))
+	replica, err := adminbus.Serve(conn.NC, conn.Cfg.Subject(bus.SubjectAdmin), "dispatcher", slog.New(slog.DiscardHandler),
+		adminbus.Service{Desc: &dispatcherv1.DeadLetterAdmin_ServiceDesc, Impl: dlq})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { replica.Stop(context.Background()) })
 	svc, err := channels.New(channels.Config{
 		Listen: "127.0.0.1:0", Store: channels.StoreKV,
 		MasterKey: base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{3}, 32)),
 		AdminTokens: []channels.AdminToken{
+			{Token: cliViewerToken, Role: channels.RoleViewer},
 			{Token: cliDevToken, Role: channels.RoleDeveloper},
 			{Token: cliAdminToken, Role: channels.RoleBotsAdmin, Name: "ops"},
 		},
 	}, channels.Deps{
 		Bus: conn, Logger: slog.New(slog.DiscardHandler),
-		Register: []func(*grpc.Server){func(g *grpc.Server) { dispatcherv1.RegisterDeadLetterAdminServer(g, dlq) }},
+		AdminServices: []adminauth.Service{dispatcher.AdminService(conn)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -174,13 +203,18 @@ func TestAdminCLI(t *testing.T) {
 		t.Fatalf("re-import:\n%s", out)
 	}
 
-	// Dead letters.
-	if out := c.ok(cliDevToken, "dlq", "list"); !strings.Contains(out, "ms-1") || !strings.Contains(out, "exhausted") {
+	// Dead letters, through the same address: a viewer lists, a developer
+	// replays and purges.
+	if out := c.ok(cliViewerToken, "dlq", "list"); !strings.Contains(out, "ms-1") || !strings.Contains(out, "exhausted") {
 		t.Fatalf("dlq list:\n%s", out)
 	}
+	if code, _, errOut := c.run(cliViewerToken, "dlq", "replay", "--seq", "7"); code != 1 || !strings.Contains(errOut, "PermissionDenied") {
+		t.Fatalf("replay by a viewer: exit %d: %s", code, errOut)
+	}
 	c.ok(cliDevToken, "dlq", "replay", "--seq", "7")
-	if len(dlq.replayed) != 1 || dlq.replayed[0].GetSequence() != 7 {
-		t.Fatalf("replayed %v", dlq.replayed)
+	c.ok(cliDevToken, "dlq", "purge", "--message-id", "ms-1")
+	if replayed, purged := dlq.selectors(); len(replayed) != 1 || replayed[0].GetSequence() != 7 || len(purged) != 1 || purged[0].GetMessageId() != "ms-1" {
+		t.Fatalf("replayed %v, purged %v", replayed, purged)
 	}
 
 	// Wrong token and usage errors.

@@ -109,6 +109,8 @@ func TestDeployConfigs_loadWithParleysLoader(t *testing.T) {
 		"PARLEY_NATS_URL":             "nats://nats.nats.svc.cluster.local:4222",
 		"PARLEY_NATS_REPLICAS":        "3",
 		"PARLEY_REDIS_URL":            "redis://:pw@redis-master.redis.svc.cluster.local:6379/0",
+		"PARLEY_MASTER_KEY":           "dGVzdC1tYXN0ZXIta2V5LW9mLTMyLWJ5dGVzLi4uLi4=",
+		"PARLEY_ADMIN_TOKEN":          "a-test-admin-token-of-32-chars!!",
 	}
 	for k, v := range env {
 		t.Setenv(k, v)

@@ -36,6 +36,10 @@ const (
 	// SubjectDeadLetters: <root>.<bot>.<instance>, built by the
 	// dispatcher's dlq package.
 	SubjectDeadLetters = "parley.dlq"
+	// SubjectAdmin is the core NATS root of admin calls forwarded from the
+	// admin endpoint to the services that answer them, outside every
+	// stream: <root>.<gRPC service, '.' as '_'>.<method> (platform/adminbus).
+	SubjectAdmin = "parley.admin"
 )
 
 // Headers Parley sets on bus messages. Trace context travels as the W3C
@@ -60,6 +64,14 @@ const (
 	HeaderDeadLetterReason = "Parley-Reason"
 	// HeaderMessageID is the id of the bot message a dead letter holds.
 	HeaderMessageID = "Parley-Message-Id"
+	// HeaderAdminCaller and HeaderAdminRole name the authenticated holder
+	// of a forwarded admin call's token; HeaderReplyDeadline carries its
+	// deadline.
+	HeaderAdminCaller = "Parley-Admin-Caller"
+	HeaderAdminRole   = "Parley-Admin-Role"
+	// HeaderStatus is the gRPC status code of a forwarded admin call's
+	// answer; a failure's body is a google.rpc.Status.
+	HeaderStatus = "Parley-Status"
 )
 
 // Buckets shared by several services.

@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"slices"
 	"time"
 
 	"google.golang.org/grpc"
@@ -29,6 +28,7 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/parleyhq/parley/platform/adminauth"
 	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/registry"
 	channelsv1 "github.com/parleyhq/parley/proto/gen/go/parley/channels/v1"
@@ -43,15 +43,17 @@ const (
 	StoreKV     = "kv"
 )
 
-// Roles of admin tokens.
+// Roles of admin tokens, from least to most trusted (platform/adminauth).
 const (
-	RoleDeveloper = string(grpcadmin.RoleDeveloper)
-	RoleBotsAdmin = string(grpcadmin.RoleBotsAdmin)
+	RoleViewer    = string(adminauth.RoleViewer)
+	RoleDeveloper = string(adminauth.RoleDeveloper)
+	RoleBotsAdmin = string(adminauth.RoleBotsAdmin)
 )
 
 // Config of the channels service.
 type Config struct {
-	// Listen is the gRPC admin address.
+	// Listen is the admin gRPC address: the one admin endpoint, which also
+	// serves the dispatcher's admin services (Deps.AdminServices).
 	Listen string `yaml:"listen"`
 	// Store is "static" (the config file, read-only API) or "kv".
 	Store string `yaml:"store"`
@@ -60,7 +62,8 @@ type Config struct {
 	// environment: master_key: ${PARLEY_MASTER_KEY}.
 	MasterKey string `yaml:"master_key"`
 	// AdminTokens authenticate admin calls; without any, every call is
-	// refused.
+	// refused. Put the tokens in the environment:
+	// token: ${PARLEY_ADMIN_TOKEN}.
 	AdminTokens []AdminToken `yaml:"admin_tokens"`
 	TLS         TLSConfig    `yaml:"tls"`
 	// SecretOverlap is how long a rotated secret stays valid by default.
@@ -96,10 +99,19 @@ func (c Config) ValidateProduction() error {
 // AdminToken is a bearer token of the admin API and its role.
 type AdminToken struct {
 	Token string `yaml:"token"`
-	// Role is developer or bots_admin; only a bots admin approves.
+	// Role is viewer (reads), developer (changes, replays, sends) or
+	// bots_admin (also approves channels).
 	Role string `yaml:"role"`
 	// Name identifies the holder in approvals; default the role.
 	Name string `yaml:"name"`
+}
+
+func (c Config) adminTokens() []adminauth.Token {
+	out := make([]adminauth.Token, 0, len(c.AdminTokens))
+	for _, t := range c.AdminTokens {
+		out = append(out, adminauth.Token{Token: t.Token, Role: adminauth.Role(t.Role), Name: t.Name})
+	}
+	return out
 }
 
 // TLSConfig enables TLS on the admin API when both files are set.
@@ -136,18 +148,8 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("channels.store: %q is not static or kv", c.Store))
 	}
-	var seen []string
-	for i, t := range c.AdminTokens {
-		if len(t.Token) < 16 {
-			errs = append(errs, fmt.Errorf("channels.admin_tokens[%d].token: must be at least 16 characters", i))
-		}
-		if slices.Contains(seen, t.Token) {
-			errs = append(errs, fmt.Errorf("channels.admin_tokens[%d].token: listed twice", i))
-		}
-		seen = append(seen, t.Token)
-		if t.Role != RoleDeveloper && t.Role != RoleBotsAdmin {
-			errs = append(errs, fmt.Errorf("channels.admin_tokens[%d].role: %q is not developer or bots_admin", i, t.Role))
-		}
+	if err := adminauth.ValidateTokens("channels.admin_tokens", c.adminTokens()); err != nil {
+		errs = append(errs, err)
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		errs = append(errs, errors.New("channels.tls: cert_file and key_file go together"))
@@ -171,17 +173,19 @@ type Deps struct {
 	// return once it has applied them.
 	View   *registry.Watched
 	Logger *slog.Logger
-	// Register adds other services to the admin server, behind the same
-	// authentication (the dispatcher's DeadLetterAdmin).
-	Register []func(*grpc.Server)
+	// AdminServices are served beside ChannelAdmin, behind the same
+	// authentication, each method with the role its policy names (the
+	// dispatcher's, forwarded over the bus).
+	AdminServices []adminauth.Service
 }
 
 // Service is the running registry.
 type Service struct {
-	cfg   Config
-	deps  Deps
-	ready chan struct{}
-	addr  net.Addr
+	cfg    Config
+	deps   Deps
+	policy adminauth.Policy
+	ready  chan struct{}
+	addr   net.Addr
 }
 
 // New validates the configuration; it opens nothing.
@@ -199,7 +203,15 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if cfg.Store == StoreStatic && deps.Registry == nil {
 		return nil, errors.New("channels: store static needs the registry view")
 	}
-	return &Service{cfg: cfg, deps: deps, ready: make(chan struct{})}, nil
+	policies := []adminauth.Policy{grpcadmin.Policy, adminauth.HealthPolicy}
+	for _, svc := range deps.AdminServices {
+		policies = append(policies, svc.Policy)
+	}
+	policy, err := adminauth.Merge(policies...)
+	if err != nil {
+		return nil, fmt.Errorf("channels: %w", err)
+	}
+	return &Service{cfg: cfg, deps: deps, policy: policy, ready: make(chan struct{})}, nil
 }
 
 // Ready is closed once the listener is bound.
@@ -229,38 +241,24 @@ func (s *Service) Run(ctx context.Context) error {
 		impl = srv
 	}
 
-	var tokens []grpcadmin.Token
-	for _, t := range s.cfg.AdminTokens {
-		tokens = append(tokens, grpcadmin.Token{Token: t.Token, Role: grpcadmin.Role(t.Role), Name: t.Name})
+	srv, err := s.adminServer(log)
+	if err != nil {
+		return err
 	}
-	if len(tokens) == 0 {
-		log.Warn("no channels.admin_tokens configured: every admin call will be refused")
+	channelsv1.RegisterChannelAdminServer(srv, impl)
+	for _, svc := range s.deps.AdminServices {
+		svc.Register(srv)
 	}
-	guard := grpcadmin.NewGuard(tokens, log)
-	opts := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(guard.Unary),
-		grpc.ChainStreamInterceptor(guard.Stream),
-		grpc.MaxRecvMsgSize(registry.MaxBotArchiveBytes + 1<<20),
-	}
-	if s.cfg.TLS.CertFile != "" {
-		creds, err := credentials.NewServerTLSFromFile(s.cfg.TLS.CertFile, s.cfg.TLS.KeyFile)
-		if err != nil {
-			return fmt.Errorf("channels.tls: %w", err)
-		}
-		opts = append(opts, grpc.Creds(creds))
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(srv, hs)
+	if err := s.policy.Covers(srv); err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("channels.listen %s: %w", s.cfg.Listen, err)
 	}
 	s.addr = ln.Addr()
-	srv := grpc.NewServer(opts...)
-	channelsv1.RegisterChannelAdminServer(srv, impl)
-	for _, reg := range s.deps.Register {
-		reg(srv)
-	}
-	hs := health.NewServer()
-	healthpb.RegisterHealthServer(srv, hs)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	close(s.ready)
@@ -279,6 +277,29 @@ func (s *Service) Run(ctx context.Context) error {
 		srv.Stop()
 	}
 	return nil
+}
+
+// adminServer is the admin gRPC server: every call authenticated and
+// authorized against the admin tokens and the policy before its handler
+// runs, panics recovered and errors mapped to codes (grpcadmin.Errors), TLS
+// when configured.
+func (s *Service) adminServer(log *slog.Logger) (*grpc.Server, error) {
+	if len(s.cfg.AdminTokens) == 0 {
+		log.Warn("no channels.admin_tokens configured: every admin call will be refused")
+	}
+	guard := adminauth.NewGuard(s.cfg.adminTokens(), s.policy)
+	opts := append([]grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(grpcadmin.Errors{Log: log}.Unary),
+		grpc.MaxRecvMsgSize(registry.MaxBotArchiveBytes + 1<<20),
+	}, guard.Interceptors(log)...)
+	if s.cfg.TLS.CertFile != "" {
+		creds, err := credentials.NewServerTLSFromFile(s.cfg.TLS.CertFile, s.cfg.TLS.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("channels.tls: %w", err)
+		}
+		opts = append(opts, grpc.Creds(creds))
+	}
+	return grpc.NewServer(opts...), nil
 }
 
 func openAdmin(ctx context.Context, conn *bus.Conn, cfg Config) (*admin.Service, error) {

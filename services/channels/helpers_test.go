@@ -25,9 +25,10 @@ import (
 )
 
 const (
-	devToken   = "developer-token-0123456789"
-	adminToken = "bots-admin-token-0123456789"
-	testBot    = "st-2b5e9b0c-6c1e-5d4a-9f3b-1a2b3c4d5e6f"
+	viewerToken = "viewer-token-0123456789"
+	devToken    = "developer-token-0123456789"
+	adminToken  = "bots-admin-token-0123456789"
+	testBot     = "st-2b5e9b0c-6c1e-5d4a-9f3b-1a2b3c4d5e6f"
 )
 
 var masterKey = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
@@ -41,6 +42,7 @@ type env struct {
 	cfg    channels.Config
 	view   *registry.Watched
 	client channelsv1.ChannelAdminClient
+	conn   *grpc.ClientConn
 	dev    context.Context
 	admin  context.Context
 	log    *slog.Logger
@@ -70,6 +72,7 @@ func startEnv(t *testing.T, bootstrap registry.Config) *env {
 	e.cfg = channels.Config{
 		Listen: "127.0.0.1:0", Store: channels.StoreKV, MasterKey: masterKey, SecretOverlap: time.Hour,
 		AdminTokens: []channels.AdminToken{
+			{Token: viewerToken, Role: channels.RoleViewer, Name: "vera"},
 			{Token: devToken, Role: channels.RoleDeveloper, Name: "dev"},
 			{Token: adminToken, Role: channels.RoleBotsAdmin, Name: "alice"},
 		},
@@ -106,6 +109,7 @@ func startEnv(t *testing.T, bootstrap registry.Config) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cc.Close() })
+	e.conn = cc
 	e.client = channelsv1.NewChannelAdminClient(cc)
 	e.dev = metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+devToken)
 	e.admin = metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+adminToken)

@@ -3,6 +3,7 @@ package dispatcher_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -15,32 +16,49 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/parleyhq/parley/platform/adminauth"
 	"github.com/parleyhq/parley/platform/registry"
 	dispatcherv1 "github.com/parleyhq/parley/proto/gen/go/parley/dispatcher/v1"
 	"github.com/parleyhq/parley/services/dispatcher"
 )
 
-func adminConfig() dispatcher.Config {
-	cfg := fastConfig()
-	addr := "127.0.0.1:0"
-	cfg.AdminListen = &addr
-	return cfg
-}
+const (
+	viewerToken    = "viewer-token-0123456789"
+	developerToken = "developer-token-0123456789"
+)
 
-func dialAdmin(t *testing.T, r *running) *grpc.ClientConn {
+// adminEndpoint serves the dispatcher's admin services as the channels
+// service does: a gRPC server on a loopback port behind the admin guard,
+// each call forwarded over the bus to a dispatcher replica. It returns the
+// connection and a context per role.
+func (e *env) adminEndpoint() (cc *grpc.ClientConn, viewer, developer context.Context) {
+	t := e.t
 	t.Helper()
-	addr := r.svc.AdminAddr()
-	if addr == nil {
-		t.Fatal("admin listener not started")
+	svc := dispatcher.AdminService(e.conn)
+	guard := adminauth.NewGuard([]adminauth.Token{
+		{Token: viewerToken, Role: adminauth.RoleViewer, Name: "vera"},
+		{Token: developerToken, Role: adminauth.RoleDeveloper, Name: "dev"},
+	}, svc.Policy)
+	srv := grpc.NewServer(guard.Interceptors(testLogger())...)
+	svc.Register(srv)
+	if err := svc.Policy.Covers(srv); err != nil {
+		t.Fatal(err)
 	}
-	cc, err := grpc.NewClient(addr.String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	lis := listen(t)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	cc, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cc.Close() })
-	return cc
+	bearer := func(tok string) context.Context {
+		return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+tok)
+	}
+	return cc, bearer(viewerToken), bearer(developerToken)
 }
 
 // Dead letters are listed (filtered, paged), read, replayed under their
@@ -58,10 +76,11 @@ func TestDeadLetterAdmin(t *testing.T) {
 		registry.Instance{InstanceID: "async", PostURL: rc.url()},
 		registry.Instance{InstanceID: "other", PostURL: rc.url()},
 	)
-	d := e.start(adminConfig())
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	e.start(fastConfig())
+	cc, _, dev := e.adminEndpoint()
+	ctx, cancel := context.WithTimeout(dev, 30*time.Second)
 	defer cancel()
-	cl := dispatcherv1.NewDeadLetterAdminClient(dialAdmin(t, d))
+	cl := dispatcherv1.NewDeadLetterAdminClient(cc)
 
 	p := e.publisher()
 	r1 := p.reply("async", "u1", "ok1", "bad1")
@@ -180,10 +199,11 @@ func TestProactiveSendMessage(t *testing.T) {
 		registry.Instance{InstanceID: "async", PostURL: rc.url()},
 		registry.Instance{InstanceID: "sync", Mode: registry.ModeSync},
 	)
-	d := e.start(adminConfig())
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	e.start(fastConfig())
+	cc, _, dev := e.adminEndpoint()
+	ctx, cancel := context.WithTimeout(dev, 30*time.Second)
 	defer cancel()
-	cl := dispatcherv1.NewProactiveAdminClient(dialAdmin(t, d))
+	cl := dispatcherv1.NewProactiveAdminClient(cc)
 
 	p := e.publisher()
 	r := p.reply("async", "alice", "earlier")
@@ -227,9 +247,10 @@ func TestProactiveSendMessage(t *testing.T) {
 	}
 }
 
-// The admin services can also be registered on someone else's server, and
-// re-enable a channel disabled by a 410.
-func TestRegisterAdminAndEnableChannel(t *testing.T) {
+// The admin endpoint may start before any dispatcher (in the one binary it
+// does): its calls are Unavailable until a replica answers, then reach it.
+// EnableChannel re-enables a channel disabled by a 410.
+func TestAdminEndpointBeforeDispatcherAndEnableChannel(t *testing.T) {
 	var gone atomic.Bool
 	gone.Store(true)
 	rc := newReceiver(t, func(*http.Request, []byte, int64) int {
@@ -238,29 +259,21 @@ func TestRegisterAdminAndEnableChannel(t *testing.T) {
 		}
 		return http.StatusOK
 	})
-	e := newEnv(t, registry.Instance{InstanceID: "async", PostURL: rc.url()})
-	d := e.start(fastConfig())
-	if d.svc.AdminAddr() != nil {
-		t.Fatal("admin listener started although disabled")
-	}
-	srv := grpc.NewServer()
-	d.svc.RegisterAdmin(srv)
-	lis := listen(t)
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
-	cc, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cc.Close()
+	e := newEnv(t, registryInstance("async", rc.url()))
+	cc, _, dev := e.adminEndpoint()
 	cl := dispatcherv1.NewDeadLetterAdminClient(cc)
+	ctx, cancel := context.WithTimeout(dev, 20*time.Second)
+	defer cancel()
+	_, err := cl.List(ctx, &dispatcherv1.ListDeadLettersRequest{})
+	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "no replica serving parley.dispatcher.v1.DeadLetterAdmin") {
+		t.Fatalf("List before the dispatcher = %v, want Unavailable", err)
+	}
+	d := e.start(fastConfig())
 
 	p := e.publisher()
 	p.reply("async", "u1", "one")
 	waitFor(t, "disabled", 10*time.Second, func() bool { return d.svc.ChannelDisabled(botID, "async") })
 	gone.Store(false)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	res, err := cl.EnableChannel(ctx, &dispatcherv1.EnableChannelRequest{Channel: &dispatcherv1.Channel{BotId: botID, InstanceId: "async"}})
 	if err != nil || !res.WasDisabled {
 		t.Fatalf("EnableChannel = %v, %v", res, err)
@@ -270,6 +283,111 @@ func TestRegisterAdminAndEnableChannel(t *testing.T) {
 	waitFor(t, "delivery after re-enable", 10*time.Second, func() bool {
 		return rc.times(r.Messages[0].MessageId) == 1
 	})
+}
+
+// Every method of DeadLetterAdmin and ProactiveAdmin refuses a call without
+// a valid token, and a viewer's call to a method that changes something;
+// a viewer reads.
+func TestAdminRefusesUnauthenticatedAndWrongRole(t *testing.T) {
+	e := newEnv(t, registryInstance("async", "http://127.0.0.1:9/hook"))
+	e.start(fastConfig())
+	cc, viewer, _ := e.adminEndpoint()
+	dl := dispatcherv1.NewDeadLetterAdminClient(cc)
+	pa := dispatcherv1.NewProactiveAdminClient(cc)
+	sel := &dispatcherv1.Selector{Select: &dispatcherv1.Selector_Sequence{Sequence: 1}}
+	channel := &dispatcherv1.Channel{BotId: botID, InstanceId: "async"}
+	calls := map[string]func(context.Context) error{
+		dispatcherv1.DeadLetterAdmin_List_FullMethodName: func(ctx context.Context) error {
+			_, err := dl.List(ctx, &dispatcherv1.ListDeadLettersRequest{})
+			return err
+		},
+		dispatcherv1.DeadLetterAdmin_Get_FullMethodName: func(ctx context.Context) error {
+			_, err := dl.Get(ctx, &dispatcherv1.GetDeadLetterRequest{Sequence: 1})
+			return err
+		},
+		dispatcherv1.DeadLetterAdmin_Replay_FullMethodName: func(ctx context.Context) error {
+			_, err := dl.Replay(ctx, &dispatcherv1.ReplayRequest{Selector: sel})
+			return err
+		},
+		dispatcherv1.DeadLetterAdmin_Purge_FullMethodName: func(ctx context.Context) error {
+			_, err := dl.Purge(ctx, &dispatcherv1.PurgeRequest{Selector: sel})
+			return err
+		},
+		dispatcherv1.DeadLetterAdmin_EnableChannel_FullMethodName: func(ctx context.Context) error {
+			_, err := dl.EnableChannel(ctx, &dispatcherv1.EnableChannelRequest{Channel: channel})
+			return err
+		},
+		dispatcherv1.ProactiveAdmin_SendMessage_FullMethodName: func(ctx context.Context) error {
+			_, err := pa.SendMessage(ctx, &dispatcherv1.SendMessageRequest{BotId: botID, InstanceId: "async", FromId: "mallory",
+				Messages: []*dispatcherv1.ProactiveMessage{{Body: &dispatcherv1.ProactiveMessage_Text{Text: "click here"}}}})
+			return err
+		},
+	}
+	if len(calls) != len(dispatcher.AdminService(e.conn).Policy) {
+		t.Fatalf("the test covers %d methods, the policy names %d", len(calls), len(dispatcher.AdminService(e.conn).Policy))
+	}
+	reads := map[string]bool{dispatcherv1.DeadLetterAdmin_List_FullMethodName: true, dispatcherv1.DeadLetterAdmin_Get_FullMethodName: true}
+	for method, call := range calls {
+		t.Run(method[strings.LastIndexByte(method, '/')+1:], func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := call(ctx); status.Code(err) != codes.Unauthenticated {
+				t.Errorf("without a token: %v, want Unauthenticated", err)
+			}
+			bad := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer not-a-configured-token")
+			if err := call(bad); status.Code(err) != codes.Unauthenticated {
+				t.Errorf("with an unknown token: %v, want Unauthenticated", err)
+			}
+			vctx, cancel := context.WithTimeout(viewer, 10*time.Second)
+			defer cancel()
+			err := call(vctx)
+			switch code := status.Code(err); {
+			case reads[method] && (code == codes.Unauthenticated || code == codes.PermissionDenied):
+				t.Errorf("a viewer reading: %v", err)
+			case !reads[method] && code != codes.PermissionDenied:
+				t.Errorf("a viewer changing: %v, want PermissionDenied", err)
+			}
+		})
+	}
+	if n := e.dlqCount(); n != 0 {
+		t.Errorf("%d dead letters: a refused call had an effect", n)
+	}
+}
+
+// A page of List stops at MaxListBytes, so that large dead letters still
+// cross the bus; the page token continues after them.
+func TestListPagesLargeDeadLetters(t *testing.T) {
+	rc := newReceiver(t, func(_ *http.Request, body []byte, _ int64) int {
+		if len(body) > 100_000 {
+			return http.StatusBadRequest
+		}
+		return http.StatusOK
+	})
+	e := newEnv(t, registryInstance("async", rc.url()))
+	e.start(fastConfig())
+	cc, viewer, _ := e.adminEndpoint()
+	cl := dispatcherv1.NewDeadLetterAdminClient(cc)
+	ctx, cancel := context.WithTimeout(viewer, 30*time.Second)
+	defer cancel()
+	p := e.publisher()
+	for i := range 3 {
+		p.reply("async", fmt.Sprintf("u%d", i), strings.Repeat("x", 120_000))
+	}
+	waitFor(t, "three dead letters", 15*time.Second, func() bool { return e.dlqCount() >= 3 })
+	seen, pages, token := 0, 0, ""
+	for {
+		page, err := cl.List(ctx, &dispatcherv1.ListDeadLettersRequest{PageSize: 50, PageToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen, pages, token = seen+len(page.DeadLetters), pages+1, page.NextPageToken
+		if token == "" {
+			break
+		}
+	}
+	if seen != 3 || pages < 2 {
+		t.Errorf("listed %d dead letters in %d pages, want 3 in more than one", seen, pages)
+	}
 }
 
 // Metrics count deliveries, failures, retries, dead letters and skipped

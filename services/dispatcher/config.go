@@ -16,9 +16,6 @@ import (
 // also bounds time spent in backpressure.
 var DefaultRetrySchedule = []time.Duration{0, 2 * time.Second, 10 * time.Second, time.Minute, 5 * time.Minute, 30 * time.Minute}
 
-// DefaultAdminListen is the admin gRPC address when none is configured.
-const DefaultAdminListen = "127.0.0.1:9091"
-
 // Config of the dispatcher.
 type Config struct {
 	// MemberID names this replica in the consumer group; default: host name
@@ -75,11 +72,6 @@ type Config struct {
 	// MetricsInterval is how often the dead letters per channel and the lag
 	// of the owned partitions' consumers are sampled for the metrics.
 	MetricsInterval time.Duration `yaml:"metrics_interval"`
-
-	// AdminListen is the address of the DeadLetterAdmin and ProactiveAdmin
-	// gRPC services until the channels service hosts them; nil means
-	// DefaultAdminListen, an empty string disables it.
-	AdminListen *string `yaml:"admin_listen"`
 }
 
 // BreakerConfig configures the per-endpoint circuit breaker.
@@ -149,10 +141,6 @@ func (c *Config) Defaults() {
 	}
 	if c.MetricsInterval == 0 {
 		c.MetricsInterval = 15 * time.Second
-	}
-	if c.AdminListen == nil {
-		addr := DefaultAdminListen
-		c.AdminListen = &addr
 	}
 }
 

@@ -18,9 +18,6 @@ func TestConfigDefaults(t *testing.T) {
 	if c.PerAttemptTimeout != 10*time.Second || len(c.RetrySchedule) != 6 || c.RetrySchedule[5] != 30*time.Minute || c.Jitter != 0.2 {
 		t.Errorf("defaults %+v", c)
 	}
-	if *c.AdminListen != dispatcher.DefaultAdminListen {
-		t.Errorf("admin_listen default %q", *c.AdminListen)
-	}
 	if c.DisableAfter != 24*time.Hour {
 		t.Errorf("disable_after default %v, want the contract's 24h", c.DisableAfter)
 	}
@@ -50,14 +47,18 @@ func TestConfigValidateNamesKeys(t *testing.T) {
 	}
 }
 
-// The YAML form: durations, an explicit empty admin_listen disables it.
+// The YAML form: durations. admin_listen is gone: the dispatcher opens no
+// admin port, and a configuration that still sets one is told so.
 func TestConfigYAML(t *testing.T) {
+	var old dispatcher.Config
+	if err := config.Decode([]byte("admin_listen: 0.0.0.0:9091\n"), &old); err == nil || !strings.Contains(err.Error(), "admin_listen") {
+		t.Errorf("admin_listen accepted: %v", err)
+	}
 	var c dispatcher.Config
 	err := config.Decode([]byte(`
 retry_schedule: [0s, 1s, 5s]
 per_attempt_timeout: 3s
 allow_private_networks: true
-admin_listen: ""
 breaker:
   failure_ratio: 0.5
 `), &c)
@@ -69,8 +70,8 @@ breaker:
 		t.Fatal(err)
 	}
 	if len(c.RetrySchedule) != 3 || c.RetrySchedule[2] != 5*time.Second || c.PerAttemptTimeout != 3*time.Second || !c.AllowPrivateNetworks ||
-		c.AdminListen == nil || *c.AdminListen != "" || c.Breaker.FailureRatio != 0.5 {
-		t.Errorf("decoded %+v (admin %v)", c, c.AdminListen)
+		c.Breaker.FailureRatio != 0.5 {
+		t.Errorf("decoded %+v", c)
 	}
 }
 

@@ -24,6 +24,15 @@
 // rather than taken from a backoff library because the schedule, not a
 // formula, is the contract. Webhook signatures are in the standalone
 // webhooksig package, which receivers can import.
+//
+// Delivery is at least once: a message is POSTed again when its answer was
+// lost (a timeout, a crash between the POST and the ledger), and a replayed
+// dead letter keeps its webhook-id, so receivers de-duplicate on it
+// (webhooksig.Deduper).
+//
+// The dispatcher opens no admin port. Its replicas answer DeadLetterAdmin
+// and ProactiveAdmin on the bus, and the admin endpoint (the channels
+// service) serves them behind its authentication through AdminService.
 package dispatcher
 
 import (
@@ -31,13 +40,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 
+	"github.com/parleyhq/parley/platform/adminauth"
+	"github.com/parleyhq/parley/platform/adminbus"
 	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/consume"
 	"github.com/parleyhq/parley/platform/consume/partitions"
@@ -71,7 +81,6 @@ type Service struct {
 
 	dlq       atomic.Pointer[dlq.Store]
 	endpoints atomic.Pointer[delivery.Endpoints]
-	adminAddr atomic.Pointer[net.Addr]
 	group     atomic.Pointer[partitions.Group]
 }
 
@@ -109,18 +118,16 @@ func (b backend) Endpoints() *delivery.Endpoints { return b.s.endpoints.Load() }
 // Ready is closed once the replica consumes.
 func (s *Service) Ready() <-chan struct{} { return s.ready }
 
-// RegisterAdmin adds DeadLetterAdmin and ProactiveAdmin to a gRPC server
-// (the channels service's, eventually). Calls fail with Unavailable until
-// Run has opened the streams.
-func (s *Service) RegisterAdmin(g *grpc.Server) { s.admin.Register(g) }
-
-// AdminAddr is the address of the dispatcher's own admin listener, nil if
-// it is disabled or not started.
-func (s *Service) AdminAddr() net.Addr {
-	if a := s.adminAddr.Load(); a != nil {
-		return *a
+// AdminService is the dispatcher's admin services for the admin endpoint:
+// DeadLetterAdmin and ProactiveAdmin, each call carried over conn to a
+// running dispatcher replica, with the role each method needs. Calls fail
+// with Unavailable while no replica runs.
+func AdminService(conn *bus.Conn) adminauth.Service {
+	cc := &adminbus.Client{NC: conn.NC, Root: conn.Cfg.Subject(bus.SubjectAdmin)}
+	return adminauth.Service{
+		Register: func(g *grpc.Server) { admin.RegisterRemote(g, cc) },
+		Policy:   admin.Policy,
 	}
-	return nil
 }
 
 // OwnedPartitions lists the partitions this replica consumes now.
@@ -238,16 +245,11 @@ func (s *Service) Run(ctx context.Context) error {
 	}()
 	defer func() { stopSampling(); <-sampled }()
 
-	if addr := *s.cfg.AdminListen; addr != "" {
-		stopAdmin, err := s.serveAdmin(addr)
-		if err != nil {
-			// Delivery must not stop because the admin port is taken; the
-			// same services can be registered on another server.
-			s.log.Error("admin gRPC listener not started", "addr", addr, "err", err)
-		} else {
-			defer stopAdmin()
-		}
+	adminSrv, err := adminbus.Serve(conn.NC, conn.Cfg.Subject(bus.SubjectAdmin), "dispatcher", s.log, s.admin.BusServices()...)
+	if err != nil {
+		return fmt.Errorf("admin services: %w", err)
 	}
+	defer s.stopAdmin(adminSrv)
 	go func() {
 		select {
 		case <-group.Ready():
@@ -259,20 +261,10 @@ func (s *Service) Run(ctx context.Context) error {
 	return group.Run(ctx)
 }
 
-func (s *Service) serveAdmin(addr string) (func(), error) {
-	lis, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	g := grpc.NewServer(grpc.ChainUnaryInterceptor(admin.Recover(s.log)))
-	s.RegisterAdmin(g)
-	a := lis.Addr()
-	s.adminAddr.Store(&a)
-	go func() {
-		if err := g.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
-			s.log.Error("admin gRPC server", "err", err)
-		}
-	}()
-	s.log.Info("dispatcher admin gRPC listening", "addr", a.String())
-	return g.GracefulStop, nil
+// stopAdmin leaves the admin calls to other replicas and gives those under
+// way the drain timeout to finish.
+func (s *Service) stopAdmin(srv *adminbus.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
+	defer cancel()
+	srv.Stop(ctx)
 }

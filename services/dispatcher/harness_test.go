@@ -83,7 +83,6 @@ func testLogger() *slog.Logger {
 
 // fastConfig is a dispatcher configuration with test-sized timings.
 func fastConfig() dispatcher.Config {
-	off := ""
 	return dispatcher.Config{
 		AckWait:              3 * time.Second,
 		LeaseTTL:             time.Second,
@@ -92,7 +91,6 @@ func fastConfig() dispatcher.Config {
 		RetrySchedule:        repeat(30, 2*time.Millisecond),
 		MaxRetryDuration:     time.Minute,
 		AllowPrivateNetworks: true,
-		AdminListen:          &off,
 		Breaker:              dispatcher.BreakerConfig{FailureRatio: 0.9, MinRequests: 1000, Window: 10 * time.Second, OpenTimeout: 100 * time.Millisecond},
 	}
 }

@@ -14,8 +14,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
-	"google.golang.org/grpc"
 
+	"github.com/parleyhq/parley/platform/adminauth"
 	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/natsembed"
 	"github.com/parleyhq/parley/platform/opsserver"
@@ -68,13 +68,12 @@ type App struct {
 	// check for /readyz.
 	Checks opsserver.Checks
 
-	static     *registry.Static
-	reg        registry.View
-	watched    *registry.Watched
-	dispatcher *dispatcher.Service
-	conn       *bus.Conn
-	redis      redis.UniversalClient
-	mgr        *run.Manager
+	static  *registry.Static
+	reg     registry.View
+	watched *registry.Watched
+	conn    *bus.Conn
+	redis   redis.UniversalClient
+	mgr     *run.Manager
 }
 
 // New validates cfg and prepares the modules.
@@ -217,7 +216,6 @@ func (a *App) initDispatcher(context.Context) (run.Service, error) {
 		return nil, fmt.Errorf("dispatcher: %w", err)
 	}
 	a.addCheck(Dispatcher, opsserver.ReadyCheck(svc.Ready()))
-	a.dispatcher = svc
 	a.Started(Dispatcher, svc)
 	return svc, nil
 }
@@ -225,13 +223,11 @@ func (a *App) initDispatcher(context.Context) (run.Service, error) {
 func (a *App) initChannels(context.Context) (run.Service, error) {
 	svc, err := channels.New(a.Cfg.Channels, channels.Deps{
 		Registry: a.static, Bus: a.conn, Bootstrap: a.Cfg.Registry, View: a.watched, Logger: a.Log,
-		// The admin surface lives in one place: the dispatcher's dead-letter
-		// and proactive-message services are served beside the registry's.
-		Register: []func(*grpc.Server){func(g *grpc.Server) {
-			if a.dispatcher != nil {
-				a.dispatcher.RegisterAdmin(g)
-			}
-		}},
+		// One admin endpoint: the dispatcher's dead-letter and
+		// proactive-message services are served beside the registry's,
+		// behind the same tokens, and reach a dispatcher replica over the
+		// bus, in this process or another.
+		AdminServices: []adminauth.Service{dispatcher.AdminService(a.conn)},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("channels: %w", err)

@@ -18,6 +18,7 @@ import (
 	"github.com/parleyhq/parley/platform/logx"
 	"github.com/parleyhq/parley/platform/registry"
 	"github.com/parleyhq/parley/platform/run"
+	"github.com/parleyhq/parley/services/channels"
 	"github.com/parleyhq/parley/services/dialog"
 	"github.com/parleyhq/parley/services/ingress"
 )
@@ -43,8 +44,6 @@ func testConfig(t testing.TB, busCfg bus.Config) Config {
 	cfg.Ingress.RateLimit.PerUserBurst = 10000
 	cfg.Channels.Listen = "127.0.0.1:0"
 	cfg.Dialog.LeaseTTL = 2 * time.Second
-	noAdmin := "" // tests run several processes: no fixed admin port
-	cfg.Dispatcher.AdminListen = &noAdmin
 	cfg.Dispatcher.AllowPrivateNetworks = true
 	cfg.Registry = registry.Config{
 		Apps: []registry.App{
@@ -69,6 +68,7 @@ type process struct {
 	app      *App
 	ingress  *ingress.Service
 	dialog   *dialog.Service
+	channels *channels.Service
 	stop     context.CancelFunc
 	done     chan error
 	stopOnce sync.Once
@@ -104,6 +104,9 @@ func startProcessWith(t testing.TB, cfg Config, setup func(*App), targets ...str
 			readies = append(readies, s.Ready())
 		case *dialog.Service:
 			p.dialog = s
+			readies = append(readies, s.Ready())
+		case *channels.Service:
+			p.channels = s
 			readies = append(readies, s.Ready())
 		}
 	}
@@ -145,10 +148,10 @@ func countServices(targets []string) int {
 	n := 0
 	for _, t := range targets {
 		switch t {
-		case Ingress, Dialog:
+		case Ingress, Dialog, Channels:
 			n++
 		case All:
-			n += 2
+			n += 3
 		}
 	}
 	return n

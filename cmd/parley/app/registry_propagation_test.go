@@ -97,8 +97,6 @@ func startRegistryEnv(t *testing.T) *registryEnv {
 			{Token: adminToken, Role: channels.RoleBotsAdmin, Name: "alice"},
 		},
 	}
-	noAdmin := ""
-	cfg.Dispatcher.AdminListen = &noAdmin
 	cfg.Registry = registry.Config{Bots: []registry.Bot{{ID: testBot, Name: "Test Bot", Path: botDir(t, testBot, "hello v1")}}}
 
 	admin := runTarget(t, cfg, app.Channels).(*channels.Service)

@@ -10,15 +10,24 @@
 // secrets. Secrets are written "whsec_<base64>" (Standard Webhooks); any
 // other string is used as raw key bytes.
 //
-// A receiver:
+// Delivery is at least once: the same message can arrive more than once,
+// always under the same webhook-id (a retry after a lost answer, a dead
+// letter replayed by an operator). A receiver verifies, then de-duplicates
+// on the id before acting:
 //
 //	v, err := webhooksig.NewVerifier("whsec_...")
+//	d := webhooksig.NewDeduper(0, 0) // 2 h, 100,000 ids
 //	...
 //	if err := v.Verify(r.Header, body); err != nil {
 //		http.Error(w, "bad signature", http.StatusUnauthorized)
 //		return
 //	}
-//	// dedupe on r.Header.Get(webhooksig.HeaderID) before acting
+//	if d.Seen(r.Header.Get(webhooksig.HeaderID)) {
+//		w.WriteHeader(http.StatusOK) // a redelivery: handled already
+//		return
+//	}
+//
+// Verify first: an unsigned request must not put an id in the Deduper.
 package webhooksig
 
 import (

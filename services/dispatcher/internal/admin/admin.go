@@ -1,6 +1,11 @@
 // Package admin implements the dispatcher's gRPC admin services:
 // DeadLetterAdmin (list, get, replay and purge dead letters, re-enable a
 // channel) and ProactiveAdmin (push messages to users of async channels).
+//
+// The dispatcher opens no admin port: its replicas answer these services on
+// the bus (BusServices, platform/adminbus), and the one admin endpoint
+// serves them with RegisterRemote behind its authentication. Policy gives
+// the role each method needs; handlers log the caller of what they change.
 package admin
 
 import (
@@ -8,17 +13,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"strconv"
 	"time"
 
 	"github.com/google/uuid"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/parleyhq/parley/platform/adminauth"
 	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/registry"
 	dispatcherv1 "github.com/parleyhq/parley/proto/gen/go/parley/dispatcher/v1"
@@ -38,6 +42,11 @@ type Backend interface {
 // repeat the call for more (acted-on entries leave the DLQ).
 const MaxSelected = 10000
 
+// MaxListBytes ends a List page early once its dead letters hold this many
+// bytes, so that a page of large letters still crosses the bus (whose
+// messages are 1 MiB by default); the page token continues after it.
+const MaxListBytes = 256 << 10
+
 // Server implements both admin services.
 type Server struct {
 	dispatcherv1.UnimplementedDeadLetterAdminServer
@@ -47,25 +56,6 @@ type Server struct {
 	Conn     *bus.Conn
 	Registry registry.View
 	Log      *slog.Logger
-}
-
-// Register adds both services to s.
-func (s *Server) Register(g *grpc.Server) {
-	dispatcherv1.RegisterDeadLetterAdminServer(g, s)
-	dispatcherv1.RegisterProactiveAdminServer(g, s)
-}
-
-// Recover turns a handler panic into an Internal error.
-func Recover(log *slog.Logger) grpc.UnaryServerInterceptor {
-	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
-		defer func() {
-			if p := recover(); p != nil {
-				log.ErrorContext(ctx, "admin handler panic", "method", info.FullMethod, "panic", p, "stack", string(debug.Stack()))
-				err = status.Error(codes.Internal, "internal error")
-			}
-		}()
-		return h(ctx, req)
-	}
 }
 
 func (s *Server) store() (*dlq.Store, error) {
@@ -114,9 +104,11 @@ func (s *Server) List(ctx context.Context, req *dispatcherv1.ListDeadLettersRequ
 		}
 	}
 	resp := &dispatcherv1.ListDeadLettersResponse{}
+	pageBytes := 0
 	next, err := st.Scan(ctx, st.Filter(req.GetBotId(), req.GetInstanceId(), req.GetFirstInstance()), from, 0, func(dl *dispatcherv1.DeadLetter) bool {
 		resp.DeadLetters = append(resp.DeadLetters, dl)
-		return len(resp.DeadLetters) < size
+		pageBytes += proto.Size(dl)
+		return len(resp.DeadLetters) < size && pageBytes < MaxListBytes
 	})
 	if err != nil {
 		return nil, toStatus(err)
@@ -208,7 +200,7 @@ func (s *Server) Replay(ctx context.Context, req *dispatcherv1.ReplayRequest) (*
 		resp.Replayed++
 		resp.Sequences = append(resp.Sequences, dl.GetSequence())
 	}
-	s.Log.InfoContext(ctx, "dead letters replayed", "count", resp.Replayed)
+	s.Log.InfoContext(ctx, "dead letters replayed", "count", resp.Replayed, "by", adminauth.CallerFrom(ctx).Name)
 	return resp, nil
 }
 
@@ -277,7 +269,7 @@ func (s *Server) Purge(ctx context.Context, req *dispatcherv1.PurgeRequest) (*di
 		}
 		resp.Purged++
 	}
-	s.Log.InfoContext(ctx, "dead letters purged", "count", resp.Purged)
+	s.Log.InfoContext(ctx, "dead letters purged", "count", resp.Purged, "by", adminauth.CallerFrom(ctx).Name)
 	return resp, nil
 }
 
@@ -294,7 +286,7 @@ func (s *Server) EnableChannel(ctx context.Context, req *dispatcherv1.EnableChan
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	s.Log.InfoContext(ctx, "channel re-enabled", "bot_id", req.GetChannel().GetBotId(), "instance_id", req.GetChannel().GetInstanceId(), "was_disabled", was)
+	s.Log.InfoContext(ctx, "channel re-enabled", "bot_id", req.GetChannel().GetBotId(), "instance_id", req.GetChannel().GetInstanceId(), "was_disabled", was, "by", adminauth.CallerFrom(ctx).Name)
 	return &dispatcherv1.EnableChannelResponse{WasDisabled: was}, nil
 }
 
@@ -370,5 +362,7 @@ func (s *Server) SendMessage(ctx context.Context, req *dispatcherv1.SendMessageR
 	if _, err := s.Conn.Publish(ctx, nil, msg); err != nil {
 		return nil, toStatus(fmt.Errorf("publish proactive reply: %w", err))
 	}
+	s.Log.InfoContext(ctx, "proactive message sent", "bot_id", inst.BotID, "instance_id", inst.InstanceID,
+		"turn_id", turnID, "messages", len(r.Messages), "by", adminauth.CallerFrom(ctx).Name)
 	return resp, nil
 }
