@@ -140,9 +140,6 @@ func (c Config) exposedListen() (key, addr string, exposed bool) {
 		{"ops.listen", c.Ops.Listen},
 		{"nats.embedded.listen", c.NATS.Embedded.Listen},
 	}
-	if c.Dispatcher.AdminListen != nil {
-		listens = append(listens, struct{ key, addr string }{"dispatcher.admin_listen", *c.Dispatcher.AdminListen})
-	}
 	for _, l := range listens {
 		if l.addr != "" && !isLoopback(l.addr) {
 			return l.key, l.addr, true

@@ -51,7 +51,6 @@ func TestProductionRefusesDevelopmentSecrets(t *testing.T) {
 		{"ingress on every interface", func(c *Config) { c.Ingress.Listen = ":8080" }, "ingress.listen"},
 		{"ingress on 0.0.0.0", func(c *Config) { c.Ingress.Listen = "0.0.0.0:8080" }, "ingress.listen"},
 		{"channels admin", func(c *Config) { c.Channels.Listen = "[::]:9090" }, "channels.listen"},
-		{"dispatcher admin", func(c *Config) { addr := "10.0.0.5:9091"; c.Dispatcher.AdminListen = &addr }, "dispatcher.admin_listen"},
 		{"ops", func(c *Config) { c.Ops.Listen = "0.0.0.0:9100" }, "ops.listen"},
 		{"embedded NATS", func(c *Config) { c.NATS.Embedded.Listen = "0.0.0.0:4222" }, "nats.embedded.listen"},
 		{"a host name", func(c *Config) { c.Ingress.Listen = "parley.internal:8080" }, "ingress.listen"},
