@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 
 	"github.com/parleyhq/parley/platform/bus"
 )
@@ -89,7 +88,7 @@ func (s *Server) Config(t testing.TB) bus.Config {
 // Connect opens a bus connection closed at the end of the test.
 func Connect(t testing.TB, cfg bus.Config) *bus.Conn {
 	t.Helper()
-	c, err := bus.Connect(cfg, t.Name(), nats.MaxReconnects(-1))
+	c, err := bus.Connect(cfg, t.Name(), nil)
 	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}
