@@ -66,6 +66,10 @@ func writeBody(w http.ResponseWriter, status int, body []byte) {
 	_, _ = w.Write(body)
 }
 
+// retryAfterUnavailable is the Retry-After, in seconds, of a 503: about
+// the time a NATS reconnect or a stream leader election takes.
+const retryAfterUnavailable = "2"
+
 // Messages of the documented refusals.
 const (
 	msgBotNotFound   = "Bot not found"

@@ -162,7 +162,14 @@ func (h *Handler) route(v apiVersion) http.HandlerFunc {
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, v apiVersion) {
 	ctx := r.Context()
-	fail := func(status int, msg string) { writeBody(w, status, v.errorJSON(ctx, status, msg)) }
+	fail := func(status int, msg string) {
+		if status == http.StatusServiceUnavailable {
+			// Nothing was accepted (NATS or a store is unreachable): tell
+			// the client when to try again rather than lose the turn.
+			w.Header().Set("Retry-After", retryAfterUnavailable)
+		}
+		writeBody(w, status, v.errorJSON(ctx, status, msg))
+	}
 	botID, instanceID := r.PathValue("botId"), r.PathValue("instanceId")
 	inst, ok := h.reg.Instance(botID, instanceID)
 	if !ok {
