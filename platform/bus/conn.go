@@ -17,6 +17,10 @@ import (
 // and that every stream and bucket it set up still exists.
 const superviseEvery = 5 * time.Second
 
+// checkTimeout bounds one supervision round; JetStream answers in
+// milliseconds when it answers at all.
+const checkTimeout = 2 * time.Second
+
 // Conn is an open connection with its JetStream context.
 //
 // A Conn rides through NATS faults instead of failing its process: it
@@ -97,12 +101,13 @@ func Connect(cfg Config, name string, log *slog.Logger, opts ...nats.Option) (*C
 }
 
 // Close stops supervising and drains the connection so that pending
-// publishes and acks are sent.
+// publishes and acks are sent (a connection that is down is just closed).
 func (c *Conn) Close() {
 	c.closed.Do(func() {
 		close(c.stop)
 		<-c.done
-		if err := c.NC.Drain(); err != nil {
+		// Draining a connection that is down would wait for the server.
+		if c.NC.Status() != nats.CONNECTED || c.NC.Drain() != nil {
 			c.NC.Close()
 		}
 	})
@@ -132,16 +137,25 @@ func (c *Conn) supervise() {
 	defer close(c.done)
 	tick := time.NewTicker(superviseEvery)
 	defer tick.Stop()
+	base, stop := context.WithCancel(context.Background())
+	defer stop()
+	go func() { <-c.stop; stop() }()
+	var again <-chan time.Time // soon after a failed round
 	for {
 		select {
 		case <-c.stop:
 			return
 		case <-c.kick:
 		case <-tick.C:
+		case <-again:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), superviseEvery)
+		ctx, cancel := context.WithTimeout(base, checkTimeout)
 		err := c.checkResources(ctx)
 		cancel()
+		again = nil
+		if err != nil {
+			again = time.After(time.Second)
+		}
 		if prev := *c.health.Load(); (prev == nil) != (err == nil) {
 			if err != nil {
 				c.log.Warn("JetStream not serving", "err", err)
@@ -218,33 +232,36 @@ type ensuringJS struct {
 }
 
 func (js ensuringJS) CreateStream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
-	s, err := js.createStream(ctx, cfg)
+	s, err := js.JetStream.CreateStream(ctx, cfg)
 	if err == nil {
-		js.c.record(cfg.Name, func(ctx context.Context) error { _, err := js.createStream(ctx, cfg); return err })
+		js.c.record(cfg.Name, func(ctx context.Context) error { return js.createAgain(ctx, cfg) })
 	}
 	return s, err
 }
 
 func (js ensuringJS) CreateOrUpdateStream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
-	s, err := js.JetStream.UpdateStream(ctx, cfg)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		s, err = js.createStream(ctx, cfg)
-	}
+	s, err := js.JetStream.CreateOrUpdateStream(ctx, cfg)
 	if err == nil {
-		js.c.record(cfg.Name, func(ctx context.Context) error { _, err := js.CreateOrUpdateStream(ctx, cfg); return err })
+		js.c.record(cfg.Name, func(ctx context.Context) error { return js.createAgain(ctx, cfg) })
 	}
 	return s, err
 }
 
-// createStream creates a stream; a fenced one starts at a sequence derived
-// from the clock (microseconds since 1970), above any sequence a previous
-// stream of that name can have reached, so fences keep working when a lost
-// stream is created again.
-func (js ensuringJS) createStream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+// createAgain creates a stream that disappeared. A fenced one starts at a
+// sequence derived from the clock (microseconds since 1970), above any
+// sequence the lost stream can have reached, so that the fences recorded
+// against it keep working. (A deployment that wipes NATS's data while
+// keeping Redis, and so the sessions, must clear the sessions too: a
+// stream created for the first time starts at 1.)
+func (js ensuringJS) createAgain(ctx context.Context, cfg jetstream.StreamConfig) error {
 	if js.c.isFenced(cfg.Name) {
 		cfg.FirstSeq = uint64(time.Now().UnixMicro())
 	}
-	return js.JetStream.CreateStream(ctx, cfg)
+	_, err := js.JetStream.CreateStream(ctx, cfg)
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		return nil // another process was faster
+	}
+	return err
 }
 
 func (js ensuringJS) CreateKeyValue(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {

@@ -4,6 +4,7 @@ package bustest
 import (
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -19,6 +20,9 @@ import (
 type Server struct {
 	NS  *server.Server
 	URL string
+
+	storeDir string
+	port     int
 }
 
 // RunJetStream starts an embedded nats-server (the current release, unlike
@@ -53,9 +57,36 @@ func RunJetStreamAt(t testing.TB, storeDir string, port int) *Server {
 	if !ns.ReadyForConnections(10 * time.Second) {
 		t.Fatal("nats-server not ready")
 	}
-	s := &Server{NS: ns, URL: ns.ClientURL()}
+	s := &Server{NS: ns, URL: ns.ClientURL(), storeDir: storeDir, port: ns.Addr().(*net.TCPAddr).Port}
 	t.Cleanup(s.Shutdown)
 	return s
+}
+
+// RunRestartable starts an embedded server that Start can bring back after
+// Shutdown, on the same port and store, as a restarted nats-server keeps
+// its data (PARLEY_TEST_NATS_URL does not apply: the test stops it).
+func RunRestartable(t testing.TB) *Server {
+	t.Helper()
+	return RunJetStreamAt(t, t.TempDir(), -1)
+}
+
+// Start starts a server stopped by Shutdown again, on its port and store.
+func (s *Server) Start(t testing.TB) {
+	t.Helper()
+	s.NS = RunJetStreamAt(t, s.storeDir, s.port).NS
+}
+
+// Eventually polls cond every 20 ms until it holds, failing the test with
+// what after timeout: tests wait for conditions, never for fixed times.
+func Eventually(t testing.TB, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // Shutdown stops the server; safe to call twice.
@@ -92,6 +123,6 @@ func Connect(t testing.TB, cfg bus.Config) *bus.Conn {
 	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}
-	t.Cleanup(func() { c.NC.Close() })
+	t.Cleanup(c.Close)
 	return c
 }
