@@ -232,3 +232,71 @@ func TestReadyzIsUnavailableUntilTheWebhookListens(t *testing.T) {
 		t.Fatalf("/readyz passed at the first probe, before the targets could start: %v", seen)
 	}
 }
+
+// TestAppRidesThroughClusterFaults: one-binary Parley on a three-node
+// JetStream cluster with three replicas of everything. One node killed and
+// back, a rolling restart of all three, and a full cluster restart: the
+// process keeps running, becomes ready again by itself after each fault,
+// and the users' conversations continue in order.
+func TestAppRidesThroughClusterFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a three-node cluster")
+	}
+	cl := bustest.RunCluster(t, 3)
+	busCfg := bus.Config{URL: cl.URL, Partitions: 8, Replicas: 3, Prefix: "cluster"}
+	busCfg.Defaults()
+	p := startLive(t, testConfig(t, busCfg), All)
+	url := func() string { return p.webhook("/chatbot/hooks/" + botID) }
+	steps := []struct{ say, want string }{
+		{"show my balance", "Which account"},
+		{"savings", "You have $45,000 in your Savings account."},
+	}
+	turn := 0
+	// converse plays the next step for every user once Parley is ready; a
+	// 503 (nothing accepted) is retried, as the contract tells clients to.
+	converse := func(after string) {
+		t.Helper()
+		bustest.Eventually(t, "readiness after "+after, 120*time.Second, p.ready)
+		step := steps[turn%len(steps)]
+		turn++
+		for _, u := range []string{"cl-ann", "cl-bob", "cl-cy"} {
+			var r response
+			bustest.Eventually(t, u+"'s turn to be accepted after "+after, 60*time.Second, func() bool {
+				r = say(t, url(), u, step.say)
+				return r.Status != http.StatusServiceUnavailable
+			})
+			if got := texts(t, r); len(got) == 0 || !strings.Contains(got[0], step.want) {
+				t.Fatalf("%s said %q after %s: got %v", u, step.say, after, got)
+			}
+		}
+		p.running(t)
+	}
+	converse("the start")
+
+	cl.Nodes[0].Shutdown()
+	cl.WaitCurrent(t)
+	converse("a node was killed")
+	cl.Nodes[0].Start(t)
+	cl.WaitCurrent(t)
+
+	for _, n := range cl.Nodes {
+		n.Shutdown()
+		cl.WaitCurrent(t)
+		n.Start(t)
+		cl.WaitCurrent(t)
+	}
+	converse("a rolling restart")
+
+	for _, n := range cl.Nodes {
+		n.Shutdown()
+	}
+	bustest.Eventually(t, "readiness to fail with the cluster down", 10*time.Second, func() bool {
+		return p.probe("/readyz") == http.StatusServiceUnavailable
+	})
+	p.running(t)
+	for _, n := range cl.Nodes {
+		n.Start(t)
+	}
+	cl.WaitCurrent(t)
+	converse("a full cluster restart")
+}
