@@ -182,7 +182,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		log.Error("ops server", slog.Any("err", err))
 		return 1
 	}
-	a.Tracer, a.Meter, a.Checks = providers.TracerProvider, providers.MeterProvider, ops
+	a.Tracer, a.Meter = providers.TracerProvider, providers.MeterProvider
+	// Before the ops server answers: /readyz is 503 until every target serves.
+	if err := a.SetChecks(ops); err != nil {
+		log.Error("ops server", slog.Any("err", err))
+		return 1
+	}
 	opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
 	opsDone := make(chan error, 1)
 	go func() { opsDone <- ops.Run(opsCtx) }()

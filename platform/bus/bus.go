@@ -18,11 +18,11 @@
 // Session writes are fenced by the turn's stream sequence, so a turn is
 // applied once even when a lease changes hands in the middle of it.
 //
-// Why not pinned consumers (nats-server 2.11 priority groups)? Pinning picks
-// a client per consumer but does not spread partitions across replicas (the
-// first replica to pull pins them all) and, as ADR-42 says, it is not
-// exclusive. Leases give real work sharing, a clean hand-over (the old owner
-// drains before releasing), and run on nats-server 2.9 as well.
+// Why not pinned consumers (nats-server 2.11 priority groups) or orbit.go's
+// pcgroups? The consume/partitions package doc weighs them: pinning does
+// not spread partitions and is not exclusive, pcgroups keeps order only by
+// one message in flight per partition and administers its membership, and
+// leases run on nats-server 2.9 as well.
 //
 // The partition is computed by the publisher rather than by a stream subject
 // transform so that the layout works on servers without transforms; the

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -57,6 +58,11 @@ func NewMsg(ctx context.Context, m Message) *nats.Msg {
 // trace context of ctx as it is. Errors are NATS's own: the caller knows
 // what was being published.
 func (c *Conn) Publish(ctx context.Context, tp trace.TracerProvider, m Message) (*jetstream.PubAck, error) {
+	if st := c.NC.Status(); st != nats.CONNECTED {
+		// Refuse at once rather than wait out the publish timeout: the
+		// caller (the ingress) answers 503 and the client retries.
+		return nil, fmt.Errorf("%w (nats connection is %s)", nats.ErrConnectionReconnecting, st)
+	}
 	msg := m.msg()
 	ctx, span := otelx.StartPublish(ctx, tp, msg, m.Destination)
 	ack, err := c.JS.PublishMsg(ctx, msg)

@@ -7,8 +7,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/parleyhq/parley/platform/run"
 )
 
 // Config is the bus section shared by every service.
@@ -54,49 +55,20 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Conn is an open connection with its JetStream context.
-type Conn struct {
-	NC  *nats.Conn
-	JS  jetstream.JetStream
-	Cfg Config
-}
-
-// Connect dials NATS. Options can add nats.InProcessServer for the embedded
-// server.
-func Connect(cfg Config, name string, opts ...nats.Option) (*Conn, error) {
-	opts = append([]nats.Option{
-		nats.Name(name),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(250 * time.Millisecond),
-	}, opts...)
-	nc, err := nats.Connect(cfg.URL, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("connect to nats %q: %w", cfg.URL, err)
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("jetstream: %w", err)
-	}
-	return &Conn{NC: nc, JS: js, Cfg: cfg}, nil
-}
-
-// Close drains the connection so that pending publishes and acks are sent.
-func (c *Conn) Close() {
-	if err := c.NC.Drain(); err != nil {
-		c.NC.Close()
-	}
-}
-
 // EnsureStreams creates or updates the streams and records the partition
-// count, refusing a configuration whose count differs from the recorded one.
-// It is idempotent and every service calls it at start.
+// count, refusing a configuration whose count differs from the recorded one
+// (a run.Permanent error: waiting cannot fix it). It is idempotent and every
+// service calls it at start, through run.Retry; once it succeeded, the Conn
+// creates the streams again if they disappear.
 func (c *Conn) EnsureStreams(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if err := c.checkPartitions(ctx); err != nil {
 		return err
 	}
+	// Sessions record the sequence of the last turn applied: a turns
+	// stream created again must not start over at 1.
+	c.fenceSequences(c.Cfg.Name(StreamTurns))
 	for _, s := range []struct{ name, root string }{
 		{StreamTurns, SubjectTurns},
 		{StreamReplies, SubjectReplies},
@@ -124,6 +96,7 @@ func (c *Conn) checkPartitions(ctx context.Context) error {
 	kv, err := c.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      c.Cfg.Name(bucketLayout),
 		Description: "Parley bus layout",
+		Storage:     jetstream.FileStorage,
 		Replicas:    c.Cfg.Replicas,
 	})
 	if err != nil {
@@ -140,7 +113,7 @@ func (c *Conn) checkPartitions(ctx context.Context) error {
 		return fmt.Errorf("read partition count: %w", err)
 	}
 	if string(got.Value()) != want {
-		return fmt.Errorf("nats.partitions: configured %s but the streams were created with %s; the count cannot change without recreating the streams", want, got.Value())
+		return run.Permanent(fmt.Errorf("nats.partitions: configured %s but the streams were created with %s; the count cannot change without recreating the streams", want, got.Value()))
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ package bustest
 import (
 	"fmt"
 	"math/rand/v2"
+	"net"
+	"net/url"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -11,7 +13,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 
 	"github.com/parleyhq/parley/platform/bus"
 )
@@ -20,6 +21,8 @@ import (
 type Server struct {
 	NS  *server.Server
 	URL string
+
+	opts server.Options // to start it again
 }
 
 // RunJetStream starts an embedded nats-server (the current release, unlike
@@ -39,14 +42,32 @@ func RunJetStream(t testing.TB) *Server {
 // restarting on the same store and port simulates a server restart.
 func RunJetStreamAt(t testing.TB, storeDir string, port int) *Server {
 	t.Helper()
-	ns, err := server.NewServer(&server.Options{
+	s := &Server{opts: server.Options{
 		Host:      "127.0.0.1",
 		Port:      port,
 		JetStream: true,
 		StoreDir:  storeDir,
 		NoLog:     true,
 		NoSigs:    true,
-	})
+	}}
+	s.Start(t)
+	return s
+}
+
+// RunRestartable starts an embedded server that Start can bring back after
+// Shutdown, on the same port and store, as a restarted nats-server keeps
+// its data (PARLEY_TEST_NATS_URL does not apply: the test stops it).
+func RunRestartable(t testing.TB) *Server {
+	t.Helper()
+	return RunJetStreamAt(t, t.TempDir(), -1)
+}
+
+// Start starts the server, or starts again one stopped by Shutdown, on its
+// port and store.
+func (s *Server) Start(t testing.TB) {
+	t.Helper()
+	opts := s.opts // NewServer keeps and changes its options
+	ns, err := server.NewServer(&opts)
 	if err != nil {
 		t.Fatalf("start nats-server: %v", err)
 	}
@@ -54,9 +75,99 @@ func RunJetStreamAt(t testing.TB, storeDir string, port int) *Server {
 	if !ns.ReadyForConnections(10 * time.Second) {
 		t.Fatal("nats-server not ready")
 	}
-	s := &Server{NS: ns, URL: ns.ClientURL()}
+	s.NS, s.URL = ns, ns.ClientURL()
+	s.opts.Port = ns.Addr().(*net.TCPAddr).Port
 	t.Cleanup(s.Shutdown)
-	return s
+}
+
+// Cluster is a JetStream cluster of servers on loopback, each of which can
+// be stopped and started again with its data.
+type Cluster struct {
+	Nodes []*Server
+	// URL lists every node, for a client that fails over between them.
+	URL string
+}
+
+// RunCluster starts an n-node JetStream cluster and waits until it has a
+// meta leader.
+func RunCluster(t testing.TB, n int) *Cluster {
+	t.Helper()
+	clientPorts, routePorts := freePorts(t, n), freePorts(t, n)
+	var routes []*url.URL
+	for _, p := range routePorts {
+		routes = append(routes, &url.URL{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", p)})
+	}
+	c := &Cluster{}
+	var urls []string
+	for i := range n {
+		s := &Server{opts: server.Options{
+			ServerName: fmt.Sprintf("n%d", i+1),
+			Host:       "127.0.0.1",
+			Port:       clientPorts[i],
+			JetStream:  true,
+			StoreDir:   t.TempDir(),
+			Cluster:    server.ClusterOpts{Name: "parley-test", Host: "127.0.0.1", Port: routePorts[i]},
+			Routes:     routes,
+			NoLog:      true,
+			NoSigs:     true,
+		}}
+		s.Start(t)
+		c.Nodes = append(c.Nodes, s)
+		urls = append(urls, s.URL)
+	}
+	c.URL = strings.Join(urls, ",")
+	c.WaitCurrent(t)
+	return c
+}
+
+// WaitCurrent waits until the running nodes have a JetStream meta leader
+// and every one of them is current with it.
+func (c *Cluster) WaitCurrent(t testing.TB) {
+	t.Helper()
+	Eventually(t, "a current JetStream cluster", 60*time.Second, func() bool {
+		leader := false
+		for _, s := range c.Nodes {
+			if !s.NS.Running() {
+				continue
+			}
+			if !s.NS.JetStreamIsCurrent() {
+				return false
+			}
+			leader = leader || s.NS.JetStreamIsLeader()
+		}
+		return leader
+	})
+}
+
+func freePorts(t testing.TB, n int) []int {
+	t.Helper()
+	var ports []int
+	var lns []net.Listener
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns = append(lns, ln)
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	for _, ln := range lns {
+		_ = ln.Close()
+	}
+	return ports
+}
+
+// Eventually polls cond every 20 ms until it holds, failing the test with
+// what after timeout: tests wait for conditions, never for fixed times.
+func Eventually(t testing.TB, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // Shutdown stops the server; safe to call twice.
@@ -89,10 +200,10 @@ func (s *Server) Config(t testing.TB) bus.Config {
 // Connect opens a bus connection closed at the end of the test.
 func Connect(t testing.TB, cfg bus.Config) *bus.Conn {
 	t.Helper()
-	c, err := bus.Connect(cfg, t.Name(), nats.MaxReconnects(-1))
+	c, err := bus.Connect(cfg, t.Name(), nil)
 	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}
-	t.Cleanup(func() { c.NC.Close() })
+	t.Cleanup(c.Close)
 	return c
 }

@@ -146,27 +146,54 @@ func (w *Watched) Close() {
 
 func (w *Watched) loop(ctx context.Context, kw jetstream.KeyWatcher, initial chan struct{}) {
 	defer close(w.done)
-	defer func() { _ = kw.Stop() }()
+	defer func() {
+		if kw != nil {
+			_ = kw.Stop()
+		}
+	}()
 	tick := time.NewTicker(w.cfg.RetryEvery)
 	defer tick.Stop()
-	updates := kw.Updates()
+	var loaded sync.Once
 	for {
+		var updates <-chan jetstream.KeyValueEntry // nil (never ready) without a watch
+		if kw != nil {
+			updates = kw.Updates()
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case e, ok := <-updates:
 			if !ok {
-				return
+				// The server ended the watch (a restart, a lost bucket):
+				// the view keeps its contents and resumes on the next tick.
+				w.log.Warn("registry watch closed; watching again")
+				kw = nil
+				continue
 			}
 			if e == nil {
-				close(initial)
+				loaded.Do(func() { close(initial) })
 				continue
 			}
 			w.apply(ctx, e)
 		case <-tick.C:
+			if kw == nil {
+				kw = w.rewatch(ctx)
+			}
 			w.maintain(ctx)
 		}
 	}
+}
+
+// rewatch makes one attempt to follow the registry again from the first
+// revision not applied yet; nil means "try at the next tick".
+func (w *Watched) rewatch(ctx context.Context) jetstream.KeyWatcher {
+	kw, err := w.src.Records.WatchAll(ctx, jetstream.ResumeFromRevision(w.Revision()+1))
+	if err != nil {
+		w.log.Debug("watch registry", "err", err)
+		return nil
+	}
+	w.log.Info("registry watch re-established", "from_revision", w.Revision()+1)
+	return kw
 }
 
 // apply decodes one entry into the view. A record that does not decode or

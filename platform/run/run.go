@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Service is anything with a blocking Run that returns when ctx is done.
@@ -37,11 +38,14 @@ type Module struct {
 type Manager struct {
 	modules map[string]Module
 	log     *slog.Logger
+
+	mu    sync.Mutex
+	phase string // what Starting reports; "" once every module started
 }
 
 // NewManager returns a manager of the given modules.
 func NewManager(log *slog.Logger, mods ...Module) *Manager {
-	m := &Manager{modules: map[string]Module{}, log: log}
+	m := &Manager{modules: map[string]Module{}, log: log, phase: "not started"}
 	for _, mod := range mods {
 		m.modules[mod.Name] = mod
 	}
@@ -97,6 +101,27 @@ func (m *Manager) Order(targets []string) ([]string, error) {
 	return order, nil
 }
 
+// Starting returns nil once Run has started every module of its targets
+// and each one that implements Ready is ready; before that, and after Run
+// returned, an error naming what is awaited. Registered as a readiness
+// check, it keeps a process unready until all its targets serve, however
+// long a module waits for a dependency, and without flapping while the
+// modules register their own checks one by one.
+func (m *Manager) Starting() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.phase == "" {
+		return nil
+	}
+	return errors.New(m.phase)
+}
+
+func (m *Manager) setPhase(p string) {
+	m.mu.Lock()
+	m.phase = p
+	m.mu.Unlock()
+}
+
 type running struct {
 	name   string
 	cancel context.CancelFunc
@@ -113,12 +138,17 @@ func (m *Manager) Run(ctx context.Context, targets []string) error {
 	failed := make(chan error, len(order))
 	var started []*running
 	var startErr error
+	defer m.setPhase("stopped")
 	for _, name := range order {
 		mod := m.modules[name]
 		if mod.Init == nil {
 			continue
 		}
+		m.setPhase("starting " + name)
 		svc, err := mod.Init(ctx)
+		if err != nil && ctx.Err() != nil {
+			break // stopped while waiting for a dependency: a clean stop
+		}
 		if err != nil {
 			startErr = fmt.Errorf("start %s: %w", name, err)
 			break
@@ -147,6 +177,9 @@ func (m *Manager) Run(ctx context.Context, targets []string) error {
 			break
 		}
 		m.log.Info("module started", "module", name)
+	}
+	if startErr == nil && ctx.Err() == nil {
+		m.setPhase("")
 	}
 	if startErr == nil {
 		select {

@@ -31,6 +31,7 @@ import (
 	"github.com/parleyhq/parley/platform/adminauth"
 	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/registry"
+	"github.com/parleyhq/parley/platform/run"
 	channelsv1 "github.com/parleyhq/parley/proto/gen/go/parley/channels/v1"
 	"github.com/parleyhq/parley/services/channels/internal/admin"
 	"github.com/parleyhq/parley/services/channels/internal/grpcadmin"
@@ -225,13 +226,23 @@ func (s *Service) Run(ctx context.Context) error {
 	log := s.deps.Logger.With("service", "channels")
 	var impl channelsv1.ChannelAdminServer = &grpcadmin.StaticServer{Registry: s.deps.Registry}
 	if s.cfg.Store == StoreKV {
-		svc, err := openAdmin(ctx, s.deps.Bus, s.cfg)
+		var svc *admin.Service
+		var applied admin.Applied
+		// NATS may not be there yet: wait for it rather than exit.
+		err := run.Retry(ctx, log, "channels setup", func(ctx context.Context) (err error) {
+			if svc, err = openAdmin(ctx, s.deps.Bus, s.cfg); err != nil {
+				return err
+			}
+			if applied, err = svc.Bootstrap(ctx, s.deps.Bootstrap); err != nil {
+				return fmt.Errorf("apply the config's registry section: %w", err)
+			}
+			return nil
+		})
+		if ctx.Err() != nil {
+			return nil
+		}
 		if err != nil {
 			return err
-		}
-		applied, err := svc.Bootstrap(ctx, s.deps.Bootstrap)
-		if err != nil {
-			return fmt.Errorf("apply the config's registry section: %w", err)
 		}
 		log.Info("registry bootstrap applied", "created", applied.Created, "updated", applied.Updated)
 		srv := &grpcadmin.Server{Admin: svc}
@@ -313,11 +324,11 @@ func openAdmin(ctx context.Context, conn *bus.Conn, cfg Config) (*admin.Service,
 func openStore(ctx context.Context, conn *bus.Conn, cfg Config) (*store.Store, *store.Sealer, error) {
 	key, err := registry.ParseMasterKey(cfg.MasterKey)
 	if err != nil {
-		return nil, nil, fmt.Errorf("channels.master_key: %w", err)
+		return nil, nil, run.Permanent(fmt.Errorf("channels.master_key: %w", err))
 	}
 	sealer, err := store.NewSealer(key)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, run.Permanent(err)
 	}
 	st, err := store.Open(ctx, conn.JS, store.Config{
 		Registry: conn.Cfg.Name(registry.RegistryBucket),
@@ -343,7 +354,6 @@ func OpenRegistry(ctx context.Context, conn *bus.Conn, cfg Config, bootstrap reg
 	if _, err := svc.Bootstrap(ctx, bootstrap); err != nil {
 		return nil, fmt.Errorf("apply the config's registry section: %w", err)
 	}
-	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	return registry.NewWatched(lctx, svc.Store.Source(), registry.WatchedConfig{Sealer: svc.Sealer.Sealer, BotDir: botDir, Logger: log})
+	// The caller bounds the first read (ctx): under load it can take long.
+	return registry.NewWatched(ctx, svc.Store.Source(), registry.WatchedConfig{Sealer: svc.Sealer.Sealer, BotDir: botDir, Logger: log})
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/parleyhq/parley/platform/consume"
 	"github.com/parleyhq/parley/platform/consume/partitions"
 	"github.com/parleyhq/parley/platform/registry"
+	"github.com/parleyhq/parley/platform/run"
 	"github.com/parleyhq/parley/services/dialog/botnlu"
 	"github.com/parleyhq/parley/services/dialog/internal/engine"
 	"github.com/parleyhq/parley/services/dialog/internal/httpcall"
@@ -239,6 +240,17 @@ func (s *Service) reloadBots(ctx context.Context, log *slog.Logger) {
 // Ready is closed when the replica has joined the consumer group.
 func (s *Service) Ready() <-chan struct{} { return s.ready }
 
+// Check is the replica's readiness: it has joined the consumer group and
+// its heartbeats reach the lease bucket.
+func (s *Service) Check(ctx context.Context) error {
+	select {
+	case <-s.ready:
+		return s.group.Check(ctx)
+	default:
+		return errors.New("dialog: not consuming yet")
+	}
+}
+
 // OwnedPartitions lists the partitions this replica consumes now.
 func (s *Service) OwnedPartitions() []int {
 	if s.group == nil {
@@ -251,38 +263,17 @@ func (s *Service) OwnedPartitions() []int {
 func (s *Service) Run(ctx context.Context) error {
 	log := s.deps.Logger.With("service", "dialog")
 	conn := s.deps.Bus
-	if err := conn.EnsureStreams(ctx); err != nil {
-		return err
-	}
 	var store session.Store
-	if s.deps.Redis != nil {
-		store = redisstore.New(s.deps.Redis, s.cfg.RedisKeyPrefix)
-	} else {
-		kv, err := kvstore.Open(ctx, conn.JS, conn.Cfg.Name("parley_sessions"), conn.Cfg.Replicas, s.cfg.MaxSessionLifetime)
-		if err != nil {
-			return err
-		}
-		store = kv
-	}
-	// Timed under the cache: it measures the calls that reach the store.
-	store, err := session.Timed(store, s.deps.Meter)
-	if err != nil {
-		return err
-	}
-	if s.cfg.SessionCacheSize > 0 {
-		store = session.NewCached(store, s.cfg.SessionCacheSize, s.cfg.SessionCacheTTL)
-	}
-	// The shared scopes live where every replica sees them: Redis when
-	// configured, else a JetStream KV bucket.
 	var scopeStore scopes.Store
-	if s.deps.Redis != nil {
-		scopeStore = scopes.NewRedis(s.deps.Redis, s.cfg.RedisKeyPrefix)
-	} else {
-		kv, err := scopes.NewKV(ctx, conn.JS, conn.Cfg.Name("parley_scopes"), conn.Cfg.Replicas)
-		if err != nil {
-			return err
+	// NATS may not be there yet: wait for it, not ready, rather than exit.
+	if err := run.Retry(ctx, log, "dialog setup", func(ctx context.Context) (err error) {
+		store, scopeStore, err = s.openStores(ctx)
+		return err
+	}); err != nil {
+		if ctx.Err() != nil {
+			return nil
 		}
-		scopeStore = kv
+		return err
 	}
 	proc := processor.New(processor.Config{
 		SessionGrace: s.cfg.SessionGrace,
@@ -310,6 +301,7 @@ func (s *Service) Run(ctx context.Context) error {
 		AckWait:     s.cfg.AckWait,
 		MaxInFlight: s.cfg.MaxInFlight,
 		Replicas:    conn.Cfg.Replicas,
+		Repair:      conn.Repair,
 		Meter:       s.deps.Meter,
 	}, consume.Traced(natsio.Handler(proc, tel), tel.Tracer, conn.Cfg.Subject(bus.SubjectTurns)), log)
 	if err != nil {
@@ -326,6 +318,43 @@ func (s *Service) Run(ctx context.Context) error {
 	go s.reloadBots(ctx, log)
 	log.Info("dialog consuming", "bots", len(s.bots.bots), "partitions", conn.Cfg.Partitions)
 	return group.Run(ctx)
+}
+
+// openStores sets up the streams and opens the session and scope stores:
+// Redis when configured, else JetStream KV buckets.
+func (s *Service) openStores(ctx context.Context) (session.Store, scopes.Store, error) {
+	conn := s.deps.Bus
+	if err := conn.EnsureStreams(ctx); err != nil {
+		return nil, nil, err
+	}
+	var store session.Store
+	if s.deps.Redis != nil {
+		store = redisstore.New(s.deps.Redis, s.cfg.RedisKeyPrefix)
+	} else {
+		kv, err := kvstore.Open(ctx, conn.JS, conn.Cfg.Name("parley_sessions"), conn.Cfg.Replicas, s.cfg.MaxSessionLifetime)
+		if err != nil {
+			return nil, nil, err
+		}
+		store = kv
+	}
+	// Timed under the cache: it measures the calls that reach the store.
+	store, err := session.Timed(store, s.deps.Meter)
+	if err != nil {
+		return nil, nil, run.Permanent(err)
+	}
+	if s.cfg.SessionCacheSize > 0 {
+		store = session.NewCached(store, s.cfg.SessionCacheSize, s.cfg.SessionCacheTTL)
+	}
+	// The shared scopes live where every replica sees them: Redis when
+	// configured, else a JetStream KV bucket.
+	if s.deps.Redis != nil {
+		return store, scopes.NewRedis(s.deps.Redis, s.cfg.RedisKeyPrefix), nil
+	}
+	kv, err := scopes.NewKV(ctx, conn.JS, conn.Cfg.Name("parley_scopes"), conn.Cfg.Replicas)
+	if err != nil {
+		return nil, nil, err
+	}
+	return store, kv, nil
 }
 
 type botSet struct {

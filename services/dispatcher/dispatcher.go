@@ -52,6 +52,7 @@ import (
 	"github.com/parleyhq/parley/platform/consume"
 	"github.com/parleyhq/parley/platform/consume/partitions"
 	"github.com/parleyhq/parley/platform/registry"
+	"github.com/parleyhq/parley/platform/run"
 	"github.com/parleyhq/parley/services/dispatcher/internal/admin"
 	"github.com/parleyhq/parley/services/dispatcher/internal/delivery"
 	"github.com/parleyhq/parley/services/dispatcher/internal/dlq"
@@ -164,33 +165,24 @@ func (s *Service) BreakerState(botID, instanceID string) string {
 // drain_timeout) and leaves the rest to the next owner.
 func (s *Service) Run(ctx context.Context) error {
 	conn := s.deps.Bus
-	if err := conn.EnsureStreams(ctx); err != nil {
-		return err
-	}
-	store, err := dlq.Open(ctx, conn, s.cfg.DLQMaxAge)
-	if err != nil {
-		return err
-	}
-	ledger, err := delivery.OpenLedger(ctx, conn.JS, conn.Cfg.Name("parley_delivered"), conn.Cfg.Replicas, s.cfg.DeliveredTTL)
-	if err != nil {
-		return err
-	}
 	metrics, err := delivery.NewMetrics(s.deps.Meter)
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	b := s.cfg.Breaker
-	eps, err := delivery.NewEndpoints(ctx, conn.JS, conn.Cfg.Name("parley_endpoints"), conn.Cfg.Replicas,
-		delivery.BreakerSettings{FailureRatio: b.FailureRatio, MinRequests: uint32(b.MinRequests), Window: b.Window, OpenTimeout: b.OpenTimeout},
-		s.cfg.MaxConcurrency, metrics, s.log)
-	if err != nil {
-		return err
-	}
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
-	if err := eps.Watch(watchCtx); err != nil {
+	var st stores
+	// NATS may not be there yet: wait for it, not ready, rather than exit.
+	if err := run.Retry(ctx, s.log, "dispatcher setup", func(ctx context.Context) (err error) {
+		st, err = s.open(ctx, watchCtx, metrics)
+		return err
+	}); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
+	store, ledger, eps := st.dlq, st.ledger, st.endpoints
 	client := httpout.New(httpout.Options{
 		Timeout: s.cfg.PerAttemptTimeout, MaxResponseBytes: s.cfg.MaxResponseBytes,
 		AllowPrivate: s.cfg.AllowPrivateNetworks, MaxConnsPerHost: s.cfg.MaxConcurrency,
@@ -222,6 +214,7 @@ func (s *Service) Run(ctx context.Context) error {
 		MaxInFlight:  s.cfg.MaxInFlight,
 		DrainTimeout: s.cfg.DrainTimeout,
 		Replicas:     conn.Cfg.Replicas,
+		Repair:       conn.Repair,
 		KeyOf:        engine.KeyOf,
 		Meter:        s.deps.Meter,
 		// Consumer lag is sampled as often as the dead letters.
@@ -267,4 +260,51 @@ func (s *Service) stopAdmin(srv *adminbus.Server) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
 	defer cancel()
 	srv.Stop(ctx)
+}
+
+// stores are what the dispatcher keeps in JetStream.
+type stores struct {
+	dlq       *dlq.Store
+	ledger    *delivery.Ledger
+	endpoints *delivery.Endpoints
+}
+
+// open sets up the streams and stores and loads the endpoint states,
+// which it then follows until watchCtx ends; Run retries it until NATS
+// answers.
+func (s *Service) open(ctx, watchCtx context.Context, metrics *delivery.Metrics) (stores, error) {
+	conn := s.deps.Bus
+	if err := conn.EnsureStreams(ctx); err != nil {
+		return stores{}, err
+	}
+	store, err := dlq.Open(ctx, conn, s.cfg.DLQMaxAge)
+	if err != nil {
+		return stores{}, err
+	}
+	ledger, err := delivery.OpenLedger(ctx, conn.JS, conn.Cfg.Name("parley_delivered"), conn.Cfg.Replicas, s.cfg.DeliveredTTL)
+	if err != nil {
+		return stores{}, err
+	}
+	b := s.cfg.Breaker
+	eps, err := delivery.NewEndpoints(ctx, conn.JS, conn.Cfg.Name("parley_endpoints"), conn.Cfg.Replicas,
+		delivery.BreakerSettings{FailureRatio: b.FailureRatio, MinRequests: uint32(b.MinRequests), Window: b.Window, OpenTimeout: b.OpenTimeout},
+		s.cfg.MaxConcurrency, metrics, s.log)
+	if err != nil {
+		return stores{}, err
+	}
+	if err := eps.Watch(watchCtx); err != nil {
+		return stores{}, err
+	}
+	return stores{dlq: store, ledger: ledger, endpoints: eps}, nil
+}
+
+// Check is the replica's readiness: it has joined the consumer group and
+// its heartbeats reach the lease bucket.
+func (s *Service) Check(ctx context.Context) error {
+	select {
+	case <-s.ready:
+		return s.group.Load().Check(ctx)
+	default:
+		return errors.New("dispatcher: not consuming yet")
+	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/otelx"
 	"github.com/parleyhq/parley/platform/registry"
+	"github.com/parleyhq/parley/platform/run"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
 	"github.com/parleyhq/parley/services/ingress/internal/auth"
 	"github.com/parleyhq/parley/services/ingress/internal/httpapi"
@@ -135,35 +136,20 @@ func (s *Service) Addr() net.Addr { return s.addr }
 func (s *Service) LateReplies() int64 { return s.bus.LateReplies() }
 
 // Run serves until ctx is done, then stops accepting, lets in-flight requests
-// finish within the shutdown grace, and returns.
+// finish within the shutdown grace, and returns. It waits for NATS (with
+// backoff) before it listens, staying not ready meanwhile; once serving,
+// a turn that cannot be stored is refused with 503 and Retry-After.
 func (s *Service) Run(ctx context.Context) error {
 	log := s.deps.Logger.With("service", "ingress")
-	if err := s.deps.Bus.EnsureStreams(ctx); err != nil {
+	var st stores
+	if err := run.Retry(ctx, log, "ingress setup", func(ctx context.Context) (err error) {
+		st, err = s.open(ctx)
 		return err
-	}
-	var guard auth.ReplayGuard
-	var idem httpapi.IdempotencyStore
-	var pollStore httpapi.PollStore
-	if s.deps.Redis != nil {
-		guard = replaystore.NewRedis(s.deps.Redis, "parley:")
-		idem = idempotency.NewRedis(s.deps.Redis, "parley:")
-		pollStore = polls.NewRedis(s.deps.Redis, "parley:")
-	} else {
-		kv, err := replaystore.NewKV(ctx, s.deps.Bus.JS, s.deps.Bus.Cfg.Name("parley_jti"), s.deps.Bus.Cfg.Replicas, s.cfg.ClockSkew)
-		if err != nil {
-			return err
+	}); err != nil {
+		if ctx.Err() != nil {
+			return nil
 		}
-		guard = kv
-		ikv, err := idempotency.NewKV(ctx, s.deps.Bus.JS, s.deps.Bus.Cfg.Name("parley_idempotency"), s.deps.Bus.Cfg.Replicas)
-		if err != nil {
-			return err
-		}
-		idem = ikv
-		pkv, err := polls.NewKV(ctx, s.deps.Bus.JS, s.deps.Bus.Cfg.Name("parley_polls"), s.deps.Bus.Cfg.Replicas)
-		if err != nil {
-			return err
-		}
-		pollStore = pkv
+		return err
 	}
 	b, err := natsio.Open(s.deps.Bus, s.id, s.deps.Tracer, log)
 	if err != nil {
@@ -172,7 +158,7 @@ func (s *Service) Run(ctx context.Context) error {
 	s.bus = b
 	defer b.Close()
 
-	webhook, err := httpapi.New(s.deps.Registry, auth.NewVerifier(s.deps.Registry, guard, s.cfg.ClockSkew), publisher{b}, idem, pollStore, httpapi.Limits{
+	webhook, err := httpapi.New(s.deps.Registry, auth.NewVerifier(s.deps.Registry, st.guard, s.cfg.ClockSkew), publisher{b}, st.idem, st.polls, httpapi.Limits{
 		MaxBodyBytes: s.cfg.MaxBodyBytes,
 		MaxTextChars: s.cfg.MaxTextChars,
 		SyncTimeout:  s.cfg.SyncTimeout,
@@ -210,6 +196,42 @@ func (s *Service) Run(ctx context.Context) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// stores are the ingress's stores: Redis when configured, else KV buckets.
+type stores struct {
+	guard auth.ReplayGuard
+	idem  httpapi.IdempotencyStore
+	polls httpapi.PollStore
+}
+
+// open sets up the streams and the stores; Run retries it until NATS
+// answers.
+func (s *Service) open(ctx context.Context) (stores, error) {
+	if err := s.deps.Bus.EnsureStreams(ctx); err != nil {
+		return stores{}, err
+	}
+	if s.deps.Redis != nil {
+		return stores{
+			guard: replaystore.NewRedis(s.deps.Redis, "parley:"),
+			idem:  idempotency.NewRedis(s.deps.Redis, "parley:"),
+			polls: polls.NewRedis(s.deps.Redis, "parley:"),
+		}, nil
+	}
+	cfg, js := s.deps.Bus.Cfg, s.deps.Bus.JS
+	guard, err := replaystore.NewKV(ctx, js, cfg.Name("parley_jti"), cfg.Replicas, s.cfg.ClockSkew)
+	if err != nil {
+		return stores{}, err
+	}
+	idem, err := idempotency.NewKV(ctx, js, cfg.Name("parley_idempotency"), cfg.Replicas)
+	if err != nil {
+		return stores{}, err
+	}
+	pollStore, err := polls.NewKV(ctx, js, cfg.Name("parley_polls"), cfg.Replicas)
+	if err != nil {
+		return stores{}, err
+	}
+	return stores{guard: guard, idem: idem, polls: pollStore}, nil
 }
 
 // publisher adapts natsio.Bus to the handler's port.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/redis/go-redis/v9"
@@ -64,8 +65,8 @@ type App struct {
 	// Tracer and Meter are given to every service; nil disables them.
 	Tracer trace.TracerProvider
 	Meter  metric.MeterProvider
-	// Checks, when set, receives each dependency's and service's readiness
-	// check for /readyz.
+	// Checks, when set (SetChecks), receives each dependency's and
+	// service's readiness check for /readyz.
 	Checks opsserver.Checks
 
 	static  *registry.Static
@@ -104,6 +105,16 @@ func New(cfg Config, log *slog.Logger) (*App, error) {
 	return a, nil
 }
 
+// SetChecks makes checks receive the process's readiness: a "start" check,
+// registered now, that fails until every target of Run serves, and then
+// each dependency's and service's own check as it starts. Call it before
+// the ops server answers, so that /readyz never passes early and does not
+// flap while the modules register their checks.
+func (a *App) SetChecks(checks opsserver.Checks) error {
+	a.Checks = checks
+	return checks.AddCheck("start", func(context.Context) error { return a.mgr.Starting() })
+}
+
 // Targets lists the selectable targets.
 func (a *App) Targets() []string { return a.mgr.Targets() }
 
@@ -136,7 +147,9 @@ func (a *App) initBus(context.Context) (run.Service, error) {
 		opts = append(opts, srv.ConnectOption())
 		a.Log.Info("embedded NATS JetStream started", "store_dir", a.Cfg.NATS.Embedded.StoreDir, "client_url", srv.ClientURL())
 	}
-	conn, err := bus.Connect(cfg, "parley", opts...)
+	// Connect does not wait for the server: the services wait for it, and
+	// the process stays up and not ready meanwhile.
+	conn, err := bus.Connect(cfg, "parley", a.Log, opts...)
 	if err != nil {
 		if srv != nil {
 			srv.Shutdown()
@@ -144,7 +157,7 @@ func (a *App) initBus(context.Context) (run.Service, error) {
 		return nil, err
 	}
 	a.conn = conn
-	a.addCheck("nats", opsserver.NATSCheck(conn.NC))
+	a.addCheck("nats", conn.Check)
 	return waitService{stop: func() {
 		conn.Close()
 		if srv != nil {
@@ -205,7 +218,7 @@ func (a *App) initDialog(context.Context) (run.Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dialog: %w", err)
 	}
-	a.addCheck(Dialog, opsserver.ReadyCheck(svc.Ready()))
+	a.addCheck(Dialog, svc.Check)
 	a.Started(Dialog, svc)
 	return svc, nil
 }
@@ -215,7 +228,7 @@ func (a *App) initDispatcher(context.Context) (run.Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dispatcher: %w", err)
 	}
-	a.addCheck(Dispatcher, opsserver.ReadyCheck(svc.Ready()))
+	a.addCheck(Dispatcher, svc.Check)
 	a.Started(Dispatcher, svc)
 	return svc, nil
 }
@@ -254,7 +267,18 @@ func (a *App) initRegistry(ctx context.Context) (run.Service, error) {
 	if a.Cfg.Channels.Store != channels.StoreKV {
 		return waitService{stop: func() {}}, nil
 	}
-	w, err := channels.OpenRegistry(ctx, a.conn, a.Cfg.Channels, a.Cfg.Registry, filepath.Join(a.Cfg.DataDir, "bots"), a.Log)
+	// The first read waits for NATS and may be slow under load (bot
+	// archives): it is retried, each attempt with a longer budget, and the
+	// process stays not ready meanwhile.
+	var w *registry.Watched
+	attempt := 0
+	err := run.Retry(ctx, a.Log, "load registry", func(ctx context.Context) (err error) {
+		attempt++
+		actx, cancel := context.WithTimeout(ctx, min(30*time.Second<<min(attempt-1, 4), 5*time.Minute))
+		defer cancel()
+		w, err = channels.OpenRegistry(actx, a.conn, a.Cfg.Channels, a.Cfg.Registry, filepath.Join(a.Cfg.DataDir, "bots"), a.Log)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("registry: %w", err)
 	}

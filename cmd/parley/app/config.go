@@ -97,12 +97,23 @@ func (c *Config) Defaults() {
 	c.Ops.Defaults()
 }
 
+// validateEmbeddedReplicas refuses more than one replica on the embedded
+// server: it is a single node, so streams of 3 could never be created and
+// the process would wait for them forever.
+func (c Config) validateEmbeddedReplicas() error {
+	if c.NATS.URL == "" && c.NATS.Replicas > 1 {
+		return errors.New("nats.replicas: the embedded server is a single node: use 1, or nats.url for a cluster")
+	}
+	return nil
+}
+
 // Validate reports every invalid key.
 func (c Config) Validate() error {
 	return errors.Join(
 		c.Log.Validate(),
 		c.NATS.Config.Validate(),
 		c.Redis.Validate(),
+		c.validateEmbeddedReplicas(),
 		c.Ingress.Validate(),
 		c.Dialog.Validate(),
 		c.Dispatcher.Validate(),

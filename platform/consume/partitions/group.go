@@ -1,21 +1,3 @@
-// Package partitions runs a partitioned JetStream consumer group: each
-// partition of a stream is consumed by exactly one live member at a time,
-// and inside a partition each key (conversation) gets a lane (see
-// consume.Lanes) whose messages run strictly in stream order while other
-// keys run in parallel. What becomes of each message (ack, retry, term) is
-// decided by the consume package; this one decides who consumes what.
-//
-// Ownership is a lease in a JetStream KV bucket whose MaxAge is the lease
-// TTL: members heartbeat members.<id>; the owner of partition p holds
-// owner.<p> (created with Create, refreshed with a revision-checked Update)
-// and loses it if it stops refreshing. The target owner of p is chosen by
-// rendezvous hashing over the live members, so adding or removing a member
-// moves only its share. A member giving up a partition stops pulling,
-// finishes the messages it was handed, and only then deletes its claim; a
-// member that crashed leaves un-acked messages behind, so the next owner
-// rewinds the consumer to its ack floor and replays from there in order.
-// Already-applied messages in that replay are recognised by the handler
-// (the dialog service fences session writes with the stream sequence).
 package partitions
 
 import (
@@ -29,12 +11,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/parleyhq/parley/platform/consume"
+	"github.com/parleyhq/parley/platform/run"
 )
 
 // Config of a consumer group.
@@ -59,6 +43,9 @@ type Config struct {
 	// DrainTimeout bounds how long a released partition may take to finish.
 	DrainTimeout time.Duration
 	Replicas     int
+	// Repair, when set, is called when a partition's stream is missing, to
+	// have it created again (bus.Conn.Repair).
+	Repair func()
 	// KeyOf extracts the lane key; default: the subject's last token.
 	KeyOf func(jetstream.Msg) string
 	// Meter, when set, receives the group's metrics: partitions owned and
@@ -105,11 +92,12 @@ type Group struct {
 	log     *slog.Logger
 	metrics *metrics
 
-	kv      jetstream.KeyValue
-	ready   chan struct{}
-	mu      sync.Mutex
-	members map[string]time.Time
-	owned   map[int]*partitionRun
+	kv       jetstream.KeyValue
+	ready    chan struct{}
+	lastBeat atomic.Int64 // unix nanoseconds of the last heartbeat stored
+	mu       sync.Mutex
+	members  map[string]time.Time
+	owned    map[int]*partitionRun
 
 	// What the last "partitions rebalanced" log said (rebalance goroutine).
 	reportedOwned, reportedMembers int
@@ -155,46 +143,26 @@ func (g *Group) Owned() []int {
 
 // Run joins the group and consumes until ctx is done, then drains the owned
 // partitions and releases them so other members take over at once.
+//
+// Run returns only when ctx ends: it waits for NATS, the lease bucket and
+// the member watch as long as it takes (retrying with backoff), and rides
+// through NATS restarts and lost buckets, creating the bucket again.
 func (g *Group) Run(ctx context.Context) error {
-	setup, cancel := context.WithTimeout(ctx, 15*time.Second)
-	kv, err := g.js.CreateOrUpdateKeyValue(setup, jetstream.KeyValueConfig{
-		Bucket:      g.cfg.LeaseBucket,
-		Description: "Parley partition leases",
-		TTL:         g.cfg.LeaseTTL,
-		History:     1,
-		Storage:     jetstream.MemoryStorage,
-		Replicas:    g.cfg.Replicas,
-	})
-	cancel()
-	if err != nil {
-		return fmt.Errorf("lease bucket %s: %w", g.cfg.LeaseBucket, err)
+	if run.Retry(ctx, g.log, "open lease bucket", g.openBucket) != nil {
+		return nil // stopped while waiting
 	}
-	g.kv = kv
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
-	watcher, err := kv.Watch(watchCtx, g.memberKey("*"))
-	if err != nil {
-		return fmt.Errorf("watch members: %w", err)
-	}
-	if err := g.heartbeat(ctx); err != nil {
+	var watcher jetstream.KeyWatcher
+	join := func(ctx context.Context) (err error) {
+		watcher, err = g.join(ctx, watchCtx)
+		if err != nil {
+			g.repairBucket(ctx, err)
+		}
 		return err
 	}
-	// Learn the current members before the first assignment, so that a
-	// joining member does not briefly claim partitions meant for others.
-	for initial := true; initial; {
-		select {
-		case e, ok := <-watcher.Updates():
-			if !ok {
-				return errors.New("member watch closed during start")
-			}
-			if e == nil {
-				initial = false
-			} else {
-				g.noteMember(e)
-			}
-		case <-ctx.Done():
-			return nil
-		}
+	if run.Retry(ctx, g.log, "join group", join) != nil {
+		return nil
 	}
 	tick := time.NewTicker(g.cfg.LeaseTTL / 3)
 	defer tick.Stop()
@@ -212,82 +180,40 @@ func (g *Group) Run(ctx context.Context) error {
 		g.metrics.left(context.WithoutCancel(ctx))
 	}
 	for {
+		var updates <-chan jetstream.KeyValueEntry // nil (never ready) without a watch
+		if watcher != nil {
+			updates = watcher.Updates()
+		}
 		select {
 		case <-ctx.Done():
 			leave()
 			return nil
-		case e, ok := <-watcher.Updates():
+		case e, ok := <-updates:
 			if !ok {
-				if ctx.Err() != nil {
-					leave()
-					return nil
-				}
-				// The server ended the watch (a restart, a leader change):
-				// watch again; membership is also refreshed by heartbeats.
-				g.log.Warn("member watch closed; re-establishing")
-				if watcher, err = kv.Watch(watchCtx, g.memberKey("*")); err != nil {
-					return fmt.Errorf("watch members: %w", err)
-				}
+				// The server ended the watch (a restart, a lost bucket):
+				// watch again on the next tick; until then membership is
+				// kept by heartbeats and claims still exclude double owners.
+				g.log.Warn("member watch closed; watching again")
+				watcher = nil
 				continue
 			}
 			if e != nil && g.noteMember(e) {
 				g.rebalance(ctx)
 			}
 		case <-tick.C:
+			if watcher == nil {
+				watcher = g.rewatch(ctx, watchCtx)
+			}
 			if err := g.heartbeat(ctx); err != nil {
 				g.log.Warn("heartbeat failed", "err", err)
+				g.repairBucket(ctx, err)
 			}
 			g.rebalance(ctx)
 		}
 	}
 }
 
-func (g *Group) memberKey(id string) string { return "members." + g.cfg.Group + "." + id }
-func (g *Group) claimKey(p int) string      { return "owner." + g.cfg.Group + "." + strconv.Itoa(p) }
-
-func (g *Group) heartbeat(ctx context.Context) error {
-	c, cancel := context.WithTimeout(ctx, g.cfg.LeaseTTL/2)
-	defer cancel()
-	if _, err := g.kv.Put(c, g.memberKey(g.cfg.MemberID), []byte(time.Now().UTC().Format(time.RFC3339Nano))); err != nil {
-		return fmt.Errorf("heartbeat: %w", err)
-	}
-	g.mu.Lock()
-	g.members[g.cfg.MemberID] = time.Now()
-	g.mu.Unlock()
-	return nil
-}
-
-// noteMember records a membership event and reports whether the set changed.
-func (g *Group) noteMember(e jetstream.KeyValueEntry) bool {
-	id := e.Key()[strings.LastIndexByte(e.Key(), '.')+1:]
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	_, known := g.members[id]
-	if e.Operation() != jetstream.KeyValuePut {
-		delete(g.members, id)
-		return known
-	}
-	g.members[id] = time.Now()
-	return !known
-}
-
-// alive lists members heard from within one lease TTL. Expiry by MaxAge
-// produces no watch event, so silence is what marks a member as gone.
-func (g *Group) alive() []string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	cutoff := time.Now().Add(-g.cfg.LeaseTTL)
-	var out []string
-	for id, seen := range g.members {
-		if seen.After(cutoff) || id == g.cfg.MemberID {
-			out = append(out, id)
-		} else {
-			delete(g.members, id)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
+func (g *Group) claimKey(p int) string { return "owner." + g.cfg.Group + "." + strconv.Itoa(p) }
 
 // Target returns the member that should own partition p among members.
 func Target(p int, members []string) string {
@@ -327,10 +253,17 @@ func (g *Group) rebalance(ctx context.Context) {
 			// Keep the claim alive while draining so that nobody replays
 			// the messages this member is still finishing.
 			_ = run.refresh(ctx, g.kv)
+		case run != nil && run.broken():
+			// The server ended the consumer (deleted, or its stream lost):
+			// give the partition up; the next claim creates it again.
+			g.log.Warn("partition consumer stopped; starting it again", "partition", p)
+			run.abort()
+			g.deleteClaim(p, run.revision())
+			g.forget(p, run)
 		case run != nil && !want:
 			g.release(p, run)
 		case run != nil:
-			if err := run.refresh(ctx, g.kv); err != nil {
+			if err := run.refresh(ctx, g.kv); err != nil && run.lost(err) {
 				g.log.Warn("lost partition lease", "partition", p, "err", err)
 				run.abort()
 				g.forget(p, run)
@@ -344,6 +277,7 @@ func (g *Group) rebalance(ctx context.Context) {
 func (g *Group) claim(ctx context.Context, p int) {
 	c, cancel := context.WithTimeout(ctx, g.cfg.LeaseTTL/2)
 	defer cancel()
+	claimedAt := time.Now()
 	rev, err := g.kv.Create(c, g.claimKey(p), []byte(g.cfg.MemberID))
 	if err != nil {
 		if !errors.Is(err, jetstream.ErrKeyExists) {
@@ -351,9 +285,12 @@ func (g *Group) claim(ctx context.Context, p int) {
 		}
 		return // held by another member until it releases or its lease expires
 	}
-	run := &partitionRun{g: g, p: p, rev: rev, done: make(chan struct{})}
+	run := &partitionRun{g: g, p: p, rev: rev, validUntil: g.leaseEnd(claimedAt), done: make(chan struct{})}
 	if err := run.start(ctx); err != nil {
 		g.log.Error("start partition", "partition", p, "err", err)
+		if errors.Is(err, jetstream.ErrStreamNotFound) && g.cfg.Repair != nil {
+			g.cfg.Repair()
+		}
 		_ = g.kv.Delete(c, g.claimKey(p), jetstream.LastRevision(rev))
 		return
 	}
@@ -361,6 +298,19 @@ func (g *Group) claim(ctx context.Context, p int) {
 	g.owned[p] = run
 	g.mu.Unlock()
 	g.log.Debug("partition acquired", "partition", p)
+}
+
+// leaseEnd is when a claim written at sent may have expired on the server:
+// two thirds of the TTL after the write was sent, a margin for the time
+// the write took and for the server's clock running ahead.
+func (g *Group) leaseEnd(sent time.Time) time.Time {
+	return sent.Add(g.cfg.LeaseTTL * 2 / 3)
+}
+
+func (g *Group) deleteClaim(p int, rev uint64) {
+	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.LeaseTTL/2)
+	defer cancel()
+	_ = g.kv.Delete(ctx, g.claimKey(p), jetstream.LastRevision(rev))
 }
 
 func (g *Group) forget(p int, run *partitionRun) {

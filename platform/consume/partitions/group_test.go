@@ -215,3 +215,92 @@ func TestTransientErrorHoldsBackOnlyItsKey(t *testing.T) {
 		t.Fatalf("failures = %d, want 5 retries", failures)
 	}
 }
+
+func publishFrom(t *testing.T, js jetstream.JetStream, cfg partitions.Config, keys, from, to int) {
+	t.Helper()
+	for n := from; n < to; n++ {
+		for k := range keys {
+			subj := fmt.Sprintf("%s.%d.k%02d", cfg.SubjectRoot, k%cfg.Partitions, k)
+			if _, err := js.Publish(t.Context(), subj, []byte(strconv.Itoa(n))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestGroupRidesThroughNATSRestartAndLostBucket: the members of a group
+// keep running across a nats-server restart (data kept) and the loss of
+// their lease bucket; readiness fails during the outage and comes back by
+// itself, and every message is handled in per-key order.
+func TestGroupRidesThroughNATSRestartAndLostBucket(t *testing.T) {
+	srv := bustest.RunRestartable(t)
+	busCfg := srv.Config(t)
+	conn := bustest.Connect(t, busCfg)
+	js := conn.JS
+	root := busCfg.Subject("orders")
+	if _, err := js.CreateStream(t.Context(), jetstream.StreamConfig{Name: busCfg.Name("ORDERS"), Subjects: []string{root + ".>"}}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := partitions.Config{
+		Group: "work", Stream: busCfg.Name("ORDERS"), SubjectRoot: root, Partitions: 4,
+		LeaseBucket: busCfg.Name("leases"), LeaseTTL: 1500 * time.Millisecond, AckWait: 5 * time.Second,
+	}
+	rec := newRecorder()
+	_, doneA, ga := startMember(t, js, cfg, "a", rec.handler("a", time.Millisecond))
+	_, doneB, gb := startMember(t, js, cfg, "b", rec.handler("b", time.Millisecond))
+	serving := func() bool { return ga.Check(t.Context()) == nil && gb.Check(t.Context()) == nil }
+	bustest.Eventually(t, "both members to own partitions", 10*time.Second, func() bool {
+		return len(ga.Owned()) > 0 && len(gb.Owned()) > 0
+	})
+
+	const keys = 8
+	publishFrom(t, js, cfg, keys, 0, 10)
+	bustest.Eventually(t, "the first batch", 20*time.Second, func() bool { return rec.total() == keys*10 })
+
+	srv.Shutdown()
+	bustest.Eventually(t, "readiness to fail while NATS is down", 10*time.Second, func() bool { return !serving() })
+	srv.Start(t)
+	bustest.Eventually(t, "readiness to come back after the restart", 30*time.Second, serving)
+	publishFrom(t, js, cfg, keys, 10, 20)
+	bustest.Eventually(t, "the batch after the restart", 30*time.Second, func() bool { return rec.total() == keys*20 })
+
+	if err := js.DeleteKeyValue(t.Context(), cfg.LeaseBucket); err != nil {
+		t.Fatal(err)
+	}
+	bustest.Eventually(t, "the lease bucket to be created again", 20*time.Second, func() bool {
+		_, err := js.KeyValue(t.Context(), cfg.LeaseBucket)
+		return err == nil
+	})
+	publishFrom(t, js, cfg, keys, 20, 30)
+	bustest.Eventually(t, "the batch after the bucket loss", 30*time.Second, func() bool { return rec.total() == keys*30 })
+	bustest.Eventually(t, "both members to serve again", 20*time.Second, serving)
+	assertOrdered(t, rec, keys, 30)
+	for name, done := range map[string]chan struct{}{"a": doneA, "b": doneB} {
+		select {
+		case <-done:
+			t.Fatalf("member %s stopped", name)
+		default:
+		}
+	}
+}
+
+// TestLeaseBucketIsFileBacked: the leases survive a server restart because
+// they are on disk; a memory bucket left by an older version is replaced.
+func TestLeaseBucketIsFileBacked(t *testing.T) {
+	js, cfg := setup(t)
+	if _, err := js.CreateKeyValue(t.Context(), jetstream.KeyValueConfig{Bucket: cfg.LeaseBucket, Storage: jetstream.MemoryStorage}); err != nil {
+		t.Fatal(err)
+	}
+	startMember(t, js, cfg, "a", newRecorder().handler("a", 0))
+	kv, err := js.KeyValue(t.Context(), cfg.LeaseBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := kv.Status(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.(*jetstream.KeyValueBucketStatus).StreamInfo().Config.Storage; got != jetstream.FileStorage {
+		t.Fatalf("lease bucket storage = %v, want file", got)
+	}
+}

@@ -17,9 +17,16 @@ type partitionRun struct {
 	g *Group
 	p int
 
-	mu        sync.Mutex
-	rev       uint64
-	leaving   bool
+	mu  sync.Mutex
+	rev uint64
+	// validUntil is when the claim may have expired, reckoned from the
+	// last write of it that succeeded (Group.leaseEnd).
+	validUntil time.Time
+	leaving    bool
+	// stopping is set when this member stops the consumer itself; a
+	// consumer that closes without it was ended by the server.
+	stopping  bool
+	closedBy  bool // the consumer closed without stopping: see broken
 	lanes     *consume.Lanes
 	cons      jetstream.Consumer // sampled for the pending gauges
 	cc        jetstream.ConsumeContext
@@ -98,6 +105,7 @@ func (r *partitionRun) start(ctx context.Context) error {
 		return fmt.Errorf("consume %s: %w", name, err)
 	}
 	r.cons, r.cc = cons, cc
+	go r.watchClosed(cc)
 	return nil
 }
 
@@ -107,14 +115,48 @@ func (r *partitionRun) refresh(ctx context.Context, kv jetstream.KeyValue) error
 	r.mu.Lock()
 	rev := r.rev
 	r.mu.Unlock()
+	sent := time.Now()
 	next, err := kv.Update(c, r.g.claimKey(r.p), []byte(r.g.cfg.MemberID), rev)
 	if err != nil {
 		return err
 	}
 	r.mu.Lock()
-	r.rev = next
+	r.rev, r.validUntil = next, r.g.leaseEnd(sent)
 	r.mu.Unlock()
 	return nil
+}
+
+// lost reports whether the claim must be given up after a failed refresh:
+// when the server answered (the claim expired, or another member holds
+// it), or when the server could not be reached for so long that the claim
+// may have expired. A refresh lost to a short NATS outage keeps the
+// partition: nobody else can claim it while the server is unreachable.
+func (r *partitionRun) lost(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) || errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyExists) {
+		return true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return time.Now().After(r.validUntil)
+}
+
+// broken reports whether the consumer closed without this member stopping
+// it (deleted on the server, or its stream gone).
+func (r *partitionRun) broken() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.closedBy
+}
+
+// watchClosed notes the consumer closing under the member's feet.
+func (r *partitionRun) watchClosed(cc jetstream.ConsumeContext) {
+	<-cc.Closed()
+	r.mu.Lock()
+	if !r.stopping && !r.leaving {
+		r.closedBy = true
+	}
+	r.mu.Unlock()
 }
 
 func (r *partitionRun) revision() uint64 {
@@ -161,6 +203,9 @@ func (r *partitionRun) drain(timeout time.Duration) {
 // abort stops at once; un-acked messages go to the next owner.
 func (r *partitionRun) abort() {
 	r.closeOnce.Do(func() {
+		r.mu.Lock()
+		r.stopping = true
+		r.mu.Unlock()
 		r.cc.Stop()
 		r.cancel()
 		close(r.done)

@@ -66,6 +66,12 @@ func writeBody(w http.ResponseWriter, status int, body []byte) {
 	_, _ = w.Write(body)
 }
 
+// retryAfterUnavailable is the Retry-After, in seconds, of every 503: a
+// dependency (Redis failing over, NATS reconnecting, a stream electing a
+// leader) is expected back within seconds, and the client should retry the
+// same request rather than give up.
+const retryAfterUnavailable = "1"
+
 // Messages of the documented refusals.
 const (
 	msgBotNotFound   = "Bot not found"

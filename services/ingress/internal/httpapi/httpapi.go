@@ -324,11 +324,6 @@ func (h *Handler) fill(turn *eventsv1.Turn, inst registry.Instance, id auth.Iden
 	}
 }
 
-// retryAfterUnavailable is the Retry-After of every 503: a dependency
-// (Redis failing over, NATS reconnecting) is expected back within seconds,
-// and the client should retry the same request rather than give up.
-const retryAfterUnavailable = "1"
-
 // refuser returns the writer of a request's refusals, in the version's
 // envelope. A 503 always carries Retry-After: it means "not now", never
 // "this request is wrong", and is what any store or bus failure on the
