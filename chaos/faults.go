@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -62,11 +63,13 @@ func killService(name string) func(context.Context, *Stack) ([]string, error) {
 }
 
 func natsSingle(ctx context.Context, s *Stack) ([]string, error) {
-	n := s.NATS.Nodes[0]
+	n := s.NATS.Busiest()
+	conns := n.Connections()
 	if err := n.Restart(ctx, natsDown); err != nil {
 		return nil, err
 	}
-	return []string{fmt.Sprintf("%s stopped (SIGTERM), started after %s", n.Spec.Name, natsDown)}, nil
+	return []string{fmt.Sprintf("%s (the busiest node, %d client connections) stopped (SIGTERM), started after %s",
+		n.Spec.Name, conns, natsDown)}, nil
 }
 
 // natsDown is how long a restarted NATS node stays down, and natsSettle
@@ -78,17 +81,20 @@ const (
 )
 
 func natsRolling(ctx context.Context, s *Stack) ([]string, error) {
+	var conns []string
 	for i, n := range s.NATS.Nodes {
 		if i > 0 {
 			if err := sleepCtx(ctx, natsSettle); err != nil {
 				return nil, err
 			}
 		}
+		conns = append(conns, fmt.Sprintf("%s %d", n.Spec.Name, n.Connections()))
 		if err := n.Restart(ctx, natsDown); err != nil {
 			return nil, err
 		}
 	}
-	return []string{fmt.Sprintf("each node stopped (SIGTERM), started after %s, next after %s", natsDown, natsSettle)}, nil
+	return []string{fmt.Sprintf("each node stopped (SIGTERM), started after %s, next after %s; client connections before each stop: %s",
+		natsDown, natsSettle, strings.Join(conns, ", "))}, nil
 }
 
 func natsFull(ctx context.Context, s *Stack) ([]string, error) {

@@ -6,6 +6,7 @@ package servers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -127,6 +128,35 @@ func (n *NATSNode) WaitHealthy(ctx context.Context, timeout time.Duration) error
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
+}
+
+// Connections is the number of client connections the node holds, from
+// its /varz; -1 when it does not answer.
+func (n *NATSNode) Connections() int {
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/varz", n.MonitorPort))
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	var varz struct {
+		Connections int `json:"connections"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&varz) != nil {
+		return -1
+	}
+	return varz.Connections
+}
+
+// Busiest is the node holding the most client connections: restarting
+// it disturbs the most services.
+func (c *NATSCluster) Busiest() *NATSNode {
+	best, most := c.Nodes[0], -1
+	for _, n := range c.Nodes {
+		if conns := n.Connections(); conns > most {
+			best, most = n, conns
+		}
+	}
+	return best
 }
 
 // Restart stops the node gracefully, waits down, starts it again and waits
