@@ -23,6 +23,8 @@ type Row struct {
 	Title string `json:"title"`
 	ledger.Tally
 	Notes []string `json:"notes"`
+	// ServiceWarnings counts each service's WARN and ERROR log messages.
+	ServiceWarnings map[string]map[string]int `json:"service_warnings,omitempty"`
 	// Error is set when the phase could not run as planned (a server that
 	// did not start, a fault that could not be injected).
 	Error   string  `json:"error,omitempty"`
@@ -102,6 +104,7 @@ func runPhase(ctx context.Context, opts Options, f Fault, dir string, log *slog.
 
 	row.Tally = l.Tally()
 	row.Notes = append(row.Notes, ev.list()...)
+	row.ServiceWarnings = logWarnings(s)
 	row.Seconds = time.Since(start).Seconds()
 	return row
 }

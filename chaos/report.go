@@ -68,6 +68,12 @@ func (row Row) allNotes() []string {
 	if row.Unrecognised > 0 {
 		notes = append(notes, fmt.Sprintf("%d deliveries echo no turn, e.g. %q", row.Unrecognised, row.UnrecognisedTexts))
 	}
+	if len(row.LostTurns) > 0 {
+		notes = append(notes, "lost: "+strings.Join(row.LostTurns, ", "))
+	}
+	if len(row.LateTurns) > 0 {
+		notes = append(notes, "out of order: "+strings.Join(row.LateTurns, ", "))
+	}
 	for i, n := range notes {
 		notes[i] = strings.ReplaceAll(n, "|", "/")
 	}

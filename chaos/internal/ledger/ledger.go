@@ -9,6 +9,8 @@
 package ledger
 
 import (
+	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -42,6 +44,7 @@ type Ledger struct {
 	dupContent int
 	highest    map[string]int // user -> highest turn number delivered so far
 	outOfOrder int
+	lateTurns  []string // the first few turns that arrived out of order
 	deliveries int
 }
 
@@ -90,7 +93,7 @@ func (l *Ledger) Unrecognised(text string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.nStrange++
-	if len(l.strange) < 3 {
+	if len(l.strange) < maxExamples {
 		l.strange = append(l.strange, text)
 	}
 }
@@ -118,6 +121,9 @@ func (l *Ledger) Delivered(d Delivery) {
 	l.firstID[d.Turn] = d.WebhookID
 	if d.Turn.N < l.highest[d.Turn.User] {
 		l.outOfOrder++
+		if len(l.lateTurns) < maxExamples {
+			l.lateTurns = append(l.lateTurns, fmt.Sprintf("%s #%d after #%d", d.Turn.User, d.Turn.N, l.highest[d.Turn.User]))
+		}
 		return
 	}
 	l.highest[d.Turn.User] = d.Turn.N
@@ -150,7 +156,14 @@ type Tally struct {
 	// UnrecognisedTexts are the first few.
 	Unrecognised      int      `json:"unrecognised"`
 	UnrecognisedTexts []string `json:"unrecognised_texts,omitempty"`
+	// LostTurns and LateTurns are the first few lost and out-of-order
+	// turns, to look up in the services' logs.
+	LostTurns []string `json:"lost_turns,omitempty"`
+	LateTurns []string `json:"late_turns,omitempty"`
 }
+
+// maxExamples bounds the example lists of a tally.
+const maxExamples = 10
 
 // Pending is the number of accepted turns not delivered yet.
 func (l *Ledger) Pending() int {
@@ -182,6 +195,7 @@ func (l *Ledger) Tally() Tally {
 		Refused503: l.answers[503], TransportErrors: l.errors,
 		Deliveries: l.deliveries, RejectedDeliveries: l.rejected,
 		Unrecognised: l.nStrange, UnrecognisedTexts: append([]string(nil), l.strange...),
+		LateTurns: append([]string(nil), l.lateTurns...),
 	}
 	for status, n := range l.answers {
 		if (status < 200 || status >= 300) && status != 503 {
@@ -194,7 +208,12 @@ func (l *Ledger) Tally() Tally {
 	for turn := range l.accepted {
 		if _, ok := l.firstID[turn]; !ok {
 			t.Lost++
+			t.LostTurns = append(t.LostTurns, fmt.Sprintf("%s #%d", turn.User, turn.N))
 		}
+	}
+	slices.Sort(t.LostTurns)
+	if len(t.LostTurns) > maxExamples {
+		t.LostTurns = t.LostTurns[:maxExamples]
 	}
 	for turn := range l.sent {
 		if l.accepted[turn] {

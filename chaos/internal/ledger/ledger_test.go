@@ -26,6 +26,7 @@ func TestTallyCountsEveryKindOfFault(t *testing.T) {
 	l.Delivered(Delivery{"m2b", a2}) // the same turn again, new id
 	l.Delivered(Delivery{"m5", b2})  // never confirmed, but it arrived
 	l.Rejected()
+	l.Unrecognised("Sorry something went wrong")
 	// b1 accepted and never delivered: lost. a4 never accepted: abandoned.
 
 	got := l.Tally()
@@ -34,6 +35,8 @@ func TestTallyCountsEveryKindOfFault(t *testing.T) {
 		DupWebhookID: 1, DupContent: 1, OrderViolations: 1,
 		Refused503: 1, OtherRefusals: map[int]int{409: 1}, TransportErrors: 1,
 		Unconfirmed: 1, Abandoned: 1, Deliveries: 7, RejectedDeliveries: 1,
+		Unrecognised: 1, UnrecognisedTexts: []string{"Sorry something went wrong"},
+		LostTurns: []string{"b #1"}, LateTurns: []string{"a #2 after #3"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("tally\n got %+v\nwant %+v", got, want)
