@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley/chaos/internal/load"
@@ -76,6 +77,9 @@ type Stack struct {
 	Sentinel   bool
 	ingressURL string
 	events     *events
+	// up is set once setup is over; before that, startWithRetries deals
+	// with services that end.
+	up atomic.Bool
 }
 
 type service struct {
@@ -142,22 +146,17 @@ func startStack(ctx context.Context, opts Options, dir string, group *proc.Group
 			return nil, err
 		}
 	}
-	// The first process creates the streams and buckets alone: when four
-	// fresh processes create the same replicated buckets at once, some of
-	// them time out (seen with nats-server 2.15 on two cores).
-	if err := s.Services[svcDialog1].start(ctx); err != nil {
-		return nil, err
-	}
-	errs := make(chan error, 3)
-	for _, name := range []string{svcDialog2, svcDispatcher, svcIngress} {
-		go func() { errs <- s.Services[name].start(ctx) }()
-	}
-	for range 3 {
-		if err := <-errs; err != nil {
+	// One at a time: when fresh processes create the same replicated
+	// buckets at once, or the machine is busy, a start can time out
+	// loading the registry (seen with nats-server 2.15 on two cores). A
+	// start that fails is tried again, twice at most, and noted.
+	for _, name := range []string{svcDialog1, svcDialog2, svcDispatcher, svcIngress} {
+		if err := s.startWithRetries(ctx, s.Services[name]); err != nil {
 			return nil, err
 		}
 	}
 	s.waitRebalanced(ctx)
+	s.up.Store(true)
 	return s, nil
 }
 
@@ -184,6 +183,9 @@ func (s *Stack) newService(name, cfgPath string, ingressPort int) (*service, err
 // exited notes a service that ended without the suite asking it to and,
 // under -supervise, starts it again as systemd or Kubernetes would.
 func (s *Stack) exited(svc *service, err error) {
+	if !s.up.Load() {
+		return
+	}
 	s.events.add("%s exited by itself (%v)", svc.Spec.Name, err)
 	if !s.opts.Supervise || svc.restarts >= 20 {
 		return
@@ -208,6 +210,29 @@ func cleanEnv() []string {
 	}
 	return env
 }
+
+func (s *Stack) startWithRetries(ctx context.Context, svc *service) error {
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		if err = svc.start(ctx); err == nil || ctx.Err() != nil {
+			return err
+		}
+		s.events.add("setup: %s did not start (%v); trying again", svc.Spec.Name, lastLogError(svc))
+		_ = svc.Stop(5 * time.Second)
+	}
+	return err
+}
+
+// lastLogError is the last "parley stopped" error of the service's log.
+func lastLogError(svc *service) string {
+	m := stoppedErr.FindAllStringSubmatch(svc.Log(), -1)
+	if len(m) == 0 {
+		return "no error logged"
+	}
+	return m[len(m)-1][1]
+}
+
+var stoppedErr = regexp.MustCompile(`"msg":"parley stopped","err":"((?:[^"\\]|\\.)*)"`)
 
 // start starts the service and waits until it is ready: its target's
 // "module started" line (/readyz alone answers 200 before the modules
