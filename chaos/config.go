@@ -1,6 +1,15 @@
 package main
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/parleyhq/parley/chaos/internal/servers"
+)
 
 // retrySchedule is the chaos channel's delivery retry schedule: the
 // default one (0, 2 s, 10 s, 1 min, 5 min, 30 min) compressed so that a
@@ -65,4 +74,52 @@ registry:
       retry_schedule: %s
 `, natsURL, redisSection, s.masterKey, randomText(16), appID, s.clientSecret, botID, botDir,
 		botID, instanceID, appID, postURL, s.accessToken, s.signingSecret, retrySchedule)
+}
+
+// cleanEnv is the suite's environment without PARLEY_* variables, which
+// would override the generated config.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PARLEY_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+func yamlList(items []string) string {
+	quoted := make([]string, len(items))
+	for i, it := range items {
+		quoted[i] = fmt.Sprintf("%q", it)
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
+}
+
+// sentinelSection is the body of a redis: key that reaches Redis through
+// Sentinel; %q is the master name and %s the address list.
+const sentinelSection = "  sentinel:\n    master_name: %q\n    addrs: %s\n"
+
+// detectSentinel asks the parley binary whether its config takes a Redis
+// Sentinel section; it returns the section's format, or "" when the
+// binary refuses the sentinel key (the config is strict, so an unknown
+// key fails -config.verify). Any other refusal is an error.
+func detectSentinel(opts Options, dir string) (string, error) {
+	section := fmt.Sprintf(sentinelSection, servers.SentinelMaster, yamlList([]string{"127.0.0.1:26379"}))
+	cfg := parleyConfig(opts.Bot, "nats://127.0.0.1:4222", section, "http://127.0.0.1:1/replies", newSecrets())
+	path := filepath.Join(dir, "sentinel-check.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		return "", fmt.Errorf("sentinel check: %w", err)
+	}
+	cmd := exec.Command(opts.Parley, "-config.file", path, "-config.verify")
+	cmd.Env = cleanEnv()
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return sentinelSection, nil
+	case errors.As(err, &exit) && strings.Contains(string(out), "sentinel"):
+		return "", nil
+	}
+	return "", fmt.Errorf("parley -config.verify of the chaos config: %w\n%s", err, out)
 }

@@ -4,14 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -199,18 +196,6 @@ func (s *Stack) exited(svc *service, err error) {
 	s.events.add("%s restarted by the supervisor", svc.Spec.Name)
 }
 
-// cleanEnv is the suite's environment without PARLEY_* variables, which
-// would override the generated config.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "PARLEY_") {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
-
 func (s *Stack) startWithRetries(ctx context.Context, svc *service) error {
 	var err error
 	for attempt := 1; attempt <= 3; attempt++ {
@@ -306,45 +291,4 @@ func (s *Stack) restartService(ctx context.Context, name string, down time.Durat
 	case <-time.After(down):
 	}
 	return svc.start(ctx)
-}
-
-func yamlList(items []string) string {
-	quoted := make([]string, len(items))
-	for i, it := range items {
-		quoted[i] = fmt.Sprintf("%q", it)
-	}
-	return "[" + strings.Join(quoted, ", ") + "]"
-}
-
-// sentinelVariants are the shapes of a Sentinel redis section the suite
-// tries, in order; %s is the master name and %s the address list.
-var sentinelVariants = []string{
-	"  sentinel:\n    master_name: %q\n    addrs: %s\n",
-}
-
-// detectSentinel asks the parley binary whether its config takes a Redis
-// Sentinel section; it returns the accepted section format, or "" when
-// the binary knows no Sentinel (the config is strict, so an unknown key
-// fails -config.verify).
-func detectSentinel(opts Options, dir string) (string, error) {
-	for _, variant := range sentinelVariants {
-		section := fmt.Sprintf(variant, servers.SentinelMaster, yamlList([]string{"127.0.0.1:26379"}))
-		cfg := parleyConfig(opts.Bot, "nats://127.0.0.1:4222", section, "http://127.0.0.1:1/replies", newSecrets())
-		path := filepath.Join(dir, "sentinel-check.yaml")
-		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-			return "", err
-		}
-		cmd := exec.Command(opts.Parley, "-config.file", path, "-config.verify")
-		cmd.Env = cleanEnv()
-		out, err := cmd.CombinedOutput()
-		var exit *exec.ExitError
-		switch {
-		case err == nil:
-			return variant, nil
-		case !errors.As(err, &exit):
-			return "", fmt.Errorf("parley -config.verify: %w", err)
-		}
-		_ = out
-	}
-	return "", nil
 }
