@@ -55,10 +55,10 @@ $(NATS_SERVER):
 chaos-tools: $(NATS_SERVER) ## install what the chaos suite runs: nats-server (go.mod's version) and redis-server (Debian)
 	command -v redis-server >/dev/null || (apt-get update && apt-get install -y redis-server)
 
-chaos: build chaos-tools ## the chaos suite: every fault, 5,000 turns from 200 users each (about 15 min)
+chaos: build chaos-tools ## the chaos suite: every fault, 5,000 turns from 200 users each (about 17 min)
 	go run ./chaos -parley bin/parley -nats-server $(NATS_SERVER) $(CHAOS_FLAGS)
 
-chaos-short: build chaos-tools ## the chaos suite's short version: 3 faults, 600 turns each (under 4 min)
+chaos-short: build chaos-tools ## the chaos suite's short version: 3 faults, 600 turns each (about 2 min)
 	go run ./chaos -short -parley bin/parley -nats-server $(NATS_SERVER) $(CHAOS_FLAGS)
 
 .PHONY: help run test test-race bench build fmt vet tidy proto-tools proto chaos-tools chaos chaos-short
