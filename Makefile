@@ -3,6 +3,11 @@ MODULE   := github.com/parleyhq/parley
 GOBIN    ?= $(shell go env GOPATH)/bin
 PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.5.1
+# The chaos suite runs the nats-server release that go.mod pins, built from
+# source into bin/ (Debian's is too old for it).
+NATS_SERVER_VERSION := $(shell go list -m -f '{{.Version}}' github.com/nats-io/nats-server/v2 2>/dev/null)
+NATS_SERVER         := $(CURDIR)/bin/chaos-tools/nats-server-$(NATS_SERVER_VERSION)/nats-server
+CHAOS_FLAGS         ?=
 
 .DEFAULT_GOAL := help
 
@@ -44,4 +49,16 @@ proto: proto-tools ## regenerate the Go code of proto/
 		--go-grpc_out=gen/go --go-grpc_opt=paths=source_relative \
 		$$(find parley -name '*.proto' | sort)
 
-.PHONY: help run test test-race bench build fmt vet tidy proto-tools proto
+$(NATS_SERVER):
+	GOBIN=$(dir $@) go install github.com/nats-io/nats-server/v2@$(NATS_SERVER_VERSION)
+
+chaos-tools: $(NATS_SERVER) ## install what the chaos suite runs: nats-server (go.mod's version) and redis-server (Debian)
+	command -v redis-server >/dev/null || (apt-get update && apt-get install -y redis-server)
+
+chaos: build chaos-tools ## the chaos suite: every fault, 5,000 turns from 200 users each (about 17 min)
+	go run ./chaos -parley bin/parley -nats-server $(NATS_SERVER) $(CHAOS_FLAGS)
+
+chaos-short: build chaos-tools ## the chaos suite's short version: 3 faults, 600 turns each (about 2 min)
+	go run ./chaos -short -parley bin/parley -nats-server $(NATS_SERVER) $(CHAOS_FLAGS)
+
+.PHONY: help run test test-race bench build fmt vet tidy proto-tools proto chaos-tools chaos chaos-short
