@@ -536,9 +536,10 @@ func runTest(args []string, stdout, stderr io.Writer, loadBot func(string) (nlu.
 				rep.FN++
 			}
 			got := r.Intent
-			if r.Status == nlu.StatusAmbiguous {
+			switch r.Status {
+			case nlu.StatusAmbiguous:
 				got = "ambiguous: " + strings.Join(r.Candidates, " | ")
-			} else if r.Status == nlu.StatusNone {
+			case nlu.StatusNone:
 				got = "no match"
 			}
 			rep.Failures = append(rep.Failures, fmt.Sprintf("%s %q: expected %q, got %s", o, row.Text, strings.Join(row.Intents, " | "), got))

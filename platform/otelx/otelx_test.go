@@ -127,7 +127,7 @@ func TestSetup_serviceNameFromEnvironmentWins(t *testing.T) {
 	}
 	res := map[attribute.Key]string{}
 	for _, kv := range spans[0].Resource.Attributes() {
-		res[kv.Key] = kv.Value.Emit()
+		res[kv.Key] = kv.Value.String()
 	}
 	if res["service.name"] != "parley-dialog" || res["service.version"] != "1.2.3" {
 		t.Fatalf("resource = %v", res)
