@@ -213,7 +213,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	// After Shutdown or Close, Serve returns http.ErrServerClosed: waiting
 	// for it is all that is left to do.
-	_ = <-served
+	<-served //nolint:errcheck // the error is http.ErrServerClosed
 	return nil
 }
 
