@@ -62,8 +62,9 @@ lint: lint-tools ## module skew, gofmt, golangci-lint over every module, then th
 	@# golangci-lint stops at a module's edge, so each module of go.work is
 	@# linted in place with the one configuration at the root.
 	@failed=; for m in $$(go list -m -f '{{.Dir}}'); do \
-		echo "golangci-lint: $${m#$(CURDIR)/}"; \
-		(cd $$m && $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...) || failed="$$failed $${m#$(CURDIR)/}"; \
+		rel=$${m#$(CURDIR)}; rel=$${rel#/}; rel=$${rel:-.}; \
+		echo "golangci-lint: $$rel"; \
+		(cd $$m && $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...) || failed="$$failed $$rel"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "golangci-lint: findings in$$failed"; exit 1; fi
 	GOLANGCI_LINT=$(GOLANGCI_LINT) .ci/lint-selftest
