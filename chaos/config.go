@@ -36,7 +36,6 @@ ingress:
 dialog:
   allow_private_service_targets: false
 dispatcher:
-  admin_listen: ""
   # The receiver is on loopback.
   allow_private_networks: true
 channels:

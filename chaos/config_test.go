@@ -1,13 +1,14 @@
 package main
 
 import (
-	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley/cmd/parley/app"
+	"github.com/goccy/go-yaml"
+
 	"github.com/parleyhq/parley/platform/registry"
 	"github.com/parleyhq/parley/services/dialog/botdef"
 )
@@ -16,6 +17,7 @@ import (
 // validate with the current services, so that a config change breaks this
 // test rather than a chaos run.
 func TestGeneratedConfigIsValid(t *testing.T) {
+	parley := buildParley(t)
 	bot, err := filepath.Abs("bot")
 	if err != nil {
 		t.Fatal(err)
@@ -28,12 +30,23 @@ func TestGeneratedConfigIsValid(t *testing.T) {
 		if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := app.Load(path)
+		// The binary's own loader and validation, as a phase would start it.
+		out, err := exec.Command(parley, "check-config", "-print", "-config.file", path).Output()
 		if err != nil {
-			t.Fatalf("%s: %v", name, err)
+			var stderr []byte
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = ee.Stderr
+			}
+			t.Fatalf("%s: check-config: %v: %s", name, err, stderr)
 		}
-		if _, err := app.New(cfg, slog.New(slog.DiscardHandler)); err != nil {
-			t.Fatalf("%s: %v", name, err)
+		var cfg struct {
+			Registry registry.Config `yaml:"registry"`
+		}
+		if err := yaml.Unmarshal(out, &cfg); err != nil {
+			t.Fatalf("%s: the printed configuration: %v", name, err)
+		}
+		if len(cfg.Registry.Instances) == 0 {
+			t.Fatalf("%s: no instance in the printed configuration", name)
 		}
 		in := cfg.Registry.Instances[0]
 		if in.Mode != registry.ModeAsync || in.BotID != botID || in.InstanceID != instanceID || len(in.RetrySchedule) == 0 {
@@ -44,7 +57,7 @@ func TestGeneratedConfigIsValid(t *testing.T) {
 
 // TestEchoBotLoads: the receiver tells turns apart by the bot's echo.
 func TestEchoBotLoads(t *testing.T) {
-	b, err := botdef.Load("bot")
+	b, _, err := botdef.Read("bot")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,4 +74,14 @@ func TestShortProfile(t *testing.T) {
 	if o.Turns != 120 || o.Users != 60 || o.Rate != 30 || o.ReceiverDown != 10*time.Second || len(o.Faults) != len(shortFaults) {
 		t.Fatalf("short profile with -turns 120: %+v", o)
 	}
+}
+
+// buildParley builds the binary the suite drives into a temporary directory.
+func buildParley(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "parley")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/parley").CombinedOutput(); err != nil {
+		t.Fatalf("build parley: %v\n%s", err, out)
+	}
+	return bin
 }

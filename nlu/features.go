@@ -73,6 +73,14 @@ var (
 // starting at one position are hashed incrementally, one rune at a time, so
 // an utterance costs one pass per start position instead of one per n-gram.
 func (f *featurizer) keys(a analysis, emit func(h uint64, block uint8)) {
+	f.wordKeys(a, emit)
+	if f.opts.CharMax > 0 {
+		f.charKeys(a, emit)
+	}
+}
+
+// wordKeys emits the word block: stems, raw words and bigrams.
+func (f *featurizer) wordKeys(a analysis, emit func(h uint64, block uint8)) {
 	for i, s := range a.stems {
 		if f.opts.StopWords && f.stop != nil && f.stop(a.raw[i]) {
 			continue
@@ -85,9 +93,11 @@ func (f *featurizer) keys(a analysis, emit func(h uint64, block uint8)) {
 			emit(fnvString(fnvByte(fnvString(hashBigram, s), ' '), a.stems[i+1]), blockWord)
 		}
 	}
-	if f.opts.CharMax == 0 {
-		return
-	}
+}
+
+// charKeys emits the character block: the n-grams of every raw word padded
+// with a space on each side.
+func (f *featurizer) charKeys(a analysis, emit func(h uint64, block uint8)) {
 	var utf [4]byte
 	var rs []rune
 	for _, t := range a.raw {

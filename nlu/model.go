@@ -157,44 +157,44 @@ func TrainOptions(td TrainingData, o Options) (*Model, error) {
 	if o.CoverByRarity {
 		m.rarity = vectors
 	}
+	if err := m.nameIntents(td); err != nil {
+		return nil, err
+	}
+	m.learnVocabulary(td, o, vectors)
+	m.declining = map[int]bool{}
+	if err := m.compilePatterns(td); err != nil {
+		return nil, err
+	}
+	docs, ys := m.examples(td)
+	if len(docs) == 0 {
+		return m, nil // pattern-only bot
+	}
+	m.fit(docs, ys, o, vectors)
+	return m, nil
+}
+
+// nameIntents records the intent names, each defined once.
+func (m *Model) nameIntents(td TrainingData) error {
 	seen := map[string]bool{}
 	for _, in := range td.Intents {
 		if in.Name == "" {
-			return nil, errors.New("train: an intent has no name")
+			return errors.New("train: an intent has no name")
 		}
 		if seen[in.Name] {
-			return nil, fmt.Errorf("train: intent %q is defined twice", in.Name)
+			return fmt.Errorf("train: intent %q is defined twice", in.Name)
 		}
 		seen[in.Name] = true
 		m.intents = append(m.intents, in.Name)
 	}
+	return nil
+}
 
-	// Vocabulary for spelling correction: every word the bot knows.
-	freq := map[string]int{}
-	addWords := func(s string) {
-		for _, t := range m.tp.tokens(s) {
-			freq[t]++
-		}
-	}
-	for _, in := range td.Intents {
-		for _, u := range in.Utterances {
-			addWords(u)
-		}
-		for _, p := range in.Patterns {
-			addWords(strings.NewReplacer("_", " ", "~", " ").Replace(p))
-		}
-	}
-	for k, vs := range td.Synonyms {
-		addWords(k)
-		for _, v := range vs {
-			addWords(v)
-		}
-	}
-	for _, vs := range td.Concepts {
-		for _, v := range vs {
-			addWords(v)
-		}
-	}
+// learnVocabulary records the stems of every word the bot knows (its
+// utterances, patterns, synonyms and concepts), the list-entity words
+// coverage leaves out, and the speller over those words.
+func (m *Model) learnVocabulary(td TrainingData, o Options, vectors *embed.Table) {
+	l := m.lang
+	freq := wordFrequencies(td, m.tp)
 	m.known = map[string]struct{}{}
 	for w := range freq {
 		st := l.Stem(w)
@@ -223,8 +223,42 @@ func TrainOptions(td TrainingData, o Options) (*Model, error) {
 			m.tp.speller.isWord = vectors.Has
 		}
 	}
+}
 
-	m.declining = map[int]bool{}
+// wordFrequencies counts every word of the bot, the vocabulary of spelling
+// correction.
+func wordFrequencies(td TrainingData, tp *textProc) map[string]int {
+	freq := map[string]int{}
+	addWords := func(s string) {
+		for _, t := range tp.tokens(s) {
+			freq[t]++
+		}
+	}
+	for _, in := range td.Intents {
+		for _, u := range in.Utterances {
+			addWords(u)
+		}
+		for _, p := range in.Patterns {
+			addWords(strings.NewReplacer("_", " ", "~", " ").Replace(p))
+		}
+	}
+	for k, vs := range td.Synonyms {
+		addWords(k)
+		for _, v := range vs {
+			addWords(v)
+		}
+	}
+	for _, vs := range td.Concepts {
+		for _, v := range vs {
+			addWords(v)
+		}
+	}
+	return freq
+}
+
+// compilePatterns compiles every intent's patterns against the bot's
+// concepts and marks the intents whose patterns decline something.
+func (m *Model) compilePatterns(td TrainingData) error {
 	concepts := map[string][][]string{}
 	for name, vs := range td.Concepts {
 		for _, v := range vs {
@@ -237,7 +271,7 @@ func TrainOptions(td TrainingData, o Options) (*Model, error) {
 		for _, src := range in.Patterns {
 			p, err := compilePattern(src, ii, m.tp, concepts)
 			if err != nil {
-				return nil, fmt.Errorf("train: intent %q: %w", in.Name, err)
+				return fmt.Errorf("train: intent %q: %w", in.Name, err)
 			}
 			m.patterns = append(m.patterns, p)
 			if m.tp.analyse(patternWords(src), false).declines {
@@ -245,8 +279,13 @@ func TrainOptions(td TrainingData, o Options) (*Model, error) {
 			}
 		}
 	}
+	return nil
+}
 
-	// ML data.
+// examples analyses the training utterances into the ML classes (the
+// intents that have utterances), recording the exact utterances and the
+// intents trained with a refusal on the way.
+func (m *Model) examples(td TrainingData) ([]analysis, []int32) {
 	var docs []analysis
 	var ys []int32
 	m.exact = map[string]int{}
@@ -274,10 +313,13 @@ func TrainOptions(td TrainingData, o Options) (*Model, error) {
 			}
 		}
 	}
-	if len(docs) == 0 {
-		return m, nil // pattern-only bot
-	}
-	m.feat = &featurizer{opts: o, stop: l.IsStopWord}
+	return docs, ys
+}
+
+// fit trains the features, the classifier (with its optional ensemble
+// partner) and the confidence calibration on the analysed utterances.
+func (m *Model) fit(docs []analysis, ys []int32, o Options, vectors *embed.Table) {
+	m.feat = &featurizer{opts: o, stop: m.lang.IsStopWord}
 	pairs := len(docs) * len(m.mlIntents)
 	if o.VectorShare > 0 && (o.VectorMaxPairs == 0 || pairs <= o.VectorMaxPairs) {
 		m.feat.vectors = vectors
@@ -310,7 +352,6 @@ func TrainOptions(td TrainingData, o Options) (*Model, error) {
 	if m.a >= 0 { // a non-decreasing calibration would invert the ranking
 		m.a, m.b = -2, 0
 	}
-	return m, nil
 }
 
 // Intents returns the intent names in definition order.
@@ -336,9 +377,15 @@ type classifyScratch struct {
 // thresholds (reference §8.2).
 func (m *Model) Classify(text string) Result {
 	a := m.tp.analyse(text, true)
+	matches, definite := m.definiteMatches(a)
+	return m.resolve(matches, m.mlMatches(a, definite))
+}
+
+// definiteMatches are the pattern and exact-utterance matches of a, and the
+// set of their intents.
+func (m *Model) definiteMatches(a analysis) ([]Match, map[int]bool) {
 	var matches []Match
 	definite := map[int]bool{}
-
 	var present map[string]struct{}
 	if len(m.patterns) > 0 {
 		present = make(map[string]struct{}, len(a.stems))
@@ -349,62 +396,65 @@ func (m *Model) Classify(text string) Result {
 	var matched []*pattern // matched[i] produced matches[i]
 	for i := range m.patterns {
 		p := &m.patterns[i]
-		if definite[p.intent] {
+		if definite[p.intent] || !p.match(a, present) {
 			continue
 		}
-		if p.match(a, present) {
-			definite[p.intent] = true
-			x := Match{Intent: m.intents[p.intent], Score: 1, Engine: EnginePattern, Definite: true, Pattern: p.src}
-			if a.declines && !m.declining[p.intent] {
-				x.Definite, x.Eliminated = false, EliminatedNegation
-			}
-			matches = append(matches, x)
-			matched = append(matched, p)
+		definite[p.intent] = true
+		x := Match{Intent: m.intents[p.intent], Score: 1, Engine: EnginePattern, Definite: true, Pattern: p.src}
+		if a.declines && !m.declining[p.intent] {
+			x.Definite, x.Eliminated = false, EliminatedNegation
 		}
+		matches = append(matches, x)
+		matched = append(matched, p)
 	}
 	earlierDefiniteWins(matches, matched, a, present)
 	if ii, ok := m.exact[joinKey(a.stems)]; ok && ii >= 0 && !definite[ii] && len(a.stems) > 0 {
 		definite[ii] = true
 		matches = append(matches, Match{Intent: m.intents[ii], Score: 1, Engine: EngineExact, Definite: true})
 	}
+	return matches, definite
+}
 
-	var ml []Match
-	if m.lin != nil && len(a.stems) > 0 {
-		sc, _ := m.pool.Get().(*classifyScratch)
-		if sc == nil {
-			sc = &classifyScratch{scores: make([]float64, m.lin.nclass), acc: make([]float32, m.lin.nclass)}
-		}
-		var x sparse
-		x, sc.ids = m.feat.vector(a, sc.ids)
-		m.lin.scores(x, sc.scores, sc.acc)
-		if m.nb != nil {
-			m.mix(x, sc)
-		}
-		top := topK(sc.scores, RankedMax+len(definite))
-		cov := math.Pow(m.coverage(a), m.coverExp)
-		for _, c := range top {
-			ii := m.mlIntents[c]
-			if definite[ii] {
-				continue
-			}
-			var p float64
-			if m.nb != nil {
-				p = cov * sc.scores[c] // already a probability
-			} else {
-				p = cov / (1 + math.Exp(m.a*sc.scores[c]+m.b))
-			}
-			x := Match{Intent: m.intents[ii], Score: p, Engine: EngineML, Definite: p >= m.thresholds.Definite}
-			// Kore's "negationIntent": "I don't want to book a flight"
-			// does not start Book Flight, unless the intent itself is
-			// about not wanting something.
-			if a.declines && !m.declining[ii] {
-				x.Definite, x.Eliminated = false, EliminatedNegation
-			}
-			ml = append(ml, x)
-		}
-		m.pool.Put(sc)
+// mlMatches are the classifier's best intents for a, less the definite ones.
+func (m *Model) mlMatches(a analysis, definite map[int]bool) []Match {
+	if m.lin == nil || len(a.stems) == 0 {
+		return nil
 	}
-	return m.resolve(matches, ml)
+	sc, _ := m.pool.Get().(*classifyScratch)
+	if sc == nil {
+		sc = &classifyScratch{scores: make([]float64, m.lin.nclass), acc: make([]float32, m.lin.nclass)}
+	}
+	defer m.pool.Put(sc)
+	var x sparse
+	x, sc.ids = m.feat.vector(a, sc.ids)
+	m.lin.scores(x, sc.scores, sc.acc)
+	if m.nb != nil {
+		m.mix(x, sc)
+	}
+	top := topK(sc.scores, RankedMax+len(definite))
+	cov := math.Pow(m.coverage(a), m.coverExp)
+	var ml []Match
+	for _, c := range top {
+		ii := m.mlIntents[c]
+		if definite[ii] {
+			continue
+		}
+		var p float64
+		if m.nb != nil {
+			p = cov * sc.scores[c] // already a probability
+		} else {
+			p = cov / (1 + math.Exp(m.a*sc.scores[c]+m.b))
+		}
+		x := Match{Intent: m.intents[ii], Score: p, Engine: EngineML, Definite: p >= m.thresholds.Definite}
+		// Kore's "negationIntent": "I don't want to book a flight"
+		// does not start Book Flight, unless the intent itself is
+		// about not wanting something.
+		if a.declines && !m.declining[ii] {
+			x.Definite, x.Eliminated = false, EliminatedNegation
+		}
+		ml = append(ml, x)
+	}
+	return ml
 }
 
 // earlierDefiniteWins applies Kore's rule for two definite intents in one

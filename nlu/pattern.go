@@ -329,53 +329,62 @@ func (c *patCompiler) expand(seq []patNode) ([][]patElem, error) {
 		return nil
 	}
 	for _, n := range seq {
-		var tails [][]patElem
-		switch {
-		case n.kind == patWild || n.kind == patStart || n.kind == patEnd:
-			tails = [][]patElem{{{kind: n.kind, min: n.min, max: n.max}}}
-		case n.kind == patNot || n.kind == patNotNext:
-			alts, err := c.atom(n.atom)
-			if err != nil {
-				return nil, err
-			}
-			tails = [][]patElem{{{kind: n.kind, alts: alts}}}
-		case n.kind == patAnyOrder:
-			e := patElem{kind: patAnyOrder}
-			for _, it := range n.group {
-				vs, err := c.expand([]patNode{it})
-				if err != nil {
-					return nil, err
-				}
-				var item []flatPattern
-				for _, elems := range vs {
-					item = append(item, flatPattern{elems: elems, need: needs(elems)})
-				}
-				e.items = append(e.items, item)
-			}
-			tails = [][]patElem{{e}}
-		case n.isGroup:
-			vs, err := c.expand(n.group)
-			if err != nil {
-				return nil, err
-			}
-			tails = vs
-		case n.isChoice:
-			var err error
-			if tails, err = c.choice(n); err != nil {
-				return nil, err
-			}
-		default:
-			alts, err := c.atom(n.atom)
-			if err != nil {
-				return nil, err
-			}
-			tails = [][]patElem{{{kind: patWords, alts: alts}}}
+		tails, err := c.node(n)
+		if err != nil {
+			return nil, err
 		}
 		if err := add(tails); err != nil {
 			return nil, err
 		}
 	}
 	return variants, nil
+}
+
+// node expands one parsed node into the variants it contributes.
+func (c *patCompiler) node(n patNode) ([][]patElem, error) {
+	switch {
+	case n.kind == patWild || n.kind == patStart || n.kind == patEnd:
+		return [][]patElem{{{kind: n.kind, min: n.min, max: n.max}}}, nil
+	case n.kind == patNot || n.kind == patNotNext:
+		alts, err := c.atom(n.atom)
+		if err != nil {
+			return nil, err
+		}
+		return [][]patElem{{{kind: n.kind, alts: alts}}}, nil
+	case n.kind == patAnyOrder:
+		e, err := c.anyOrder(n)
+		if err != nil {
+			return nil, err
+		}
+		return [][]patElem{{e}}, nil
+	case n.isGroup:
+		return c.expand(n.group)
+	case n.isChoice:
+		return c.choice(n)
+	default:
+		alts, err := c.atom(n.atom)
+		if err != nil {
+			return nil, err
+		}
+		return [][]patElem{{{kind: patWords, alts: alts}}}, nil
+	}
+}
+
+// anyOrder compiles << >>: each item becomes the set of its flat variants.
+func (c *patCompiler) anyOrder(n patNode) (patElem, error) {
+	e := patElem{kind: patAnyOrder}
+	for _, it := range n.group {
+		vs, err := c.expand([]patNode{it})
+		if err != nil {
+			return patElem{}, err
+		}
+		var item []flatPattern
+		for _, elems := range vs {
+			item = append(item, flatPattern{elems: elems, need: needs(elems)})
+		}
+		e.items = append(e.items, item)
+	}
+	return e, nil
 }
 
 // choice expands [ ] or { }: the plain alternatives form one element; each
@@ -590,6 +599,8 @@ func (fp *flatPattern) step(s *search, ei, ti, gap int) bool {
 	return ok
 }
 
+// try matches element ei at token ti, up to gap words after the previous
+// element, and the rest of the pattern after it.
 func (fp *flatPattern) try(s *search, ei, ti, gap int) bool {
 	e := fp.elems[ei]
 	n := len(s.u.stems)
@@ -603,16 +614,7 @@ func (fp *flatPattern) try(s *search, ei, ti, gap int) bool {
 		}
 		return false
 	case patWild:
-		hi := n - ti
-		if e.max >= 0 && e.max < hi {
-			hi = e.max
-		}
-		for k := e.min; k <= hi; k++ {
-			if fp.step(s, ei+1, ti+k, 0) {
-				return true
-			}
-		}
-		return false
+		return fp.tryWild(s, ei, ti)
 	case patNot:
 		for t := ti; t < n; t++ {
 			if e.matchesAt(s.u, t) > 0 {
@@ -623,19 +625,48 @@ func (fp *flatPattern) try(s *search, ei, ti, gap int) bool {
 	case patNotNext:
 		return e.matchesAt(s.u, ti) == 0 && fp.step(s, ei+1, ti, gap)
 	case patAnyOrder:
-		for _, item := range e.items {
-			found := false
-			for i := range item {
-				if found = item[i].match(s.u); found {
-					break
-				}
-			}
-			if !found {
-				return false
+		return e.allItemsMatch(s.u) && fp.step(s, ei+1, ti, gap)
+	}
+	return fp.tryWords(s, ei, ti, gap)
+}
+
+// tryWild lets the wildcard element ei take each allowed number of words.
+func (fp *flatPattern) tryWild(s *search, ei, ti int) bool {
+	e := fp.elems[ei]
+	hi := len(s.u.stems) - ti
+	if e.max >= 0 && e.max < hi {
+		hi = e.max
+	}
+	for k := e.min; k <= hi; k++ {
+		if fp.step(s, ei+1, ti+k, 0) {
+			return true
+		}
+	}
+	return false
+}
+
+// allItemsMatch reports whether every item of a << >> element occurs
+// somewhere in u, in any of its variants.
+func (e *patElem) allItemsMatch(u utterance) bool {
+	for _, item := range e.items {
+		found := false
+		for i := range item {
+			if found = item[i].match(u); found {
+				break
 			}
 		}
-		return fp.step(s, ei+1, ti, gap)
+		if !found {
+			return false
+		}
 	}
+	return true
+}
+
+// tryWords matches the words element ei within gap words of ti (or skips
+// it when optional).
+func (fp *flatPattern) tryWords(s *search, ei, ti, gap int) bool {
+	e := fp.elems[ei]
+	n := len(s.u.stems)
 	for skip := 0; skip <= gap && ti+skip < n; skip++ {
 		for _, alt := range e.alts {
 			if alt.at(s.u, ti+skip) && fp.step(s, ei+1, ti+skip+len(alt.toks), gapWords) {

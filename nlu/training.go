@@ -228,7 +228,7 @@ func DefaultOptions() Options {
 func (o Options) validate() error {
 	switch {
 	case o.C <= 0:
-		return fmt.Errorf("C must be positive, got %v", o.C)
+		return fmt.Errorf("the SVM cost C must be positive, got %v", o.C)
 	case o.CharMax > 0 && (o.CharMin < 1 || o.CharMin > o.CharMax):
 		return fmt.Errorf("character n-gram range [%d,%d] is invalid", o.CharMin, o.CharMax)
 	case o.CharShare < 0 || o.CharShare > 1:

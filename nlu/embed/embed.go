@@ -189,13 +189,15 @@ func Write(w io.Writer, words []string, vectors [][]float32) error {
 	copy(head, magic)
 	binary.LittleEndian.PutUint32(head[len(magic):], uint32(len(words)))
 	binary.LittleEndian.PutUint16(head[len(magic)+4:], uint16(dim))
-	bw.Write(head)
+	// A bufio.Writer keeps its first error and returns it from every later
+	// call, so the checked binary.Write and Flush below report these too.
+	_, _ = bw.Write(head)
 	for _, wd := range words {
 		if len(wd) == 0 || len(wd) > 255 {
 			return fmt.Errorf("write word vectors: word %q has an unusable length", wd)
 		}
-		bw.WriteByte(byte(len(wd)))
-		bw.WriteString(wd)
+		_ = bw.WriteByte(byte(len(wd)))
+		_, _ = bw.WriteString(wd)
 	}
 	scales := make([]float32, len(words))
 	values := make([]int8, 0, len(words)*dim)

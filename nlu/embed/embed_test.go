@@ -100,13 +100,22 @@ func TestReadRefusesCorruptFiles(t *testing.T) {
 	gz := func(raw []byte) []byte {
 		var b bytes.Buffer
 		zw := gzip.NewWriter(&b)
-		zw.Write(raw)
-		zw.Close()
+		if _, err := zw.Write(raw); err != nil {
+			t.Fatal(err)
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
 		return b.Bytes()
 	}
 	var plain bytes.Buffer
-	zr, _ := gzip.NewReader(bytes.NewReader(good.Bytes()))
-	plain.ReadFrom(zr)
+	zr, err := gzip.NewReader(bytes.NewReader(good.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plain.ReadFrom(zr); err != nil {
+		t.Fatal(err)
+	}
 	for name, data := range map[string][]byte{
 		"not gzip":     []byte("PLYVEC1\n"),
 		"wrong magic":  gz([]byte("NOTAVEC\n\x01\x00\x00\x00\x03\x00")),
@@ -127,7 +136,9 @@ func TestReadRefusesCorruptFiles(t *testing.T) {
 
 func FuzzRead(f *testing.F) {
 	var good bytes.Buffer
-	Write(&good, []string{"a", "bc"}, [][]float32{{1, -2}, {0.5, 0.25}})
+	if err := Write(&good, []string{"a", "bc"}, [][]float32{{1, -2}, {0.5, 0.25}}); err != nil {
+		f.Fatal(err)
+	}
 	f.Add(good.Bytes())
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {

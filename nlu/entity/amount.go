@@ -71,49 +71,60 @@ func extractCurrency(text, lang string) (span, bool) {
 		if n.val < 0 {
 			n.start, n.val = n.start+1, -n.val // "-$5" style minus is rare; keep the amount
 		}
-		// Prefix: symbol or code immediately before (spaces allowed).
-		before := strings.TrimRight(ls[:n.start], " ")
-		if sym := symbolRe.FindAllStringIndex(before, -1); len(sym) > 0 {
-			last := sym[len(sym)-1]
-			if last[1] == len(before) {
-				code := currencySymbols[before[last[0]:last[1]]]
-				cands = append(cands, span{start: last[0], end: n.end, value: currencyValue(code, n.val)})
-				continue
-			}
-		}
-		if ws := wordRe.FindAllStringIndex(before, -1); len(ws) > 0 {
-			last := ws[len(ws)-1]
-			w := before[last[0]:last[1]]
-			tail := strings.TrimRight(before[last[1]:], ".")
-			if tail == "" && last[0] > 0 && isAlnum(before[last[0]-1]) {
-				tail = "x"
-			}
-			if tail == "" {
-				if _, ok := isoCodes[strings.ToUpper(w)]; ok && len(w) == 3 {
-					cands = append(cands, span{start: last[0], end: n.end, value: currencyValue(strings.ToUpper(w), n.val)})
-					continue
-				}
-				if w == "rs" {
-					cands = append(cands, span{start: last[0], end: n.end, value: currencyValue("INR", n.val)})
-					continue
-				}
-			}
-		}
-		// Suffix: symbol, phrase, name or code right after.
-		rest := ls[n.end:]
-		trimmed := strings.TrimLeft(rest, " ")
-		off := n.end + len(rest) - len(trimmed)
-		if loc := symbolRe.FindStringIndex(trimmed); loc != nil && loc[0] == 0 {
-			code := currencySymbols[trimmed[:loc[1]]]
-			cands = append(cands, span{start: n.start, end: off + loc[1], value: currencyValue(code, n.val)})
+		if c, ok := currencyBefore(ls, n); ok {
+			cands = append(cands, c)
 			continue
 		}
-		if code, l := matchCurrencyWords(trimmed); l > 0 {
-			cands = append(cands, span{start: n.start, end: off + l, value: currencyValue(code, n.val)})
-			continue
+		if c, ok := currencyAfter(ls, n); ok {
+			cands = append(cands, c)
 		}
 	}
 	return first(cands)
+}
+
+// currencyBefore reads a symbol or a code immediately before the amount n
+// (spaces allowed): "$45", "EUR 20", "rs. 500".
+func currencyBefore(ls string, n numSpan) (span, bool) {
+	before := strings.TrimRight(ls[:n.start], " ")
+	if sym := symbolRe.FindAllStringIndex(before, -1); len(sym) > 0 {
+		last := sym[len(sym)-1]
+		if last[1] == len(before) {
+			code := currencySymbols[before[last[0]:last[1]]]
+			return span{start: last[0], end: n.end, value: currencyValue(code, n.val)}, true
+		}
+	}
+	ws := wordRe.FindAllStringIndex(before, -1)
+	if len(ws) == 0 {
+		return span{}, false
+	}
+	last := ws[len(ws)-1]
+	w := before[last[0]:last[1]]
+	if strings.TrimRight(before[last[1]:], ".") != "" || last[0] > 0 && isAlnum(before[last[0]-1]) {
+		return span{}, false // not a whole word right before the amount
+	}
+	if _, ok := isoCodes[strings.ToUpper(w)]; ok && len(w) == 3 {
+		return span{start: last[0], end: n.end, value: currencyValue(strings.ToUpper(w), n.val)}, true
+	}
+	if w == "rs" {
+		return span{start: last[0], end: n.end, value: currencyValue("INR", n.val)}, true
+	}
+	return span{}, false
+}
+
+// currencyAfter reads a symbol, a phrase, a name or a code right after the
+// amount n: "20€", "45k dollars", "20 usd".
+func currencyAfter(ls string, n numSpan) (span, bool) {
+	rest := ls[n.end:]
+	trimmed := strings.TrimLeft(rest, " ")
+	off := n.end + len(rest) - len(trimmed)
+	if loc := symbolRe.FindStringIndex(trimmed); loc != nil && loc[0] == 0 {
+		code := currencySymbols[trimmed[:loc[1]]]
+		return span{start: n.start, end: off + loc[1], value: currencyValue(code, n.val)}, true
+	}
+	if code, l := matchCurrencyWords(trimmed); l > 0 {
+		return span{start: n.start, end: off + l, value: currencyValue(code, n.val)}, true
+	}
+	return span{}, false
 }
 
 var isoCodes = func() map[string]struct{} {

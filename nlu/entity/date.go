@@ -156,23 +156,54 @@ func weekStart(t time.Time) time.Time {
 
 // findDates returns every single date in text, relative to ref.
 func findDates(text string, ref Reference) []dateSpan {
-	ls := lower(text)
-	now := ref.now()
-	today := midnight(now)
-	loc := today.Location()
-	var out []dateSpan
-	add := func(s, e int, t time.Time, ok, y bool) {
-		if ok {
-			out = append(out, dateSpan{start: s, end: e, t: t, explicitY: y})
-		}
+	today := midnight(ref.now())
+	sc := &dateScan{ls: lower(text), today: today, loc: today.Location(), region: ref.region()}
+	sc.isoDates()
+	sc.numericDates()
+	sc.namedMonthDates()
+	sc.casualDates()
+	sc.weekdayDates()
+	sc.countedDates()
+	sc.periodStarts()
+	sc.daysOfMonth()
+	out := append(sc.out, findLocalDates(baseLanguage(ref.Language), text, today)...)
+	return dropContained(out)
+}
+
+// dateScan collects the dates of an utterance (lower case) relative to
+// today, in the reference location.
+type dateScan struct {
+	ls     string
+	today  time.Time
+	loc    *time.Location
+	region string
+	out    []dateSpan
+}
+
+// add records the date t at ls[s:e] when ok; y tells whether the text
+// gave the year.
+func (sc *dateScan) add(s, e int, t time.Time, ok, y bool) {
+	if ok {
+		sc.out = append(sc.out, dateSpan{start: s, end: e, t: t, explicitY: y})
 	}
+}
+
+// isoDates reads "2025-03-05".
+func (sc *dateScan) isoDates() {
+	ls := sc.ls
 	for _, m := range isoDateRe.FindAllStringSubmatchIndex(ls, -1) {
 		y, _ := strconv.Atoi(ls[m[2]:m[3]])
 		mo, _ := strconv.Atoi(ls[m[4]:m[5]])
 		d, _ := strconv.Atoi(ls[m[6]:m[7]])
-		t, ok := civil(y, time.Month(mo), d, loc)
-		add(m[0], m[1], t, ok, true)
+		t, ok := civil(y, time.Month(mo), d, sc.loc)
+		sc.add(m[0], m[1], t, ok, true)
 	}
+}
+
+// numericDates reads "3/4", "3/4/2025", "4.3.25", "3-4-2025", month first
+// in the US and day first elsewhere (and always with dots).
+func (sc *dateScan) numericDates() {
+	ls := sc.ls
 	for _, m := range numDateRe.FindAllStringSubmatchIndex(ls, -1) {
 		sep := ls[m[4]:m[5]]
 		if m[8] < 0 && sep != "/" {
@@ -184,39 +215,52 @@ func findDates(text string, ref Reference) []dateSpan {
 		a, _ := strconv.Atoi(ls[m[2]:m[3]])
 		b, _ := strconv.Atoi(ls[m[6]:m[7]])
 		mo, d := a, b
-		if sep == "." || (sep != "." && ref.region() != "US") {
+		if sep == "." || sc.region != "US" {
 			mo, d = b, a
 		}
 		if m[8] >= 0 {
-			t, ok := civil(parseYear(ls[m[8]:m[9]]), time.Month(mo), d, loc)
-			add(m[0], m[1], t, ok, true)
+			t, ok := civil(parseYear(ls[m[8]:m[9]]), time.Month(mo), d, sc.loc)
+			sc.add(m[0], m[1], t, ok, true)
 		} else {
-			t, ok := upcoming(today, time.Month(mo), d)
-			add(m[0], m[1], t, ok, false)
+			t, ok := upcoming(sc.today, time.Month(mo), d)
+			sc.add(m[0], m[1], t, ok, false)
 		}
 	}
-	monthDay := func(m []int, mi, di, yi int) {
-		mo := monthNames[ls[m[mi]:m[mi+1]]]
-		d, ok := parseDay(ls[m[di]:m[di+1]])
-		if !ok {
-			return
-		}
-		if m[yi] >= 0 {
-			t, ok := civil(parseYear(ls[m[yi]:m[yi+1]]), mo, d, loc)
-			add(m[0], m[1], t, ok, true)
-			return
-		}
-		t, ok := upcoming(today, mo, d)
-		add(m[0], m[1], t, ok, false)
+}
+
+// namedMonthDates reads "march 3rd, 2025" and "the 3rd of march".
+func (sc *dateScan) namedMonthDates() {
+	for _, m := range monthDayRe.FindAllStringSubmatchIndex(sc.ls, -1) {
+		sc.monthDay(m, 2, 4, 6)
 	}
-	for _, m := range monthDayRe.FindAllStringSubmatchIndex(ls, -1) {
-		monthDay(m, 2, 4, 6)
+	for _, m := range dayMonthRe.FindAllStringSubmatchIndex(sc.ls, -1) {
+		sc.monthDay(m, 4, 2, 6)
 	}
-	for _, m := range dayMonthRe.FindAllStringSubmatchIndex(ls, -1) {
-		monthDay(m, 4, 2, 6)
+}
+
+// monthDay adds the date of match m whose month, day and year are the
+// submatches mi, di and yi; without a year it is the next such day.
+func (sc *dateScan) monthDay(m []int, mi, di, yi int) {
+	ls := sc.ls
+	mo := monthNames[ls[m[mi]:m[mi+1]]]
+	d, ok := parseDay(ls[m[di]:m[di+1]])
+	if !ok {
+		return
 	}
-	for _, m := range casualRe.FindAllStringSubmatchIndex(ls, -1) {
-		w := strings.Join(strings.Fields(ls[m[2]:m[3]]), " ")
+	if m[yi] >= 0 {
+		t, ok := civil(parseYear(ls[m[yi]:m[yi+1]]), mo, d, sc.loc)
+		sc.add(m[0], m[1], t, ok, true)
+		return
+	}
+	t, ok := upcoming(sc.today, mo, d)
+	sc.add(m[0], m[1], t, ok, false)
+}
+
+// casualDates reads "today", "tomorrow", "the day before yesterday".
+func (sc *dateScan) casualDates() {
+	today := sc.today
+	for _, m := range casualRe.FindAllStringSubmatchIndex(sc.ls, -1) {
+		w := strings.Join(strings.Fields(sc.ls[m[2]:m[3]]), " ")
 		t := today
 		switch w {
 		case "tomorrow", "tmrw", "tmr":
@@ -228,8 +272,13 @@ func findDates(text string, ref Reference) []dateSpan {
 		case "day before yesterday":
 			t = today.AddDate(0, 0, -2)
 		}
-		add(m[0], m[1], t, true, false)
+		sc.add(m[0], m[1], t, true, false)
 	}
+}
+
+// weekdayDates reads "friday", "next monday", "last tue".
+func (sc *dateScan) weekdayDates() {
+	ls := sc.ls
 	for _, m := range weekdayDateRe.FindAllStringSubmatchIndex(ls, -1) {
 		qual := ""
 		if m[2] >= 0 {
@@ -239,53 +288,73 @@ func findDates(text string, ref Reference) []dateSpan {
 		if len(name) <= 4 && name != "tue" && qual == "" {
 			continue // "sat", "sun", "wed" alone are too often ordinary words
 		}
-		wd := weekdayNames[name]
-		diff := (int(wd) - int(today.Weekday()) + 7) % 7
-		switch qual {
-		case "next":
-			if diff == 0 {
-				diff = 7
-			}
-		case "last":
-			diff -= 7
-			if diff == 0 {
-				diff = -7
-			}
-		}
-		add(m[0], m[1], today.AddDate(0, 0, diff), true, false)
+		sc.add(m[0], m[1], sc.today.AddDate(0, 0, weekdayOffset(sc.today, weekdayNames[name], qual)), true, false)
 	}
+}
+
+// weekdayOffset is the number of days from today to the weekday wd: the
+// coming one (today included), or with "next" never today and with "last"
+// the one before.
+func weekdayOffset(today time.Time, wd time.Weekday, qual string) int {
+	diff := (int(wd) - int(today.Weekday()) + 7) % 7
+	switch qual {
+	case "next":
+		if diff == 0 {
+			diff = 7
+		}
+	case "last":
+		diff -= 7
+		if diff == 0 {
+			diff = -7
+		}
+	}
+	return diff
+}
+
+// countedDates reads "in 3 days", "two weeks from now", "a month ago".
+func (sc *dateScan) countedDates() {
+	ls := sc.ls
 	for _, m := range inCountRe.FindAllStringSubmatchIndex(ls, -1) {
 		n := parseCount(ls[m[2]:m[3]])
-		add(m[0], m[1], addUnit(today, n, ls[m[4]:m[5]]), n < 10000, false)
+		sc.add(m[0], m[1], addUnit(sc.today, n, ls[m[4]:m[5]]), n < 10000, false)
 	}
 	for _, m := range countLaterRe.FindAllStringSubmatchIndex(ls, -1) {
 		n := parseCount(ls[m[2]:m[3]])
 		if dir := ls[m[6]:m[7]]; dir == "ago" || dir == "before" {
 			n = -n
 		}
-		add(m[0], m[1], addUnit(today, n, ls[m[4]:m[5]]), n < 10000 && n > -10000, false)
+		sc.add(m[0], m[1], addUnit(sc.today, n, ls[m[4]:m[5]]), n < 10000 && n > -10000, false)
 	}
+}
+
+// periodStarts reads "next week", "last month" as the period's first day
+// ("this week" as today).
+func (sc *dateScan) periodStarts() {
+	ls := sc.ls
 	for _, m := range relPeriodRe.FindAllStringSubmatchIndex(ls, -1) {
-		from, _ := relativePeriod(today, ls[m[2]:m[3]], ls[m[4]:m[5]])
+		from, _ := relativePeriod(sc.today, ls[m[2]:m[3]], ls[m[4]:m[5]])
 		if q := ls[m[2]:m[3]]; q == "this" {
-			from = today
+			from = sc.today
 		}
-		add(m[0], m[1], from, true, false)
+		sc.add(m[0], m[1], from, true, false)
 	}
-	for _, m := range theDayRe.FindAllStringSubmatchIndex(ls, -1) {
-		d, ok := parseDay(ls[m[2]:m[3]])
+}
+
+// daysOfMonth reads "on the 5th": this month's, or next month's once past.
+func (sc *dateScan) daysOfMonth() {
+	today := sc.today
+	for _, m := range theDayRe.FindAllStringSubmatchIndex(sc.ls, -1) {
+		d, ok := parseDay(sc.ls[m[2]:m[3]])
 		if !ok {
 			continue
 		}
-		t, ok := civil(today.Year(), today.Month(), d, loc)
+		t, ok := civil(today.Year(), today.Month(), d, sc.loc)
 		if ok && t.Before(today) {
 			nm := today.AddDate(0, 0, -today.Day()+1).AddDate(0, 1, 0)
-			t, ok = civil(nm.Year(), nm.Month(), d, loc)
+			t, ok = civil(nm.Year(), nm.Month(), d, sc.loc)
 		}
-		add(m[0], m[1], t, ok, false)
+		sc.add(m[0], m[1], t, ok, false)
 	}
-	out = append(out, findLocalDates(baseLanguage(ref.Language), text, today)...)
-	return dropContained(out)
 }
 
 // dropContained removes candidates inside a longer one ("march 3" inside
@@ -368,52 +437,81 @@ var (
 func extractDatePeriod(text string, ref Reference) (span, bool) {
 	ls := lower(text)
 	today := midnight(ref.now())
-	var cands []span
-	period := func(s, e int, from, to time.Time) {
-		if to.Before(from) {
-			from, to = to, from
-		}
-		cands = append(cands, span{start: s, end: e, value: map[string]any{"fromDate": from.Format(dateLayout), "toDate": to.Format(dateLayout)}})
-	}
+	var p periods
 	ds := findDates(text, ref)
-	for i, d := range ds {
-		start := d.start
-		if loc := rangeStartRe.FindStringIndex(ls[:d.start]); loc != nil {
-			start = loc[0]
-		}
-		rest := ls[d.end:]
-		sep := rangeSepRe.FindStringIndex(rest)
-		if sep == nil {
-			continue
-		}
-		after := d.end + sep[1]
-		if i+1 < len(ds) && ds[i+1].start == after {
-			to := ds[i+1].t
-			if !ds[i+1].explicitY && to.Before(d.t) && d.explicitY {
-				to = to.AddDate(d.t.Year()-to.Year(), 0, 0)
-			}
-			period(start, ds[i+1].end, d.t, to)
-			continue
-		}
-		if m := bareDayRe.FindStringSubmatchIndex(ls[after:]); m != nil {
-			day, ok := parseDay(ls[after+m[2] : after+m[3]])
-			if !ok {
-				continue
-			}
-			to, ok := civil(d.t.Year(), d.t.Month(), day, d.t.Location())
-			if ok && to.Before(d.t) {
-				nm := d.t.AddDate(0, 0, 1-d.t.Day()).AddDate(0, 1, 0)
-				to, ok = civil(nm.Year(), nm.Month(), day, d.t.Location())
-			}
-			if ok {
-				period(start, after+m[1], d.t, to)
-			}
-		}
+	for i := range ds {
+		p.rangeFrom(ls, ds, i)
 	}
+	p.relative(ls, today)
+	p.lastN(ls, today)
+	if len(p) == 0 {
+		p.months(ls, today)
+	}
+	return first(p)
+}
+
+// periods are the candidate date periods of an utterance.
+type periods []span
+
+// add records the period from..to (in either order) at ls[s:e].
+func (p *periods) add(s, e int, from, to time.Time) {
+	if to.Before(from) {
+		from, to = to, from
+	}
+	*p = append(*p, span{start: s, end: e, value: map[string]any{"fromDate": from.Format(dateLayout), "toDate": to.Format(dateLayout)}})
+}
+
+// rangeFrom reads a range that starts at the date ds[i]: up to the next
+// date ("3/4 to 3/9") or to a bare day of the same month ("march 3 to 5";
+// of the next month when that day is earlier).
+func (p *periods) rangeFrom(ls string, ds []dateSpan, i int) {
+	d := ds[i]
+	start := d.start
+	if loc := rangeStartRe.FindStringIndex(ls[:d.start]); loc != nil {
+		start = loc[0]
+	}
+	sep := rangeSepRe.FindStringIndex(ls[d.end:])
+	if sep == nil {
+		return
+	}
+	after := d.end + sep[1]
+	if i+1 < len(ds) && ds[i+1].start == after {
+		to := ds[i+1].t
+		if !ds[i+1].explicitY && to.Before(d.t) && d.explicitY {
+			to = to.AddDate(d.t.Year()-to.Year(), 0, 0)
+		}
+		p.add(start, ds[i+1].end, d.t, to)
+		return
+	}
+	m := bareDayRe.FindStringSubmatchIndex(ls[after:])
+	if m == nil {
+		return
+	}
+	day, ok := parseDay(ls[after+m[2] : after+m[3]])
+	if !ok {
+		return
+	}
+	to, ok := civil(d.t.Year(), d.t.Month(), day, d.t.Location())
+	if ok && to.Before(d.t) {
+		nm := d.t.AddDate(0, 0, 1-d.t.Day()).AddDate(0, 1, 0)
+		to, ok = civil(nm.Year(), nm.Month(), day, d.t.Location())
+	}
+	if ok {
+		p.add(start, after+m[1], d.t, to)
+	}
+}
+
+// relative reads "next week", "this weekend", "last year".
+func (p *periods) relative(ls string, today time.Time) {
 	for _, m := range periodRe.FindAllStringSubmatchIndex(ls, -1) {
 		from, to := relativePeriod(today, ls[m[2]:m[3]], ls[m[4]:m[5]])
-		period(m[0], m[1], from, to)
+		p.add(m[0], m[1], from, to)
 	}
+}
+
+// lastN reads "the last 3 days" (up to yesterday) and "next 2 weeks" (from
+// tomorrow).
+func (p *periods) lastN(ls string, today time.Time) {
 	for _, m := range lastNRe.FindAllStringSubmatchIndex(ls, -1) {
 		n := parseCount(ls[m[4]:m[5]])
 		if n <= 0 || n > 10000 {
@@ -421,34 +519,36 @@ func extractDatePeriod(text string, ref Reference) (span, bool) {
 		}
 		unit := ls[m[6]:m[7]]
 		if q := ls[m[2]:m[3]]; q == "next" || q == "coming" {
-			period(m[0], m[1], today.AddDate(0, 0, 1), addUnit(today, n, unit))
+			p.add(m[0], m[1], today.AddDate(0, 0, 1), addUnit(today, n, unit))
 		} else {
-			period(m[0], m[1], addUnit(today, -n, unit), today.AddDate(0, 0, -1))
+			p.add(m[0], m[1], addUnit(today, -n, unit), today.AddDate(0, 0, -1))
 		}
 	}
-	if len(cands) == 0 {
-		for _, m := range monthOnlyRe.FindAllStringSubmatchIndex(ls, -1) {
-			name := ls[m[4]:m[5]]
-			if name == "may" && m[2] < 0 && m[6] < 0 {
-				continue // the verb
-			}
-			mo := monthNames[name]
-			y := today.Year()
-			if m[6] >= 0 {
-				y = parseYear(ls[m[6]:m[7]])
-			} else if mo < today.Month() {
-				y++
-			}
-			from, ok := civil(y, mo, 1, today.Location())
-			if !ok {
-				continue
-			}
-			s := m[0]
-			if m[2] < 0 {
-				s = m[4]
-			}
-			period(s, m[1], from, from.AddDate(0, 1, -1))
+}
+
+// months reads "in March", "march 2025": the whole month, the coming one
+// without a year.
+func (p *periods) months(ls string, today time.Time) {
+	for _, m := range monthOnlyRe.FindAllStringSubmatchIndex(ls, -1) {
+		name := ls[m[4]:m[5]]
+		if name == "may" && m[2] < 0 && m[6] < 0 {
+			continue // the verb
 		}
+		mo := monthNames[name]
+		y := today.Year()
+		if m[6] >= 0 {
+			y = parseYear(ls[m[6]:m[7]])
+		} else if mo < today.Month() {
+			y++
+		}
+		from, ok := civil(y, mo, 1, today.Location())
+		if !ok {
+			continue
+		}
+		s := m[0]
+		if m[2] < 0 {
+			s = m[4]
+		}
+		p.add(s, m[1], from, from.AddDate(0, 1, -1))
 	}
-	return first(cands)
 }

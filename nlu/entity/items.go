@@ -169,50 +169,69 @@ var notNames = map[string]bool{
 // Kore's capitalisation heuristic.
 func extractPersonName(text string) (span, bool) {
 	toks := lang.SplitWords(text)
-	nameRun := func(i int, needCap bool) (int, int) {
-		j := i
-		for j < len(toks) && j-i < 4 {
-			w := text[toks[j].Start:toks[j].End]
-			r, _ := utf8.DecodeRuneInString(w)
-			if notNames[toks[j].Text] || !unicode.IsLetter(r) || (needCap || j > i) && !unicode.IsUpper(r) && j > i {
-				break
-			}
-			if needCap && !unicode.IsUpper(r) {
-				break
-			}
-			j++
-		}
-		return i, j
-	}
-	for _, cue := range nameCues {
-		for i := 0; i+len(cue) < len(toks); i++ {
-			ok := true
-			for k, w := range cue {
-				if toks[i+k].Text != w {
-					ok = false
-					break
-				}
-			}
-			if !ok {
-				continue
-			}
-			needCap := len(cue) == 1 && cue[0] != "i'm" && cue[0] != "im"
-			s, e := nameRun(i+len(cue), needCap)
-			if e > s {
-				return span{start: toks[s].Start, end: toks[e-1].End, value: text[toks[s].Start:toks[e-1].End]}, true
-			}
-		}
+	if s, e := cuedName(text, toks); e > s {
+		return nameSpan(text, toks, s, e), true
 	}
 	for i := 1; i < len(toks); i++ {
-		s, e := nameRun(i, true)
+		s, e := nameRun(text, toks, i, true)
 		if e > s {
-			return span{start: toks[s].Start, end: toks[e-1].End, value: text[toks[s].Start:toks[e-1].End]}, true
+			return nameSpan(text, toks, s, e), true
 		}
 	}
 	if len(toks) >= 2 { // "John Smith" alone
-		if s, e := nameRun(0, true); e-s >= 2 {
-			return span{start: toks[s].Start, end: toks[e-1].End, value: text[toks[s].Start:toks[e-1].End]}, true
+		if s, e := nameRun(text, toks, 0, true); e-s >= 2 {
+			return nameSpan(text, toks, s, e), true
 		}
 	}
 	return span{}, false
+}
+
+// cuedName finds the name after the first cue phrase that has one, as a
+// token range (empty: none).
+func cuedName(text string, toks []lang.Token) (int, int) {
+	for _, cue := range nameCues {
+		for i := 0; i+len(cue) < len(toks); i++ {
+			if !cueAt(toks, i, cue) {
+				continue
+			}
+			needCap := len(cue) == 1 && cue[0] != "i'm" && cue[0] != "im"
+			if s, e := nameRun(text, toks, i+len(cue), needCap); e > s {
+				return s, e
+			}
+		}
+	}
+	return 0, 0
+}
+
+// cueAt reports whether the words of cue start at token i.
+func cueAt(toks []lang.Token, i int, cue []string) bool {
+	for k, w := range cue {
+		if toks[i+k].Text != w {
+			return false
+		}
+	}
+	return true
+}
+
+// nameRun is the run of up to four name words from token i: after the
+// first, each is capitalised, and with needCap the first too.
+func nameRun(text string, toks []lang.Token, i int, needCap bool) (int, int) {
+	j := i
+	for j < len(toks) && j-i < 4 {
+		w := text[toks[j].Start:toks[j].End]
+		r, _ := utf8.DecodeRuneInString(w)
+		if notNames[toks[j].Text] || !unicode.IsLetter(r) || (needCap || j > i) && !unicode.IsUpper(r) && j > i {
+			break
+		}
+		if needCap && !unicode.IsUpper(r) {
+			break
+		}
+		j++
+	}
+	return i, j
+}
+
+// nameSpan is the name of tokens s..e-1 as it is written.
+func nameSpan(text string, toks []lang.Token, s, e int) span {
+	return span{start: toks[s].Start, end: toks[e-1].End, value: text[toks[s].Start:toks[e-1].End]}
 }

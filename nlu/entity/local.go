@@ -245,20 +245,47 @@ func findLocalDates(lang, text string, today time.Time) []dateSpan {
 	if !ok {
 		return nil
 	}
-	ls := langpkg.LowerKeepOffsets(text)
-	var out []dateSpan
-	add := func(s, e int, t time.Time, explicitY bool) {
-		if wholeWords(ls, s, e) {
-			out = append(out, dateSpan{start: s, end: e, t: t, explicitY: explicitY})
-		}
+	sc := &localDateScan{lw: &lw, lang: lang, ls: langpkg.LowerKeepOffsets(text), today: today}
+	sc.relativeDays()
+	sc.weekdays()
+	sc.dayMonths()
+	sc.counted(lw.inCount, 1)
+	sc.counted(lw.ago, -1)
+	return sc.out
+}
+
+// localDateScan collects the dates of an utterance (lower case, offsets
+// kept) in the words of one language.
+type localDateScan struct {
+	lw    *localDateWords
+	lang  string
+	ls    string
+	today time.Time
+	out   []dateSpan
+}
+
+// add records the date t at ls[s:e] when that is whole words.
+func (sc *localDateScan) add(s, e int, t time.Time, explicitY bool) {
+	if wholeWords(sc.ls, s, e) {
+		sc.out = append(sc.out, dateSpan{start: s, end: e, t: t, explicitY: explicitY})
 	}
+}
+
+// relativeDays reads "mañana", "après-demain".
+func (sc *localDateScan) relativeDays() {
+	ls, lw := sc.ls, sc.lw
 	for _, m := range lw.relative.FindAllStringSubmatchIndex(ls, -1) {
 		w := strings.Join(strings.Fields(ls[m[2]:m[3]]), " ")
 		if prev := lastWord(ls[:m[0]]); lw.notAfter[prev] {
 			continue
 		}
-		add(m[0], m[1], today.AddDate(0, 0, lw.days[w]), false)
+		sc.add(m[0], m[1], sc.today.AddDate(0, 0, lw.days[w]), false)
 	}
+}
+
+// weekdays reads "el próximo lunes", "vendredi dernier".
+func (sc *localDateScan) weekdays() {
+	ls, lw := sc.ls, sc.lw
 	for _, m := range lw.weekday.FindAllStringSubmatchIndex(ls, -1) {
 		qual := ""
 		if m[2] >= 0 {
@@ -267,7 +294,7 @@ func findLocalDates(lang, text string, today time.Time) []dateSpan {
 		if m[6] >= 0 {
 			qual = strings.Join(strings.Fields(ls[m[6]:m[7]]), " ")
 		}
-		diff := (int(lw.weekdays[ls[m[4]:m[5]]]) - int(today.Weekday()) + 7) % 7
+		diff := (int(lw.weekdays[ls[m[4]:m[5]]]) - int(sc.today.Weekday()) + 7) % 7
 		switch {
 		case lw.next[qual] && diff == 0:
 			diff = 7
@@ -277,8 +304,14 @@ func findLocalDates(lang, text string, today time.Time) []dateSpan {
 				diff = -7
 			}
 		}
-		add(m[0], m[1], today.AddDate(0, 0, diff), false)
+		sc.add(m[0], m[1], sc.today.AddDate(0, 0, diff), false)
 	}
+}
+
+// dayMonths reads "5 de marzo de 2025", "le 1er mars": without a year, the
+// next such day.
+func (sc *localDateScan) dayMonths() {
+	ls, lw, today := sc.ls, sc.lw, sc.today
 	for _, m := range lw.dayMonth.FindAllStringSubmatchIndex(ls, -1) {
 		ds := ls[m[2]:m[3]]
 		d := 1
@@ -289,27 +322,27 @@ func findLocalDates(lang, text string, today time.Time) []dateSpan {
 		if m[6] >= 0 {
 			y, _ := strconv.Atoi(ls[m[6]:m[7]])
 			if t, ok := civil(y, mo, d, today.Location()); ok {
-				add(m[0], m[1], t, true)
+				sc.add(m[0], m[1], t, true)
 			}
 			continue
 		}
 		if t, ok := upcoming(today, mo, d); ok {
-			add(m[0], m[1], t, false)
+			sc.add(m[0], m[1], t, false)
 		}
 	}
-	for _, rel := range []struct {
-		re   *regexp.Regexp
-		sign int
-	}{{lw.inCount, 1}, {lw.ago, -1}} {
-		for _, m := range rel.re.FindAllStringSubmatchIndex(ls, -1) {
-			n, ok := localCount(lang, ls[m[2]:m[3]])
-			if !ok || n >= 10000 {
-				continue
-			}
-			add(m[0], m[1], addUnit(today, rel.sign*n, lw.units[ls[m[4]:m[5]]]), false)
+}
+
+// counted reads a count of days, weeks, months or years with re ("dentro
+// de 3 días", "il y a deux semaines"), forward for sign 1, back for -1.
+func (sc *localDateScan) counted(re *regexp.Regexp, sign int) {
+	ls := sc.ls
+	for _, m := range re.FindAllStringSubmatchIndex(ls, -1) {
+		n, ok := localCount(sc.lang, ls[m[2]:m[3]])
+		if !ok || n >= 10000 {
+			continue
 		}
+		sc.add(m[0], m[1], addUnit(sc.today, sign*n, sc.lw.units[ls[m[4]:m[5]]]), false)
 	}
-	return out
 }
 
 // localCount reads a count in digits or in the language's number words.

@@ -149,110 +149,156 @@ func isNumberWord(w string) bool {
 // parseWordNumber parses the longest number starting at words[0] and
 // returns how many words it used (0: none).
 func parseWordNumber(ls string, words [][]int) (float64, int) {
-	word := func(i int) string { return ls[words[i][0]:words[i][1]] }
-	// Words must be separated only by spaces or hyphens.
-	adjacent := func(i int) bool {
-		gap := ls[words[i-1][1]:words[i][0]]
-		return strings.Trim(gap, " -") == "" && len(gap) <= 3
-	}
-	w0 := word(0)
+	r := wordRun{ls: ls, words: words}
+	w0 := r.word(0)
 	if w0 == "oh" {
 		return 0, 0
 	}
 	if w0 == "a" || w0 == "an" {
-		if len(words) > 1 && adjacent(1) {
-			if w := word(1); w == "hundred" || w == "dozen" || scales[w] > 0 {
-				v, n := parseWordNumber(ls, words[1:])
-				if n > 0 {
-					return v, n + 1
-				}
-			}
-		}
-		return 0, 0
+		return r.articleNumber()
 	}
 	if !isNumberWord(w0) || w0 == "hundred" || scales[w0] > 0 {
 		return 0, 0
 	}
-	// Digit-by-digit: two or more single digits in a row.
-	if d, ok := units[w0]; ok && d < 10 {
-		n := 1
-		digits := strconv.Itoa(int(d))
-		for n < len(words) && adjacent(n) {
-			v, ok := units[word(n)]
-			if !ok || v >= 10 {
-				break
+	if v, n := r.digitByDigit(); n > 0 {
+		return v, n
+	}
+	return r.compound()
+}
+
+// wordRun is a run of words of ls, as [start, end) byte offsets.
+type wordRun struct {
+	ls    string
+	words [][]int
+}
+
+func (r wordRun) word(i int) string { return r.ls[r.words[i][0]:r.words[i][1]] }
+
+// adjacent reports whether word i follows word i-1 across nothing but
+// spaces or hyphens: the words of one number.
+func (r wordRun) adjacent(i int) bool {
+	gap := r.ls[r.words[i-1][1]:r.words[i][0]]
+	return strings.Trim(gap, " -") == "" && len(gap) <= 3
+}
+
+// articleNumber reads "a hundred", "a dozen", "a million": the article
+// stands for one.
+func (r wordRun) articleNumber() (float64, int) {
+	if len(r.words) > 1 && r.adjacent(1) {
+		if w := r.word(1); w == "hundred" || w == "dozen" || scales[w] > 0 {
+			v, n := parseWordNumber(r.ls, r.words[1:])
+			if n > 0 {
+				return v, n + 1
 			}
-			digits += strconv.Itoa(int(v))
-			n++
-		}
-		if n >= 2 && len(digits) <= maxDigits {
-			v, _ := strconv.ParseFloat(digits, 64)
-			return v, n
 		}
 	}
-	var total, cur float64
-	n := 0
-	last := "" // unit, teen, tens, hundred, scale, and
-	for n < len(words) {
-		if n > 0 && !adjacent(n) {
+	return 0, 0
+}
+
+// digitByDigit reads two or more single digits in a row ("four two") as the
+// digits of one number; it uses no word (0) when the run is not one.
+func (r wordRun) digitByDigit() (float64, int) {
+	d, ok := units[r.word(0)]
+	if !ok || d >= 10 {
+		return 0, 0
+	}
+	n := 1
+	digits := strconv.Itoa(int(d))
+	for n < len(r.words) && r.adjacent(n) {
+		v, ok := units[r.word(n)]
+		if !ok || v >= 10 {
 			break
 		}
-		w := word(n)
-		switch {
-		case w == "and":
-			if last != "hundred" && last != "scale" {
-				goto done
-			}
-			if n+1 >= len(words) || !isNumberWord(word(n+1)) {
-				goto done
-			}
-			last = "and"
-		case units[w] > 0 || w == "zero":
-			v := units[w]
-			if last == "unit" || last == "teen" || (last == "tens" && v >= 10) {
-				goto done
-			}
-			cur += v
-			if v >= 10 {
-				last = "teen"
-			} else {
-				last = "unit"
-			}
-		case tens[w] > 0:
-			if last == "unit" || last == "teen" || last == "tens" {
-				goto done
-			}
-			cur += tens[w]
-			last = "tens"
-		case w == "hundred":
-			if last == "hundred" || last == "scale" && cur == 0 {
-				goto done
-			}
-			if cur == 0 {
-				cur = 1
-			}
-			cur *= 100
-			last = "hundred"
-		case scales[w] > 0:
-			if cur == 0 {
-				cur = 1
-			}
-			total += cur * scales[w]
-			cur = 0
-			last = "scale"
-		default:
-			goto done
+		digits += strconv.Itoa(int(v))
+		n++
+	}
+	if n < 2 || len(digits) > maxDigits {
+		return 0, 0
+	}
+	v, _ := strconv.ParseFloat(digits, 64)
+	return v, n
+}
+
+// compound reads a number in words ("two hundred and five thousand").
+func (r wordRun) compound() (float64, int) {
+	var num wordNumber
+	n := 0
+	for n < len(r.words) {
+		if n > 0 && !r.adjacent(n) {
+			break
+		}
+		if !num.add(r, n) {
+			break
 		}
 		n++
 	}
-done:
-	if last == "and" {
+	if num.last == "and" {
 		n--
 	}
 	if n == 0 {
 		return 0, 0
 	}
-	return total + cur, n
+	return num.total + num.cur, n
+}
+
+// wordNumber is a number in words read so far: the completed scales, the
+// group under way and the kind of the last word (unit, teen, tens, hundred,
+// scale, and).
+type wordNumber struct {
+	total, cur float64
+	last       string
+}
+
+// add takes word n of r into the number, or reports false where the number
+// ends before it.
+func (num *wordNumber) add(r wordRun, n int) bool {
+	w := r.word(n)
+	switch {
+	case w == "and":
+		if num.last != "hundred" && num.last != "scale" {
+			return false
+		}
+		if n+1 >= len(r.words) || !isNumberWord(r.word(n+1)) {
+			return false
+		}
+		num.last = "and"
+	case units[w] > 0 || w == "zero":
+		v := units[w]
+		if num.last == "unit" || num.last == "teen" || (num.last == "tens" && v >= 10) {
+			return false
+		}
+		num.cur += v
+		if v >= 10 {
+			num.last = "teen"
+		} else {
+			num.last = "unit"
+		}
+	case tens[w] > 0:
+		if num.last == "unit" || num.last == "teen" || num.last == "tens" {
+			return false
+		}
+		num.cur += tens[w]
+		num.last = "tens"
+	case w == "hundred":
+		if num.last == "hundred" || num.last == "scale" && num.cur == 0 {
+			return false
+		}
+		if num.cur == 0 {
+			num.cur = 1
+		}
+		num.cur *= 100
+		num.last = "hundred"
+	case scales[w] > 0:
+		if num.cur == 0 {
+			num.cur = 1
+		}
+		num.total += num.cur * scales[w]
+		num.cur = 0
+		num.last = "scale"
+	default:
+		return false
+	}
+	return true
 }
 
 func extractNumber(text, lang string) (span, bool) {

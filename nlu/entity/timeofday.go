@@ -42,19 +42,46 @@ func hourValue(s string) (int, bool) {
 // findTimes returns every time of day in text.
 func findTimes(text string, ref Reference) []timeSpan {
 	ls := lower(text)
+	sc := timeScan{ls: ls, pm: pmContext.MatchString(ls), am: amContextR.MatchString(ls)}
 	var out []timeSpan
-	pm := pmContext.MatchString(ls)
-	am := amContextR.MatchString(ls)
-	// adjust applies the part of day to a 12-hour clock value.
-	adjust := func(h int) int {
-		if h < 12 && pm {
-			return h + 12
-		}
-		if h == 12 && am && !pm {
-			return 0
-		}
-		return h
+	out = append(out, sc.twelveHourTimes()...)
+	out = append(out, sc.clockTimes()...)
+	out = append(out, sc.oclockTimes()...)
+	out = append(out, sc.pastToTimes()...)
+	out = append(out, sc.namedTimes()...)
+	out = append(out, sc.relativeTimes(ref.now())...)
+	if len(out) == 0 {
+		out = sc.bareHours()
 	}
+	if len(out) == 0 {
+		out = sc.partsOfDay()
+	}
+	sortTimes(out)
+	return out
+}
+
+// timeScan is an utterance (lower case) searched for times of day, and
+// whether it names a part of day anywhere ("tonight", "in the morning").
+type timeScan struct {
+	ls     string
+	am, pm bool
+}
+
+// adjust applies the part of day to a 12-hour clock value.
+func (sc timeScan) adjust(h int) int {
+	if h < 12 && sc.pm {
+		return h + 12
+	}
+	if h == 12 && sc.am && !sc.pm {
+		return 0
+	}
+	return h
+}
+
+// twelveHourTimes reads "5pm", "5:30 a.m.", "11:15:20 pm".
+func (sc timeScan) twelveHourTimes() []timeSpan {
+	ls := sc.ls
+	var out []timeSpan
 	for _, m := range ampmRe.FindAllStringSubmatchIndex(ls, -1) {
 		h, _ := strconv.Atoi(ls[m[2]:m[3]])
 		if h < 1 || h > 12 {
@@ -75,6 +102,14 @@ func findTimes(text string, ref Reference) []timeSpan {
 		end := m[9]
 		out = append(out, timeSpan{start: m[0], end: end, h: h, m: mi, s: se})
 	}
+	return out
+}
+
+// clockTimes reads "17:30" and "5:30:10", a 12-hour value adjusted to the
+// part of day.
+func (sc timeScan) clockTimes() []timeSpan {
+	ls := sc.ls
+	var out []timeSpan
 	for _, m := range clock24Re.FindAllStringSubmatchIndex(ls, -1) {
 		h, _ := strconv.Atoi(ls[m[2]:m[3]])
 		mi, _ := strconv.Atoi(ls[m[4]:m[5]])
@@ -82,50 +117,77 @@ func findTimes(text string, ref Reference) []timeSpan {
 		if m[6] >= 0 {
 			se, _ = strconv.Atoi(ls[m[6]:m[7]])
 		}
-		if h <= 12 && (pm || am) {
-			h = adjust(h)
+		if h <= 12 && (sc.pm || sc.am) {
+			h = sc.adjust(h)
 		}
 		out = append(out, timeSpan{start: m[0], end: m[1], h: h, m: mi, s: se})
 	}
-	for _, m := range oclockRe.FindAllStringSubmatchIndex(ls, -1) {
-		if h, ok := hourValue(ls[m[2]:m[3]]); ok && h <= 12 {
-			out = append(out, timeSpan{start: m[0], end: m[1], h: adjust(h)})
+	return out
+}
+
+// oclockTimes reads "five o'clock".
+func (sc timeScan) oclockTimes() []timeSpan {
+	var out []timeSpan
+	for _, m := range oclockRe.FindAllStringSubmatchIndex(sc.ls, -1) {
+		if h, ok := hourValue(sc.ls[m[2]:m[3]]); ok && h <= 12 {
+			out = append(out, timeSpan{start: m[0], end: m[1], h: sc.adjust(h)})
 		}
 	}
+	return out
+}
+
+// pastToTimes reads "half past five", "quarter to six", "ten past 3".
+func (sc timeScan) pastToTimes() []timeSpan {
+	ls := sc.ls
+	var out []timeSpan
 	for _, m := range pastToRe.FindAllStringSubmatchIndex(ls, -1) {
 		h, ok := hourValue(ls[m[6]:m[7]])
 		if !ok || h > 12 {
 			continue
 		}
-		var mins int
-		switch w := ls[m[2]:m[3]]; w {
-		case "half":
-			mins = 30
-		case "quarter":
-			mins = 15
-		default:
-			mins = parseCount(w)
-			if w == "twenty five" {
-				mins = 25
-			}
-		}
+		mins := pastToMinutes(ls[m[2]:m[3]])
 		if mins <= 0 || mins >= 60 {
 			continue
 		}
-		h = adjust(h)
+		h = sc.adjust(h)
 		if d := ls[m[4]:m[5]]; d == "to" || d == "before" {
 			h, mins = (h+23)%24, 60-mins
 		}
 		out = append(out, timeSpan{start: m[0], end: m[1], h: h, m: mins})
 	}
-	for _, m := range namedRe.FindAllStringSubmatchIndex(ls, -1) {
+	return out
+}
+
+// pastToMinutes is the minutes of "half", "quarter" or a count.
+func pastToMinutes(w string) int {
+	switch w {
+	case "half":
+		return 30
+	case "quarter":
+		return 15
+	case "twenty five":
+		return 25
+	}
+	return parseCount(w)
+}
+
+// namedTimes reads "noon" and "midnight".
+func (sc timeScan) namedTimes() []timeSpan {
+	var out []timeSpan
+	for _, m := range namedRe.FindAllStringSubmatchIndex(sc.ls, -1) {
 		h := 12
-		if ls[m[2]:m[3]] == "midnight" {
+		if sc.ls[m[2]:m[3]] == "midnight" {
 			h = 0
 		}
 		out = append(out, timeSpan{start: m[0], end: m[1], h: h})
 	}
-	now := ref.now()
+	return out
+}
+
+// relativeTimes reads "in 20 minutes" and "now", instants from now.
+func (sc timeScan) relativeTimes(now time.Time) []timeSpan {
+	ls := sc.ls
+	var out []timeSpan
 	for _, m := range inDurRe.FindAllStringSubmatchIndex(ls, -1) {
 		n := parseCount(ls[m[2]:m[3]])
 		if n <= 0 || n > 100000 {
@@ -138,29 +200,36 @@ func findTimes(text string, ref Reference) []timeSpan {
 		t := now
 		out = append(out, timeSpan{start: m[0], end: m[1], h: t.Hour(), m: t.Minute(), s: t.Second(), abs: &t})
 	}
-	if len(out) == 0 {
-		// "at 5": hours 1–7 without a part of day are read as p.m., since
-		// appointments at 5 a.m. are rare and users omit "pm".
-		for _, m := range atHourRe.FindAllStringSubmatchIndex(ls, -1) {
-			h, ok := hourValue(ls[m[2]:m[3]])
-			if !ok || h > 23 {
-				continue
-			}
-			if !am && !pm && h >= 1 && h <= 7 {
-				h += 12
-			} else if h <= 12 {
-				h = adjust(h)
-			}
-			out = append(out, timeSpan{start: m[0], end: m[1], h: h % 24})
+	return out
+}
+
+// bareHours reads "at 5" when nothing else is a time: hours 1–7 without a
+// part of day are read as p.m., since appointments at 5 a.m. are rare and
+// users omit "pm".
+func (sc timeScan) bareHours() []timeSpan {
+	var out []timeSpan
+	for _, m := range atHourRe.FindAllStringSubmatchIndex(sc.ls, -1) {
+		h, ok := hourValue(sc.ls[m[2]:m[3]])
+		if !ok || h > 23 {
+			continue
 		}
-	}
-	if len(out) == 0 {
-		for _, m := range partOfDay.FindAllStringSubmatchIndex(ls, -1) {
-			h := map[string]int{"morning": 9, "afternoon": 15, "evening": 18, "tonight": 20, "night": 20}[ls[m[2]:m[3]]]
-			out = append(out, timeSpan{start: m[0], end: m[1], h: h})
+		if !sc.am && !sc.pm && h >= 1 && h <= 7 {
+			h += 12
+		} else if h <= 12 {
+			h = sc.adjust(h)
 		}
+		out = append(out, timeSpan{start: m[0], end: m[1], h: h % 24})
 	}
-	sortTimes(out)
+	return out
+}
+
+// partsOfDay reads "this morning", "tonight" when nothing else is a time.
+func (sc timeScan) partsOfDay() []timeSpan {
+	var out []timeSpan
+	for _, m := range partOfDay.FindAllStringSubmatchIndex(sc.ls, -1) {
+		h := map[string]int{"morning": 9, "afternoon": 15, "evening": 18, "tonight": 20, "night": 20}[sc.ls[m[2]:m[3]]]
+		out = append(out, timeSpan{start: m[0], end: m[1], h: h})
+	}
 	return out
 }
 

@@ -34,9 +34,10 @@ func (English) Tokenize(s string) []Token {
 		case "'t":
 			if strings.HasSuffix(head, "n") && len(head) > 1 { // don't, can't
 				stem := head[:len(head)-1]
-				if stem == "ca" {
+				switch stem {
+				case "ca":
 					stem = "can"
-				} else if stem == "wo" {
+				case "wo":
 					stem = "will"
 				}
 				out = append(out, Token{Text: stem, Start: t.Start, End: t.End}, Token{Text: "not", Start: t.Start, End: t.End})

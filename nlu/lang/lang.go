@@ -161,7 +161,7 @@ func SplitWords(s string) []Token {
 			}
 		case start >= 0 && (r == '\'' || r == '’') && i+size < len(s):
 			next, _ := utf8.DecodeRuneInString(s[i+size:])
-			if !(next != utf8.RuneError && isWordRune(next)) {
+			if next == utf8.RuneError || !isWordRune(next) {
 				flush(i)
 			}
 		default:

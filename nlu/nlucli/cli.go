@@ -494,64 +494,7 @@ func runTest(args []string, stdout, stderr io.Writer, loadBot func(string) (nlu.
 	if err != nil {
 		return err
 	}
-	var rep BatchReport
-	entityOK := 0
-	specs := m.Entities()
-	ref := entity.Reference{Now: time.Now(), Language: m.Language()}
-	for i, row := range rows {
-		// Kore merges consecutive rows with the same utterance: the first
-		// expectation stands for the group.
-		if i > 0 && rows[i-1].Text == row.Text {
-			continue
-		}
-		rep.Total++
-		if len(row.Entities) > 0 {
-			rep.EntityCases++
-			ok := true
-			for _, want := range row.Entities {
-				spec, known := specs[want.Name]
-				got, found := entity.Match{}, false
-				if known {
-					got, found = entity.Extract(spec, row.Text, ref)
-				}
-				if !found || !entityMatches(got.Value, want.Value) {
-					ok = false
-					rep.Failures = append(rep.Failures, fmt.Sprintf("entity %q: %s expected %q, got %s", row.Text, want.Name, want.Value, describeEntity(known, found, got)))
-				}
-			}
-			if ok {
-				entityOK++
-			}
-		}
-		r := m.Classify(row.Text)
-		switch o := batchOutcome(row.Intents, r); o {
-		case "TP":
-			rep.TP++
-		case "TN":
-			rep.TN++
-		default:
-			if o == "FP" {
-				rep.FP++
-			} else {
-				rep.FN++
-			}
-			got := r.Intent
-			if r.Status == nlu.StatusAmbiguous {
-				got = "ambiguous: " + strings.Join(r.Candidates, " | ")
-			} else if r.Status == nlu.StatusNone {
-				got = "no match"
-			}
-			rep.Failures = append(rep.Failures, fmt.Sprintf("%s %q: expected %q, got %s", o, row.Text, strings.Join(row.Intents, " | "), got))
-		}
-	}
-	rep.Precision = ratio(rep.TP, rep.TP+rep.FP)
-	rep.Recall = ratio(rep.TP, rep.TP+rep.FN)
-	rep.F1 = f1(rep.Precision, rep.Recall)
-	rep.IntentSuccess = ratio(rep.TP+rep.TN, rep.Total)
-	if rep.EntityCases > 0 {
-		v := ratio(entityOK, rep.EntityCases)
-		rep.EntitySuccess = &v
-	}
+	rep := batchTest(m, rows)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -568,6 +511,82 @@ func runTest(args []string, stdout, stderr io.Writer, loadBot func(string) (nlu.
 		fmt.Fprintln(stdout, "  "+f)
 	}
 	return nil
+}
+
+// batchTest runs the batch through the model and counts Kore's outcomes.
+func batchTest(m *nlu.Model, rows []batchCase) BatchReport {
+	var rep BatchReport
+	entityOK := 0
+	specs := m.Entities()
+	ref := entity.Reference{Now: time.Now(), Language: m.Language()}
+	for i, row := range rows {
+		// Kore merges consecutive rows with the same utterance: the first
+		// expectation stands for the group.
+		if i > 0 && rows[i-1].Text == row.Text {
+			continue
+		}
+		rep.Total++
+		if len(row.Entities) > 0 {
+			rep.EntityCases++
+			failures := entityFailures(row, specs, ref)
+			if len(failures) == 0 {
+				entityOK++
+			}
+			rep.Failures = append(rep.Failures, failures...)
+		}
+		rep.countIntent(row, m.Classify(row.Text))
+	}
+	rep.Precision = ratio(rep.TP, rep.TP+rep.FP)
+	rep.Recall = ratio(rep.TP, rep.TP+rep.FN)
+	rep.F1 = f1(rep.Precision, rep.Recall)
+	rep.IntentSuccess = ratio(rep.TP+rep.TN, rep.Total)
+	if rep.EntityCases > 0 {
+		v := ratio(entityOK, rep.EntityCases)
+		rep.EntitySuccess = &v
+	}
+	return rep
+}
+
+// entityFailures describes each expected entity of row that is not found
+// with its value.
+func entityFailures(row batchCase, specs map[string]entity.Spec, ref entity.Reference) []string {
+	var failures []string
+	for _, want := range row.Entities {
+		spec, known := specs[want.Name]
+		got, found := entity.Match{}, false
+		if known {
+			got, found = entity.Extract(spec, row.Text, ref)
+		}
+		if !found || !entityMatches(got.Value, want.Value) {
+			failures = append(failures, fmt.Sprintf("entity %q: %s expected %q, got %s", row.Text, want.Name, want.Value, describeEntity(known, found, got)))
+		}
+	}
+	return failures
+}
+
+// countIntent counts the outcome of classifying row as r and describes a
+// wrong one.
+func (rep *BatchReport) countIntent(row batchCase, r nlu.Result) {
+	switch o := batchOutcome(row.Intents, r); o {
+	case "TP":
+		rep.TP++
+	case "TN":
+		rep.TN++
+	default:
+		if o == "FP" {
+			rep.FP++
+		} else {
+			rep.FN++
+		}
+		got := r.Intent
+		switch r.Status {
+		case nlu.StatusAmbiguous:
+			got = "ambiguous: " + strings.Join(r.Candidates, " | ")
+		case nlu.StatusNone:
+			got = "no match"
+		}
+		rep.Failures = append(rep.Failures, fmt.Sprintf("%s %q: expected %q, got %s", o, row.Text, strings.Join(row.Intents, " | "), got))
+	}
 }
 
 func describeEntity(known, found bool, m entity.Match) string {

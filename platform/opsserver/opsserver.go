@@ -211,7 +211,9 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		_ = srv.Close()
 	}
-	<-served
+	// After Shutdown or Close, Serve returns http.ErrServerClosed: waiting
+	// for it is all that is left to do.
+	<-served //nolint:errcheck // the error is http.ErrServerClosed
 	return nil
 }
 

@@ -87,16 +87,35 @@ func TestTraceCrossesJetStream(t *testing.T) {
 	if err != nil {
 		t.Fatalf("consumer: %v", err)
 	}
+	subject := conn.Cfg.Subject(bus.SubjectTurns) + ".3.bot.conv"
+	publishTracedTurn(ctx, t, p, conn, subject)
+	for attempt := 1; attempt <= 2; attempt++ {
+		consumeTracedTurn(ctx, t, p, cons, attempt)
+	}
 
-	// The webhook request's span, with baggage that must travel too.
+	spans := exp.GetSpans()
+	pub := spanNamed(t, spans, "publish parley.in", 0)
+	checkPublishSpan(t, pub, spanNamed(t, spans, "POST webhook", 0), subject)
+	for i, wantDelivered := range []int64{1, 2} {
+		proc := spanNamed(t, spans, "process parley.in", i)
+		if proc.SpanContext.TraceID() != pub.SpanContext.TraceID() {
+			t.Fatalf("process #%d trace %s != publish trace %s", i, proc.SpanContext.TraceID(), pub.SpanContext.TraceID())
+		}
+		checkProcessSpan(t, proc, pub, i, wantDelivered, stream, durable)
+	}
+}
+
+// publishTracedTurn publishes "hello" to subject inside a webhook span that
+// carries baggage, and checks the header it wrote is the lower-case one.
+func publishTracedTurn(ctx context.Context, t *testing.T, p *otelx.Providers, conn *bus.Conn, subject string) {
+	t.Helper()
 	member, _ := baggage.NewMember("tenant", "acme")
 	bag, _ := baggage.New(member)
 	rootCtx, root := p.TracerProvider.Tracer("test").Start(baggage.ContextWithBaggage(ctx, bag), "POST webhook")
-	subject := conn.Cfg.Subject(bus.SubjectTurns) + ".3.bot.conv"
 	msg := &nats.Msg{Subject: subject, Data: []byte("hello")}
 	msg.Header = nats.Header{jetstream.MsgIDHeader: []string{"turn-1"}}
 	pubCtx, pubSpan := otelx.StartPublish(rootCtx, p.TracerProvider, msg, bus.SubjectTurns)
-	_, err = conn.JS.PublishMsg(pubCtx, msg)
+	_, err := conn.JS.PublishMsg(pubCtx, msg)
 	otelx.End(pubSpan, err)
 	root.End()
 	if err != nil {
@@ -105,46 +124,51 @@ func TestTraceCrossesJetStream(t *testing.T) {
 	if _, ok := msg.Header["Traceparent"]; ok {
 		t.Fatal("publisher wrote a canonicalised Traceparent header")
 	}
+}
 
-	for attempt := 1; attempt <= 2; attempt++ {
-		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
-		if err != nil {
-			t.Fatalf("fetch: %v", err)
-		}
-		var got jetstream.Msg
-		for m := range batch.Messages() {
-			got = m
-		}
-		if got == nil {
-			t.Fatalf("attempt %d: no message (fetch error %v)", attempt, batch.Error())
-		}
-		h := got.Headers()
-		if v := h["traceparent"]; len(v) != 1 || v[0] == "" {
-			t.Fatalf("consumed headers lack a lower-case traceparent: %v", h)
-		}
-		if _, ok := h["Traceparent"]; ok {
-			t.Fatalf("consumed headers hold a canonicalised Traceparent: %v", h)
-		}
-		pctx, span := otelx.StartJetStreamProcess(ctx, p.TracerProvider, got, bus.SubjectTurns)
-		if b := baggage.FromContext(pctx).Member("tenant").Value(); b != "acme" {
-			t.Fatalf("baggage tenant = %q, want acme", b)
-		}
-		if attempt == 1 {
-			otelx.End(span, errors.New("session store down"))
-			if err := got.Nak(); err != nil {
-				t.Fatalf("nak: %v", err)
-			}
-			continue
-		}
-		otelx.End(span, nil)
-		if err := got.DoubleAck(ctx); err != nil {
-			t.Fatalf("ack: %v", err)
-		}
+// consumeTracedTurn fetches the turn, checks its trace headers and baggage,
+// and ends the process span: attempt 1 fails and naks, attempt 2 acks.
+func consumeTracedTurn(ctx context.Context, t *testing.T, p *otelx.Providers, cons jetstream.Consumer, attempt int) {
+	t.Helper()
+	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatalf("fetch: %v", err)
 	}
+	var got jetstream.Msg
+	for m := range batch.Messages() {
+		got = m
+	}
+	if got == nil {
+		t.Fatalf("attempt %d: no message (fetch error %v)", attempt, batch.Error())
+	}
+	h := got.Headers()
+	if v := h["traceparent"]; len(v) != 1 || v[0] == "" {
+		t.Fatalf("consumed headers lack a lower-case traceparent: %v", h)
+	}
+	if _, ok := h["Traceparent"]; ok {
+		t.Fatalf("consumed headers hold a canonicalised Traceparent: %v", h)
+	}
+	pctx, span := otelx.StartJetStreamProcess(ctx, p.TracerProvider, got, bus.SubjectTurns)
+	if b := baggage.FromContext(pctx).Member("tenant").Value(); b != "acme" {
+		t.Fatalf("baggage tenant = %q, want acme", b)
+	}
+	if attempt == 1 {
+		otelx.End(span, errors.New("session store down"))
+		if err := got.Nak(); err != nil {
+			t.Fatalf("nak: %v", err)
+		}
+		return
+	}
+	otelx.End(span, nil)
+	if err := got.DoubleAck(ctx); err != nil {
+		t.Fatalf("ack: %v", err)
+	}
+}
 
-	spans := exp.GetSpans()
-	pub := spanNamed(t, spans, "publish parley.in", 0)
-	rootStub := spanNamed(t, spans, "POST webhook", 0)
+// checkPublishSpan checks the publish span is a producer child of the
+// webhook span with the messaging attributes of the turn.
+func checkPublishSpan(t *testing.T, pub, rootStub tracetest.SpanStub, subject string) {
+	t.Helper()
 	if pub.SpanKind != trace.SpanKindProducer {
 		t.Errorf("publish span kind = %v", pub.SpanKind)
 	}
@@ -167,38 +191,38 @@ func TestTraceCrossesJetStream(t *testing.T) {
 	if got := pa["messaging.message.body.size"].AsInt64(); got != 5 {
 		t.Errorf("publish body size = %d, want 5", got)
 	}
+}
 
-	for i, wantDelivered := range []int64{1, 2} {
-		proc := spanNamed(t, spans, "process parley.in", i)
-		if proc.SpanContext.TraceID() != pub.SpanContext.TraceID() {
-			t.Fatalf("process #%d trace %s != publish trace %s", i, proc.SpanContext.TraceID(), pub.SpanContext.TraceID())
+// checkProcessSpan checks process span #i: a consumer span under the remote
+// publish span, with the JetStream metadata of delivery wantDelivered, and
+// an error status on the first (failed) attempt only.
+func checkProcessSpan(t *testing.T, proc, pub tracetest.SpanStub, i int, wantDelivered int64, stream, durable string) {
+	t.Helper()
+	if proc.Parent.SpanID() != pub.SpanContext.SpanID() || !proc.Parent.IsRemote() {
+		t.Errorf("process #%d parent = %v, want the remote publish span", i, proc.Parent.SpanID())
+	}
+	if proc.SpanKind != trace.SpanKindConsumer {
+		t.Errorf("process span kind = %v", proc.SpanKind)
+	}
+	a := attrs(proc)
+	if a["messaging.operation.type"].AsString() != "process" || a["messaging.system"].AsString() != "nats" {
+		t.Errorf("process attributes: %v", a)
+	}
+	if a["messaging.consumer.group.name"].AsString() != durable {
+		t.Errorf("consumer = %q, want %s", a["messaging.consumer.group.name"].AsString(), durable)
+	}
+	if a[otelx.AttrStreamName].AsString() != stream || a[otelx.AttrStreamSequence].AsInt64() != 1 {
+		t.Errorf("stream attrs = %v/%v, want %s/1", a[otelx.AttrStreamName], a[otelx.AttrStreamSequence], stream)
+	}
+	if got := a[otelx.AttrDeliveryCount].AsInt64(); got != wantDelivered {
+		t.Errorf("process #%d delivery count = %d, want %d", i, got, wantDelivered)
+	}
+	if i == 0 {
+		if proc.Status.Code != codes.Error || a["error.type"].AsString() != "*errors.errorString" {
+			t.Errorf("failed process span: status %v error.type %q", proc.Status, a["error.type"].AsString())
 		}
-		if proc.Parent.SpanID() != pub.SpanContext.SpanID() || !proc.Parent.IsRemote() {
-			t.Errorf("process #%d parent = %v, want the remote publish span", i, proc.Parent.SpanID())
-		}
-		if proc.SpanKind != trace.SpanKindConsumer {
-			t.Errorf("process span kind = %v", proc.SpanKind)
-		}
-		a := attrs(proc)
-		if a["messaging.operation.type"].AsString() != "process" || a["messaging.system"].AsString() != "nats" {
-			t.Errorf("process attributes: %v", a)
-		}
-		if a["messaging.consumer.group.name"].AsString() != durable {
-			t.Errorf("consumer = %q, want %s", a["messaging.consumer.group.name"].AsString(), durable)
-		}
-		if a[otelx.AttrStreamName].AsString() != stream || a[otelx.AttrStreamSequence].AsInt64() != 1 {
-			t.Errorf("stream attrs = %v/%v, want %s/1", a[otelx.AttrStreamName], a[otelx.AttrStreamSequence], stream)
-		}
-		if got := a[otelx.AttrDeliveryCount].AsInt64(); got != wantDelivered {
-			t.Errorf("process #%d delivery count = %d, want %d", i, got, wantDelivered)
-		}
-		if i == 0 {
-			if proc.Status.Code != codes.Error || a["error.type"].AsString() != "*errors.errorString" {
-				t.Errorf("failed process span: status %v error.type %q", proc.Status, a["error.type"].AsString())
-			}
-		} else if proc.Status.Code == codes.Error {
-			t.Errorf("successful process span has error status")
-		}
+	} else if proc.Status.Code == codes.Error {
+		t.Errorf("successful process span has error status")
 	}
 }
 

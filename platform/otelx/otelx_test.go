@@ -127,7 +127,7 @@ func TestSetup_serviceNameFromEnvironmentWins(t *testing.T) {
 	}
 	res := map[attribute.Key]string{}
 	for _, kv := range spans[0].Resource.Attributes() {
-		res[kv.Key] = kv.Value.Emit()
+		res[kv.Key] = kv.Value.String()
 	}
 	if res["service.name"] != "parley-dialog" || res["service.version"] != "1.2.3" {
 		t.Fatalf("resource = %v", res)
@@ -170,42 +170,14 @@ func TestCatalog_prometheusNames(t *testing.T) {
 	}
 	defer func() { _ = p.Shutdown(context.WithoutCancel(t.Context())) }()
 	m := p.MeterProvider.Meter("github.com/parleyhq/parley/test")
-	ctx := t.Context()
 	seenNames := map[string]bool{}
 	for _, d := range Catalog {
 		if seenNames[d.Name] || seenNames[d.Prom] {
 			t.Fatalf("duplicate catalogue entry %s", d.Name)
 		}
 		seenNames[d.Name], seenNames[d.Prom] = true, true
-		if strings.HasPrefix(d.Name, "http.") {
-			continue
-		}
-		var kvs []attribute.KeyValue
-		for _, l := range d.Labels {
-			kvs = append(kvs, attribute.String(l, "x"))
-		}
-		opt := metric.WithAttributes(kvs...)
-		switch d.Kind {
-		case Counter:
-			c, err := NewCounter(m, d.Name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.Add(ctx, 1, opt)
-		case Histogram:
-			h, err := NewHistogram(m, d.Name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.Record(ctx, 0.2, opt)
-		case Gauge:
-			g, err := NewGauge(m, d.Name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			g.Record(ctx, 3, opt)
-		default:
-			t.Fatalf("%s: unknown kind %q", d.Name, d.Kind)
+		if !strings.HasPrefix(d.Name, "http.") {
+			recordOnce(t, m, d)
 		}
 	}
 	if _, err := NewCounter(m, MetricSyncLatency); err == nil {
@@ -214,18 +186,7 @@ func TestCatalog_prometheusNames(t *testing.T) {
 	if _, err := NewGauge(m, "parley.unknown"); err == nil {
 		t.Fatal("NewGauge accepted a name outside the catalogue")
 	}
-
-	srv := httptest.NewServer(HTTPHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(w, "ok")
-	}), "webhook", p.TracerProvider, p.MeterProvider))
-	defer srv.Close()
-	client := &http.Client{Transport: HTTPTransport(nil, p.TracerProvider, p.MeterProvider)}
-	resp, err := client.Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
+	serveOneHTTPRequest(t, p)
 
 	families, err := p.Registry.Gather()
 	if err != nil {
@@ -238,43 +199,106 @@ func TestCatalog_prometheusNames(t *testing.T) {
 	for _, d := range Catalog {
 		f := byName[d.Prom]
 		if f == nil {
-			var got []string
-			for n := range byName {
-				if strings.HasPrefix(n, "parley") || strings.HasPrefix(n, "http") {
-					got = append(got, n)
-				}
-			}
-			slices.Sort(got)
-			t.Errorf("%s (%s): no family %s; exposed: %v", d.Name, d.Unit, d.Prom, got)
+			t.Errorf("%s (%s): no family %s; exposed: %v", d.Name, d.Unit, d.Prom, parleyFamilies(byName))
 			continue
 		}
-		wantType := map[Kind]dto.MetricType{Counter: dto.MetricType_COUNTER, Histogram: dto.MetricType_HISTOGRAM, Gauge: dto.MetricType_GAUGE}[d.Kind]
-		if f.GetType() != wantType {
-			t.Errorf("%s: type %v, want %v", d.Prom, f.GetType(), wantType)
-		}
-		labels := map[string]bool{}
-		for _, lp := range f.GetMetric()[0].GetLabel() {
-			labels[lp.GetName()] = true
-		}
-		for _, l := range d.Labels {
-			if !labels[l] {
-				t.Errorf("%s: label %s missing (have %v)", d.Prom, l, labels)
-			}
-		}
-		if d.Kind == Histogram {
-			var bounds []float64
-			for _, b := range f.GetMetric()[0].GetHistogram().GetBucket() {
-				bounds = append(bounds, b.GetUpperBound())
-			}
-			if !slices.Equal(bounds, SecondsBuckets) {
-				t.Errorf("%s: buckets %v, want %v", d.Prom, bounds, SecondsBuckets)
-			}
-		}
+		checkFamily(t, d, f)
 	}
 	body := scrape(t, p)
 	for _, want := range []string{"parley_turns_received_total{", "go_goroutines", "process_", "target_info"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
+
+// recordOnce builds the instrument d with the catalogue's constructor and
+// records one measurement with every label of d set.
+func recordOnce(t *testing.T, m metric.Meter, d MetricDef) {
+	t.Helper()
+	ctx := t.Context()
+	var kvs []attribute.KeyValue
+	for _, l := range d.Labels {
+		kvs = append(kvs, attribute.String(l, "x"))
+	}
+	opt := metric.WithAttributes(kvs...)
+	switch d.Kind {
+	case Counter:
+		c, err := NewCounter(m, d.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Add(ctx, 1, opt)
+	case Histogram:
+		h, err := NewHistogram(m, d.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Record(ctx, 0.2, opt)
+	case Gauge:
+		g, err := NewGauge(m, d.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.Record(ctx, 3, opt)
+	default:
+		t.Fatalf("%s: unknown kind %q", d.Name, d.Kind)
+	}
+}
+
+// serveOneHTTPRequest records the HTTP instruments: one request through
+// HTTPTransport to a server behind HTTPHandler.
+func serveOneHTTPRequest(t *testing.T, p *Providers) {
+	t.Helper()
+	srv := httptest.NewServer(HTTPHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	}), "webhook", p.TracerProvider, p.MeterProvider))
+	defer srv.Close()
+	client := &http.Client{Transport: HTTPTransport(nil, p.TracerProvider, p.MeterProvider)}
+	resp, err := client.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+}
+
+// parleyFamilies lists the exposed Parley and HTTP family names, sorted.
+func parleyFamilies(byName map[string]*dto.MetricFamily) []string {
+	var got []string
+	for n := range byName {
+		if strings.HasPrefix(n, "parley") || strings.HasPrefix(n, "http") {
+			got = append(got, n)
+		}
+	}
+	slices.Sort(got)
+	return got
+}
+
+// checkFamily checks the exposed family f has d's type and labels, and the
+// seconds buckets when d is a histogram.
+func checkFamily(t *testing.T, d MetricDef, f *dto.MetricFamily) {
+	t.Helper()
+	wantType := map[Kind]dto.MetricType{Counter: dto.MetricType_COUNTER, Histogram: dto.MetricType_HISTOGRAM, Gauge: dto.MetricType_GAUGE}[d.Kind]
+	if f.GetType() != wantType {
+		t.Errorf("%s: type %v, want %v", d.Prom, f.GetType(), wantType)
+	}
+	labels := map[string]bool{}
+	for _, lp := range f.GetMetric()[0].GetLabel() {
+		labels[lp.GetName()] = true
+	}
+	for _, l := range d.Labels {
+		if !labels[l] {
+			t.Errorf("%s: label %s missing (have %v)", d.Prom, l, labels)
+		}
+	}
+	if d.Kind == Histogram {
+		var bounds []float64
+		for _, b := range f.GetMetric()[0].GetHistogram().GetBucket() {
+			bounds = append(bounds, b.GetUpperBound())
+		}
+		if !slices.Equal(bounds, SecondsBuckets) {
+			t.Errorf("%s: buckets %v, want %v", d.Prom, bounds, SecondsBuckets)
 		}
 	}
 }

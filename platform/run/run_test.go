@@ -83,16 +83,12 @@ func TestRunStopsInReverseOrder(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- m.Run(ctx, []string{"all"}) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	// Cancel once the three modules have started; the stop order is the assertion.
+	eventually(5*time.Second, func() bool {
 		rec.mu.Lock()
-		n := len(rec.events)
-		rec.mu.Unlock()
-		if n == 3 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		defer rec.mu.Unlock()
+		return len(rec.events) == 3
+	})
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
