@@ -54,48 +54,66 @@ func TestCompose_services(t *testing.T) {
 	otelNames := map[string]bool{}
 	for _, name := range parleyTargets {
 		s := c.Services[name]
-		var targets []string
-		for _, a := range s.Command {
-			if v, ok := strings.CutPrefix(a, "-target="); ok {
-				targets = append(targets, v)
-			}
-		}
-		if !slices.Equal(targets, []string{name}) {
-			t.Errorf("%s: runs targets %v, want [%s]", name, targets, name)
-		}
 		if image == "" {
 			image = s.Image
 		}
-		if s.Image == "" || s.Image != image {
-			t.Errorf("%s: image %q, want the one Parley image %q", name, s.Image, image)
-		}
-		if !s.ReadOnly || s.User == "" || strings.HasPrefix(s.User, "0") || !slices.Contains(s.CapDrop, "ALL") {
-			t.Errorf("%s: must run read-only, as a non-root user, with all capabilities dropped", name)
-		}
-		cfgFile := ""
-		for _, a := range s.Command {
-			if v, ok := strings.CutPrefix(a, "-config.file="); ok {
-				cfgFile = v
-			}
-		}
-		mounted := false
-		for _, v := range s.Volumes {
-			if parts := strings.Split(v, ":"); len(parts) >= 2 && parts[1] == cfgFile {
-				mounted = strings.HasPrefix(parts[0], "./deploy/compose/")
-			}
-		}
-		if cfgFile == "" || !mounted {
-			t.Errorf("%s: -config.file %q is not mounted from deploy/compose/", name, cfgFile)
-		}
-		if !strings.HasPrefix(s.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"], "http://otel-collector:") {
-			t.Errorf("%s: traces do not go to the collector: %q", name, s.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"])
-		}
+		checkComposeParleyService(t, name, s, image)
 		sn := s.Environment["OTEL_SERVICE_NAME"]
 		if sn == "" || otelNames[sn] {
 			t.Errorf("%s: OTEL_SERVICE_NAME %q empty or shared", name, sn)
 		}
 		otelNames[sn] = true
 	}
+}
+
+// checkComposeParleyService: the service runs its one target from the
+// one Parley image, hardened, with its config file mounted from
+// deploy/compose/ and its traces sent to the collector.
+func checkComposeParleyService(t *testing.T, name string, s composeService, image string) {
+	if targets := flagValues(s.Command, "-target="); !slices.Equal(targets, []string{name}) {
+		t.Errorf("%s: runs targets %v, want [%s]", name, targets, name)
+	}
+	if s.Image == "" || s.Image != image {
+		t.Errorf("%s: image %q, want the one Parley image %q", name, s.Image, image)
+	}
+	if !s.ReadOnly || s.User == "" || strings.HasPrefix(s.User, "0") || !slices.Contains(s.CapDrop, "ALL") {
+		t.Errorf("%s: must run read-only, as a non-root user, with all capabilities dropped", name)
+	}
+	cfgFile := ""
+	if files := flagValues(s.Command, "-config.file="); len(files) > 0 {
+		cfgFile = files[len(files)-1]
+	}
+	mounted := strings.HasPrefix(mountSource(s.Volumes, cfgFile), "./deploy/compose/")
+	if cfgFile == "" || !mounted {
+		t.Errorf("%s: -config.file %q is not mounted from deploy/compose/", name, cfgFile)
+	}
+	if !strings.HasPrefix(s.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"], "http://otel-collector:") {
+		t.Errorf("%s: traces do not go to the collector: %q", name, s.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"])
+	}
+}
+
+// flagValues returns the values of the arguments of the form prefix+value,
+// in order.
+func flagValues(args []string, prefix string) []string {
+	var out []string
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, prefix); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// mountSource returns the host side of the last volume mounted at
+// containerPath, or "" when none is.
+func mountSource(volumes []string, containerPath string) string {
+	src := ""
+	for _, v := range volumes {
+		if parts := strings.Split(v, ":"); len(parts) >= 2 && parts[1] == containerPath {
+			src = parts[0]
+		}
+	}
+	return src
 }
 
 // TestCompose_mountedFilesExist checks every bind mount of the stack points

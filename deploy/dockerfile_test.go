@@ -59,6 +59,14 @@ func TestDockerfile(t *testing.T) {
 		t.Fatalf("want a multi-stage build, have %d stages", len(stages))
 	}
 	build, final := stages[0], stages[len(stages)-1]
+	checkDockerBuilder(t, build)
+	checkDockerModuleCopies(t, build)
+	checkDockerFinalStage(t, build, final)
+	checkDockerIgnore(t)
+}
+
+// checkDockerBuilder: a Go 1.26 builder builds ./cmd/parley statically.
+func checkDockerBuilder(t *testing.T, build dockerStage) {
 	if !strings.HasPrefix(build.from, "golang:1.26") {
 		t.Errorf("builder is %s, want golang:1.26", build.from)
 	}
@@ -70,10 +78,14 @@ func TestDockerfile(t *testing.T) {
 	if !regexp.MustCompile(`go build .*-o \S*parley \./cmd/parley`).MatchString(runs) {
 		t.Errorf("builder does not build ./cmd/parley: %s", runs)
 	}
+}
 
-	// Every module the binary needs has its go.mod copied before the
-	// download; the deploy module is dropped from the workspace.
+// checkDockerModuleCopies: every module the binary needs has its go.mod
+// copied before the download; the deploy module is dropped from the
+// workspace.
+func checkDockerModuleCopies(t *testing.T, build dockerStage) {
 	work := string(readFile(t, join(repoRoot, "go.work")))
+	runs := strings.Join(build.instr("RUN"), "\n")
 	copies := strings.Join(build.instr("COPY"), "\n")
 	for _, m := range regexp.MustCompile(`(?m)^\s+\./(\S+)\s*$`).FindAllStringSubmatch(work, -1) {
 		if m[1] == "deploy" {
@@ -86,7 +98,11 @@ func TestDockerfile(t *testing.T) {
 			t.Errorf("the builder does not copy %s/go.mod", m[1])
 		}
 	}
+}
 
+// checkDockerFinalStage: a minimal non-root image that execs parley,
+// exposes its ports and carries the binary and the example bots.
+func checkDockerFinalStage(t *testing.T, build, final dockerStage) {
 	if final.from != "gcr.io/distroless/static-debian12:nonroot" && final.from != "scratch" {
 		t.Errorf("final stage is %s, want distroless static nonroot (or scratch)", final.from)
 	}
@@ -114,8 +130,10 @@ func TestDockerfile(t *testing.T) {
 	if !strings.Contains(fc, "examples/bots") || !strings.Contains(fc, "--from="+build.name) {
 		t.Errorf("final stage must copy the binary from %s and the example bots: %s", build.name, fc)
 	}
+}
 
-	// The build context must keep what the Dockerfile copies.
+// checkDockerIgnore: the build context keeps what the Dockerfile copies.
+func checkDockerIgnore(t *testing.T) {
 	ignore := strings.Split(string(readFile(t, join(repoRoot, ".dockerignore"))), "\n")
 	for _, keep := range []string{"cmd", "platform", "proto", "services", "examples", "go.work", "go.work.sum"} {
 		for _, l := range ignore {

@@ -17,7 +17,6 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
@@ -43,11 +42,14 @@ type ScaledObject struct {
 				Behavior *autoscalingv2.HorizontalPodAutoscalerBehavior `json:"behavior"`
 			} `json:"horizontalPodAutoscalerConfig"`
 		} `json:"advanced"`
-		Triggers []struct {
-			Type     string            `json:"type"`
-			Metadata map[string]string `json:"metadata"`
-		} `json:"triggers"`
+		Triggers []kedaTrigger `json:"triggers"`
 	} `json:"spec"`
+}
+
+// kedaTrigger is one trigger of a ScaledObject.
+type kedaTrigger struct {
+	Type     string            `json:"type"`
+	Metadata map[string]string `json:"metadata"`
 }
 
 // objects are the decoded resources of a manifest set, by kind.
@@ -283,225 +285,22 @@ func drain(t *testing.T, c parleyConfig, tgt string) time.Duration {
 	return per[tgt]
 }
 
-// checkWorkloads holds for every overlay: hardening, probes, resources,
-// references and the stop budget.
-func checkWorkloads(t *testing.T, o objects) {
-	c := o.config(t)
-	if c.Ops.Listen == "" || !strings.HasPrefix(c.Ops.Listen, "0.0.0.0:") {
-		t.Errorf("ops.listen = %q: probes from the kubelet need 0.0.0.0", c.Ops.Listen)
-	}
-	opsPort := port(t, c.Ops.Listen)
-	delay := dur(t, c.Ops.ShutdownDelay)
-	names := map[string]map[string]bool{}
-	for _, x := range o.all {
-		kind := fmt.Sprintf("%T", x)
-		if names[kind] == nil {
-			names[kind] = map[string]bool{}
-		}
-		names[kind][x.GetName()] = true
-		if _, ns := x.(*corev1.Namespace); !ns && x.GetNamespace() != "parley" {
-			t.Errorf("%s %s is in namespace %q, want parley", kind, x.GetName(), x.GetNamespace())
-		}
-	}
-	for _, d := range o.deployments {
-		ps := d.Spec.Template.Spec
-		where := "deployment " + d.Name
-		sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
-		if err != nil || !sel.Matches(labels.Set(d.Spec.Template.Labels)) {
-			t.Errorf("%s: selector does not match its pod labels", where)
-		}
-		if !names["*v1.ServiceAccount"][ps.ServiceAccountName] {
-			t.Errorf("%s: service account %q does not exist", where, ps.ServiceAccountName)
-		}
-		if ps.AutomountServiceAccountToken == nil || *ps.AutomountServiceAccountToken {
-			t.Errorf("%s: mounts a service account token", where)
-		}
-		psc := ps.SecurityContext
-		if psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot || psc.RunAsUser == nil || *psc.RunAsUser == 0 {
-			t.Errorf("%s: pod securityContext must run as a non-root uid", where)
-		}
-		if psc == nil || psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
-			t.Errorf("%s: pod seccomp profile must be RuntimeDefault", where)
-		}
-		tgt := target(d)
-		if tgt == "" {
-			t.Errorf("%s: no -target argument", where)
-		}
-		grace := time.Duration(0)
-		if ps.TerminationGracePeriodSeconds != nil {
-			grace = time.Duration(*ps.TerminationGracePeriodSeconds) * time.Second
-		}
-		if need := delay + drain(t, c, tgt); grace <= need {
-			t.Errorf("%s: terminationGracePeriodSeconds %v must exceed shutdown_delay + drain = %v", where, grace, need)
-		}
-		volumes := map[string]corev1.Volume{}
-		for _, v := range ps.Volumes {
-			volumes[v.Name] = v
-			if v.ConfigMap != nil && !names["*v1.ConfigMap"][v.ConfigMap.Name] {
-				t.Errorf("%s: volume %s references missing ConfigMap %s", where, v.Name, v.ConfigMap.Name)
-			}
-		}
-		if len(ps.Containers) != 1 {
-			t.Errorf("%s: want one container, have %d", where, len(ps.Containers))
-		}
-		for _, ct := range ps.Containers {
-			where := where + " container " + ct.Name
-			csc := ct.SecurityContext
-			switch {
-			case csc == nil:
-				t.Errorf("%s: no securityContext", where)
-				continue
-			case csc.RunAsNonRoot == nil || !*csc.RunAsNonRoot:
-				t.Errorf("%s: runAsNonRoot is not true", where)
-			case csc.ReadOnlyRootFilesystem == nil || !*csc.ReadOnlyRootFilesystem:
-				t.Errorf("%s: root filesystem is writable", where)
-			case csc.AllowPrivilegeEscalation == nil || *csc.AllowPrivilegeEscalation:
-				t.Errorf("%s: allowPrivilegeEscalation is not false", where)
-			case csc.Capabilities == nil || !slices.Equal(csc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(csc.Capabilities.Add) > 0:
-				t.Errorf("%s: capabilities must drop ALL and add none", where)
-			case csc.Privileged != nil && *csc.Privileged:
-				t.Errorf("%s: privileged", where)
-			}
-			for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
-				lim, okL := ct.Resources.Limits[r]
-				req, okR := ct.Resources.Requests[r]
-				if !okL || !okR {
-					t.Errorf("%s: %s request and limit required", where, r)
-				} else if req.Cmp(lim) > 0 {
-					t.Errorf("%s: %s request %s above limit %s", where, r, req.String(), lim.String())
-				}
-			}
-			ports := map[string]int32{}
-			for _, p := range ct.Ports {
-				ports[p.Name] = p.ContainerPort
-			}
-			if ports["ops"] != opsPort {
-				t.Errorf("%s: ops port %d, ops.listen says %d", where, ports["ops"], opsPort)
-			}
-			if (tgt == "ingress" || tgt == "all") && ports["http"] != port(t, c.Ingress.Listen) {
-				t.Errorf("%s: http port %d, ingress.listen says %s", where, ports["http"], c.Ingress.Listen)
-			}
-			if (tgt == "channels" || tgt == "all") && ports["grpc"] != port(t, c.Channels.Listen) {
-				t.Errorf("%s: grpc port %d, channels.listen says %s", where, ports["grpc"], c.Channels.Listen)
-			}
-			// No other port: the dispatcher opens no admin port, and
-			// one the config does not listen on would be a stale door.
-			for name := range ports {
-				ok := name == "ops" || (name == "http" && (tgt == "ingress" || tgt == "all")) || (name == "grpc" && (tgt == "channels" || tgt == "all"))
-				if !ok {
-					t.Errorf("%s: port %s is not one target %s listens on", where, name, tgt)
-				}
-			}
-			for name, p := range map[string]*corev1.Probe{"startup": ct.StartupProbe, "liveness": ct.LivenessProbe, "readiness": ct.ReadinessProbe} {
-				want := "/livez"
-				if name == "readiness" {
-					want = "/readyz"
-				}
-				if p == nil || p.HTTPGet == nil {
-					t.Errorf("%s: no HTTP %s probe", where, name)
-					continue
-				}
-				if p.HTTPGet.Path != want || p.HTTPGet.Port.String() != "ops" {
-					t.Errorf("%s: %s probe %s on %s, want %s on ops", where, name, p.HTTPGet.Path, p.HTTPGet.Port.String(), want)
-				}
-			}
-			mounts := map[string]string{}
-			for _, m := range ct.VolumeMounts {
-				if _, ok := volumes[m.Name]; !ok {
-					t.Errorf("%s: mount of undeclared volume %s", where, m.Name)
-				}
-				mounts[m.MountPath] = m.Name
-			}
-			if v, ok := volumes[mounts["/tmp"]]; !ok || v.EmptyDir == nil {
-				t.Errorf("%s: /tmp must be an emptyDir on a read-only root", where)
-			}
-			if v, ok := volumes[mounts["/etc/parley"]]; !ok || v.ConfigMap == nil || !slices.Contains(ct.Args, "-config.file=/etc/parley/parley.yaml") {
-				t.Errorf("%s: the config file must be mounted from the ConfigMap and passed with -config.file", where)
-			}
-			if c.NATS.URL == "${PARLEY_NATS_URL:-}" && tgt == "all" {
-				if v, ok := volumes[mounts[c.DataDir]]; !ok || v.EmptyDir == nil {
-					t.Errorf("%s: the embedded JetStream store (data_dir %s) needs a writable volume", where, c.DataDir)
-				}
-			}
-			for _, ef := range ct.EnvFrom {
-				if ef.ConfigMapRef != nil && !names["*v1.ConfigMap"][ef.ConfigMapRef.Name] {
-					t.Errorf("%s: envFrom missing ConfigMap %s", where, ef.ConfigMapRef.Name)
-				}
-				if ef.SecretRef != nil && !names["*v1.Secret"][ef.SecretRef.Name] {
-					t.Errorf("%s: envFrom missing Secret %s", where, ef.SecretRef.Name)
-				}
-			}
-			otelName := ""
-			for _, e := range ct.Env {
-				if e.Name == "OTEL_SERVICE_NAME" {
-					otelName = e.Value
-				}
-			}
-			if otelName != d.Name {
-				t.Errorf("%s: OTEL_SERVICE_NAME = %q, want %q", where, otelName, d.Name)
-			}
-		}
-	}
-
-	checkSecretRefs(t, o, c)
-	checkNetworkPolicies(t, o)
-
-	// Every PDB and Service selects pods of exactly one Deployment, and
-	// every Deployment has a PDB.
-	selects := func(sel labels.Selector) []*appsv1.Deployment {
-		var out []*appsv1.Deployment
-		for _, d := range o.deployments {
-			if !sel.Empty() && sel.Matches(labels.Set(d.Spec.Template.Labels)) {
-				out = append(out, d)
-			}
-		}
-		return out
-	}
-	covered := map[string]int{}
-	for _, p := range o.pdbs {
-		sel, err := metav1.LabelSelectorAsSelector(p.Spec.Selector)
-		if err != nil {
-			t.Errorf("pdb %s: %v", p.Name, err)
-			continue
-		}
-		ds := selects(sel)
-		if len(ds) != 1 {
-			t.Errorf("pdb %s selects %d Deployments' pods, want 1", p.Name, len(ds))
-			continue
-		}
-		covered[ds[0].Name]++
-		if p.Spec.MinAvailable != nil && ds[0].Spec.Replicas != nil && p.Spec.MinAvailable.IntValue() >= int(*ds[0].Spec.Replicas) {
-			t.Errorf("pdb %s: minAvailable %s blocks every eviction of %d replicas", p.Name, p.Spec.MinAvailable.String(), *ds[0].Spec.Replicas)
-		}
-	}
-	for _, d := range o.deployments {
-		if covered[d.Name] != 1 {
-			t.Errorf("deployment %s has %d PodDisruptionBudgets, want 1", d.Name, covered[d.Name])
-		}
-	}
-	for _, s := range o.services {
-		ds := selects(labels.SelectorFromSet(s.Spec.Selector))
-		if len(ds) != 1 {
-			t.Errorf("service %s selects %d Deployments' pods, want 1", s.Name, len(ds))
-			continue
-		}
-		named := map[string]bool{}
-		for _, p := range ds[0].Spec.Template.Spec.Containers[0].Ports {
-			named[p.Name] = true
-		}
-		for _, p := range s.Spec.Ports {
-			if !named[p.TargetPort.String()] {
-				t.Errorf("service %s: targetPort %s is not a port of %s", s.Name, p.TargetPort.String(), ds[0].Name)
-			}
-		}
-	}
-}
-
 func TestKustomize_prod(t *testing.T) {
 	o := build(t, "prod")
 	checkWorkloads(t, o)
 	c := o.config(t)
 
+	byTarget := checkProdDeployments(t, o)
+
+	// The ingress scales on CPU with an HPA; KEDA scales dialog and
+	// dispatcher. Nothing is scaled twice.
+	h := checkProdHPA(t, o, byTarget["ingress"])
+	checkProdScaledObjects(t, o, c, h)
+}
+
+// checkProdDeployments: one Deployment per target, at least two replicas
+// each, all of one tagged image. It returns the Deployments by target.
+func checkProdDeployments(t *testing.T, o objects) map[string]*appsv1.Deployment {
 	byTarget := map[string]*appsv1.Deployment{}
 	images := map[string]bool{}
 	for _, d := range o.deployments {
@@ -529,14 +328,16 @@ func TestKustomize_prod(t *testing.T) {
 			t.Errorf("prod image %q is not a registry reference with a tag", img)
 		}
 	}
+	return byTarget
+}
 
-	// The ingress scales on CPU with an HPA; KEDA scales dialog and
-	// dispatcher. Nothing is scaled twice.
+// checkProdHPA: the one HPA scales the ingress Deployment on CPU, from at
+// least two replicas. It returns the HPA.
+func checkProdHPA(t *testing.T, o objects, ing *appsv1.Deployment) *autoscalingv2.HorizontalPodAutoscaler {
 	if len(o.hpas) != 1 {
 		t.Fatalf("prod: %d HPAs, want 1", len(o.hpas))
 	}
 	h := o.hpas[0]
-	ing := byTarget["ingress"]
 	if ing == nil || h.Spec.ScaleTargetRef.Kind != "Deployment" || h.Spec.ScaleTargetRef.Name != ing.Name || h.Spec.ScaleTargetRef.APIVersion != "apps/v1" {
 		t.Errorf("HPA targets %+v, want the ingress Deployment", h.Spec.ScaleTargetRef)
 	}
@@ -546,80 +347,106 @@ func TestKustomize_prod(t *testing.T) {
 	if h.Spec.MinReplicas == nil || *h.Spec.MinReplicas < 2 || h.Spec.MaxReplicas < *h.Spec.MinReplicas {
 		t.Errorf("HPA replicas %v..%d", h.Spec.MinReplicas, h.Spec.MaxReplicas)
 	}
+	return h
+}
 
-	want := map[string]struct{ stream, group string }{
-		"dialog":     {"PARLEY_IN", "dialog"},
-		"dispatcher": {"PARLEY_OUT", "dispatcher"},
-	}
-	consumer := regexp.MustCompile(`^([a-z]+)-p(\d{2,})$`)
+// jetStreamSource is the stream a target consumes and the prefix of its
+// consumers' names.
+type jetStreamSource struct{ stream, group string }
+
+// kedaScaled are the targets KEDA scales, with what they consume.
+var kedaScaled = map[string]jetStreamSource{
+	"dialog":     {"PARLEY_IN", "dialog"},
+	"dispatcher": {"PARLEY_OUT", "dispatcher"},
+}
+
+// checkProdScaledObjects: a ScaledObject per JetStream consumer target,
+// none on a Deployment the HPA scales.
+func checkProdScaledObjects(t *testing.T, o objects, c parleyConfig, h *autoscalingv2.HorizontalPodAutoscaler) {
 	scaled := map[string]bool{}
 	for _, so := range o.scaled {
-		ref := so.Spec.ScaleTargetRef
-		var d *appsv1.Deployment
-		for _, x := range o.deployments {
-			if x.Name == ref.Name {
-				d = x
-			}
-		}
-		if d == nil || (ref.Kind != "" && ref.Kind != "Deployment") {
-			t.Errorf("ScaledObject %s targets missing %s %s", so.Name, ref.Kind, ref.Name)
-			continue
-		}
-		tgt := target(d)
-		w, ok := want[tgt]
-		if !ok {
-			t.Errorf("ScaledObject %s scales %s, which does not consume JetStream", so.Name, tgt)
-			continue
-		}
-		scaled[tgt] = true
-		if h.Spec.ScaleTargetRef.Name == d.Name {
-			t.Errorf("%s is scaled by both KEDA and an HPA", d.Name)
-		}
-		if so.Spec.MinReplicaCount == nil || *so.Spec.MinReplicaCount < 2 {
-			t.Errorf("ScaledObject %s: minReplicaCount below 2 loses the standby that takes over leases", so.Name)
-		}
-		if so.Spec.MaxReplicaCount == nil || int(*so.Spec.MaxReplicaCount) > c.NATS.Partitions {
-			t.Errorf("ScaledObject %s: maxReplicaCount must be set and at most nats.partitions (%d)", so.Name, c.NATS.Partitions)
-		}
-		if len(so.Spec.Triggers) == 0 {
-			t.Errorf("ScaledObject %s has no trigger", so.Name)
-		}
-		seen := map[string]bool{}
-		for i, tr := range so.Spec.Triggers {
-			where := fmt.Sprintf("ScaledObject %s trigger %d", so.Name, i)
-			if tr.Type != "nats-jetstream" {
-				t.Errorf("%s: type %q, want nats-jetstream", where, tr.Type)
-			}
-			for _, k := range []string{"natsServerMonitoringEndpoint", "account", "stream", "consumer", "lagThreshold"} {
-				if tr.Metadata[k] == "" {
-					t.Errorf("%s: metadata.%s is required", where, k)
-				}
-			}
-			if tr.Metadata["stream"] != w.stream {
-				t.Errorf("%s: stream %q, want %s", where, tr.Metadata["stream"], w.stream)
-			}
-			m := consumer.FindStringSubmatch(tr.Metadata["consumer"])
-			if m == nil || m[1] != w.group {
-				t.Errorf("%s: consumer %q is not %s-pNN", where, tr.Metadata["consumer"], w.group)
-			} else if p, _ := strconv.Atoi(m[2]); p >= c.NATS.Partitions {
-				t.Errorf("%s: consumer %s is beyond the %d partitions", where, tr.Metadata["consumer"], c.NATS.Partitions)
-			}
-			if seen[tr.Metadata["consumer"]] {
-				t.Errorf("%s: consumer %s watched twice", where, tr.Metadata["consumer"])
-			}
-			seen[tr.Metadata["consumer"]] = true
-			if n, err := strconv.Atoi(tr.Metadata["lagThreshold"]); err != nil || n <= 0 {
-				t.Errorf("%s: lagThreshold %q must be a positive integer", where, tr.Metadata["lagThreshold"])
-			}
-			if !strings.HasSuffix(strings.Split(tr.Metadata["natsServerMonitoringEndpoint"], ":")[0], ".svc.cluster.local") {
-				t.Errorf("%s: monitoring endpoint %q is not a cluster Service", where, tr.Metadata["natsServerMonitoringEndpoint"])
-			}
+		if tgt, ok := checkScaledObject(t, o, c, h, so); ok {
+			scaled[tgt] = true
 		}
 	}
-	for tgt := range want {
+	for tgt := range kedaScaled {
 		if !scaled[tgt] {
 			t.Errorf("prod: no ScaledObject for %s", tgt)
 		}
+	}
+}
+
+// checkScaledObject checks one ScaledObject and returns the target it
+// scales; ok is false when it scales no JetStream consumer.
+func checkScaledObject(t *testing.T, o objects, c parleyConfig, h *autoscalingv2.HorizontalPodAutoscaler, so *ScaledObject) (tgt string, ok bool) {
+	ref := so.Spec.ScaleTargetRef
+	var d *appsv1.Deployment
+	for _, x := range o.deployments {
+		if x.Name == ref.Name {
+			d = x
+		}
+	}
+	if d == nil || (ref.Kind != "" && ref.Kind != "Deployment") {
+		t.Errorf("ScaledObject %s targets missing %s %s", so.Name, ref.Kind, ref.Name)
+		return "", false
+	}
+	tgt = target(d)
+	w, ok := kedaScaled[tgt]
+	if !ok {
+		t.Errorf("ScaledObject %s scales %s, which does not consume JetStream", so.Name, tgt)
+		return tgt, false
+	}
+	if h.Spec.ScaleTargetRef.Name == d.Name {
+		t.Errorf("%s is scaled by both KEDA and an HPA", d.Name)
+	}
+	if so.Spec.MinReplicaCount == nil || *so.Spec.MinReplicaCount < 2 {
+		t.Errorf("ScaledObject %s: minReplicaCount below 2 loses the standby that takes over leases", so.Name)
+	}
+	if so.Spec.MaxReplicaCount == nil || int(*so.Spec.MaxReplicaCount) > c.NATS.Partitions {
+		t.Errorf("ScaledObject %s: maxReplicaCount must be set and at most nats.partitions (%d)", so.Name, c.NATS.Partitions)
+	}
+	if len(so.Spec.Triggers) == 0 {
+		t.Errorf("ScaledObject %s has no trigger", so.Name)
+	}
+	seen := map[string]bool{}
+	for i, tr := range so.Spec.Triggers {
+		checkKEDATrigger(t, fmt.Sprintf("ScaledObject %s trigger %d", so.Name, i), tr, w, c.NATS.Partitions, seen)
+	}
+	return tgt, true
+}
+
+var partitionConsumer = regexp.MustCompile(`^([a-z]+)-p(\d{2,})$`)
+
+// checkKEDATrigger: a nats-jetstream trigger on one partition's consumer
+// of the target's stream, not watched twice (seen holds the consumers
+// the ScaledObject's earlier triggers watch).
+func checkKEDATrigger(t *testing.T, where string, tr kedaTrigger, w jetStreamSource, partitions int, seen map[string]bool) {
+	if tr.Type != "nats-jetstream" {
+		t.Errorf("%s: type %q, want nats-jetstream", where, tr.Type)
+	}
+	for _, k := range []string{"natsServerMonitoringEndpoint", "account", "stream", "consumer", "lagThreshold"} {
+		if tr.Metadata[k] == "" {
+			t.Errorf("%s: metadata.%s is required", where, k)
+		}
+	}
+	if tr.Metadata["stream"] != w.stream {
+		t.Errorf("%s: stream %q, want %s", where, tr.Metadata["stream"], w.stream)
+	}
+	m := partitionConsumer.FindStringSubmatch(tr.Metadata["consumer"])
+	if m == nil || m[1] != w.group {
+		t.Errorf("%s: consumer %q is not %s-pNN", where, tr.Metadata["consumer"], w.group)
+	} else if p, _ := strconv.Atoi(m[2]); p >= partitions {
+		t.Errorf("%s: consumer %s is beyond the %d partitions", where, tr.Metadata["consumer"], partitions)
+	}
+	if seen[tr.Metadata["consumer"]] {
+		t.Errorf("%s: consumer %s watched twice", where, tr.Metadata["consumer"])
+	}
+	seen[tr.Metadata["consumer"]] = true
+	if n, err := strconv.Atoi(tr.Metadata["lagThreshold"]); err != nil || n <= 0 {
+		t.Errorf("%s: lagThreshold %q must be a positive integer", where, tr.Metadata["lagThreshold"])
+	}
+	if !strings.HasSuffix(strings.Split(tr.Metadata["natsServerMonitoringEndpoint"], ":")[0], ".svc.cluster.local") {
+		t.Errorf("%s: monitoring endpoint %q is not a cluster Service", where, tr.Metadata["natsServerMonitoringEndpoint"])
 	}
 }
 

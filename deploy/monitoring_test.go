@@ -46,6 +46,26 @@ func TestGrafana_dashboardUsesDocumentedMetrics(t *testing.T) {
 	if err := json.Unmarshal(readFile(t, join("grafana", "dashboards", "parley.json")), &dash); err != nil {
 		t.Fatalf("parley.json: %v", err)
 	}
+	pc := panelCheck{t: t, doc: doc, promUID: provisionedPrometheusUID(t), used: map[string]bool{}, ids: map[int]bool{}}
+	pc.walk(dash.Panels)
+	// The dashboard covers what the issue asks: turn rate, latency
+	// percentiles, consumer lag, delivery failures, dead letters.
+	for _, m := range []string{"parley_turns_received_total", "parley_sync_latency_seconds", "parley_dialog_processing_seconds",
+		"parley_jetstream_consumer_pending", "parley_delivery_outcomes_total", "parley_dead_letters", "parley_circuit_breaker_state"} {
+		if !pc.used[m] {
+			t.Errorf("the dashboard has no panel on %s", m)
+		}
+	}
+	if dash.UID == "" || dash.Title == "" {
+		t.Error("dashboard needs a uid and a title")
+	}
+	checkDashboardProvider(t)
+}
+
+// provisionedPrometheusUID returns the uid of the Prometheus datasource
+// Grafana is provisioned with.
+func provisionedPrometheusUID(t *testing.T) string {
+	t.Helper()
 	var ds struct {
 		APIVersion  int `json:"apiVersion"`
 		Datasources []struct {
@@ -65,46 +85,55 @@ func TestGrafana_dashboardUsesDocumentedMetrics(t *testing.T) {
 	if promUID == "" {
 		t.Fatal("no provisioned Prometheus datasource")
 	}
+	return promUID
+}
 
-	used := map[string]bool{}
-	ids := map[int]bool{}
-	var walk func([]dashPanel)
-	walk = func(ps []dashPanel) {
-		for _, p := range ps {
-			if ids[p.ID] {
-				t.Errorf("panel id %d used twice", p.ID)
-			}
-			ids[p.ID] = true
-			walk(p.Panels)
-			if p.Type == "row" {
-				continue
-			}
-			if len(p.Targets) == 0 {
-				t.Errorf("panel %q has no query", p.Title)
-			}
-			if p.Datasource == nil || p.Datasource.UID != promUID {
-				t.Errorf("panel %q does not use the provisioned datasource %q", p.Title, promUID)
-			}
-			for _, tg := range p.Targets {
-				for _, m := range checkExpr(t, fmt.Sprintf("panel %q", p.Title), tg.Expr, doc) {
-					used[m] = true
-				}
-			}
+// panelCheck walks a dashboard's panels, rows included, and collects the
+// documented metrics their queries use.
+type panelCheck struct {
+	t       *testing.T
+	doc     metricDoc
+	promUID string
+	used    map[string]bool // documented metrics the panels query
+	ids     map[int]bool    // panel ids seen so far
+}
+
+func (pc panelCheck) walk(ps []dashPanel) {
+	t := pc.t
+	for _, p := range ps {
+		if pc.ids[p.ID] {
+			t.Errorf("panel id %d used twice", p.ID)
+		}
+		pc.ids[p.ID] = true
+		pc.walk(p.Panels)
+		if p.Type == "row" {
+			continue
+		}
+		pc.checkPanel(p)
+	}
+}
+
+// checkPanel: a panel queries documented metrics of the provisioned
+// datasource.
+func (pc panelCheck) checkPanel(p dashPanel) {
+	t := pc.t
+	if len(p.Targets) == 0 {
+		t.Errorf("panel %q has no query", p.Title)
+	}
+	if p.Datasource == nil || p.Datasource.UID != pc.promUID {
+		t.Errorf("panel %q does not use the provisioned datasource %q", p.Title, pc.promUID)
+	}
+	for _, tg := range p.Targets {
+		for _, m := range checkExpr(t, fmt.Sprintf("panel %q", p.Title), tg.Expr, pc.doc) {
+			pc.used[m] = true
 		}
 	}
-	walk(dash.Panels)
-	// The dashboard covers what the issue asks: turn rate, latency
-	// percentiles, consumer lag, delivery failures, dead letters.
-	for _, m := range []string{"parley_turns_received_total", "parley_sync_latency_seconds", "parley_dialog_processing_seconds",
-		"parley_jetstream_consumer_pending", "parley_delivery_outcomes_total", "parley_dead_letters", "parley_circuit_breaker_state"} {
-		if !used[m] {
-			t.Errorf("the dashboard has no panel on %s", m)
-		}
-	}
-	if dash.UID == "" || dash.Title == "" {
-		t.Error("dashboard needs a uid and a title")
-	}
+}
 
+// checkDashboardProvider: Grafana looks for dashboards where Compose
+// mounts them.
+func checkDashboardProvider(t *testing.T) {
+	t.Helper()
 	var prov struct {
 		Providers []struct {
 			Options struct {

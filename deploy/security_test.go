@@ -173,6 +173,13 @@ func coversPort(ports []networkingv1.NetworkPolicyPort, p corev1.ContainerPort) 
 // namespace's pods; and every named port a policy opens exists.
 func checkNetworkPolicies(t *testing.T, o objects) {
 	t.Helper()
+	checkIngressDeniedByDefault(t, o)
+	checkPortReach(t, o)
+	checkOpenedPortsExist(t, o)
+}
+
+func checkIngressDeniedByDefault(t *testing.T, o objects) {
+	t.Helper()
 	denyAll := false
 	for _, pol := range o.netpols {
 		if len(pol.Spec.PodSelector.MatchLabels) == 0 && len(pol.Spec.PodSelector.MatchExpressions) == 0 &&
@@ -183,6 +190,12 @@ func checkNetworkPolicies(t *testing.T, o objects) {
 	if !denyAll {
 		t.Error("no NetworkPolicy denies ingress to every pod by default")
 	}
+}
+
+// checkPortReach: the webhook port is open to everyone, every other port
+// only to the namespace's pods.
+func checkPortReach(t *testing.T, o objects) {
+	t.Helper()
 	webhook := 0
 	for _, d := range o.deployments {
 		podLabels := d.Spec.Template.Labels
@@ -207,6 +220,12 @@ func checkNetworkPolicies(t *testing.T, o objects) {
 	if webhook == 0 {
 		t.Error("no Deployment serves the webhook (port http)")
 	}
+}
+
+// checkOpenedPortsExist: every named port a policy opens is a port of a
+// pod the policy selects.
+func checkOpenedPortsExist(t *testing.T, o objects) {
+	t.Helper()
 	for _, pol := range o.netpols {
 		sel, _ := metav1.LabelSelectorAsSelector(&pol.Spec.PodSelector)
 		for _, rule := range pol.Spec.Ingress {
