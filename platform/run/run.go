@@ -136,9 +136,28 @@ func (m *Manager) Run(ctx context.Context, targets []string) error {
 		return err
 	}
 	failed := make(chan error, len(order))
-	var started []*running
-	var startErr error
 	defer m.setPhase("stopped")
+	started, startErr := m.startAll(ctx, order, failed)
+	if startErr == nil && ctx.Err() == nil {
+		m.setPhase("")
+	}
+	if startErr == nil {
+		select {
+		case <-ctx.Done():
+		case startErr = <-failed:
+			m.log.Error("module failed; stopping", "err", startErr)
+		}
+	}
+	m.stopAll(started)
+	return startErr
+}
+
+// startAll starts the modules of order one after the other, each once the
+// one before is ready. It stops early when ctx is done or a module fails to
+// start, and returns the modules it started, in starting order, with the
+// failure if any. A module's later failure is sent on failed.
+func (m *Manager) startAll(ctx context.Context, order []string, failed chan error) ([]*running, error) {
+	var started []*running
 	for _, name := range order {
 		mod := m.modules[name]
 		if mod.Init == nil {
@@ -150,44 +169,57 @@ func (m *Manager) Run(ctx context.Context, targets []string) error {
 			break // stopped while waiting for a dependency: a clean stop
 		}
 		if err != nil {
-			startErr = fmt.Errorf("start %s: %w", name, err)
-			break
+			return started, fmt.Errorf("start %s: %w", name, err)
 		}
-		sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		r := &running{name: name, cancel: cancel, done: make(chan error, 1)}
-		go func() {
-			err := svc.Run(sctx)
-			if err != nil && !errors.Is(err, context.Canceled) {
-				failed <- fmt.Errorf("%s: %w", name, err)
-			} else if sctx.Err() == nil {
-				failed <- fmt.Errorf("%s stopped unexpectedly", name)
-			}
-			r.done <- err
-		}()
-		started = append(started, r)
-		if rd, ok := svc.(Ready); ok {
-			select {
-			case <-rd.Ready():
-			case err := <-failed:
-				startErr = err
-			case <-ctx.Done():
-			}
+		started = append(started, launch(ctx, name, svc, failed))
+		if startErr := awaitReady(ctx, svc, failed); startErr != nil {
+			return started, startErr
 		}
-		if startErr != nil || ctx.Err() != nil {
+		if ctx.Err() != nil {
 			break
 		}
 		m.log.Info("module started", "module", name)
 	}
-	if startErr == nil && ctx.Err() == nil {
-		m.setPhase("")
-	}
-	if startErr == nil {
-		select {
-		case <-ctx.Done():
-		case startErr = <-failed:
-			m.log.Error("module failed; stopping", "err", startErr)
+	return started, nil
+}
+
+// launch runs svc in its own goroutine, under a context that outlives ctx
+// so that the module stops only when told to. A failure, or a return
+// before it was told to stop, is sent on failed.
+func launch(ctx context.Context, name string, svc Service, failed chan<- error) *running {
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	r := &running{name: name, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		err := svc.Run(sctx)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			failed <- fmt.Errorf("%s: %w", name, err)
+		} else if sctx.Err() == nil {
+			failed <- fmt.Errorf("%s stopped unexpectedly", name)
 		}
+		r.done <- err
+	}()
+	return r
+}
+
+// awaitReady waits until svc, if it implements Ready, is ready, a module
+// fails (whose error it returns), or ctx is done.
+func awaitReady(ctx context.Context, svc Service, failed <-chan error) error {
+	rd, ok := svc.(Ready)
+	if !ok {
+		return nil
 	}
+	select {
+	case <-rd.Ready():
+	case err := <-failed:
+		return err
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+// stopAll stops the started modules in reverse order, each after the ones
+// started after it, and logs how each one stopped.
+func (m *Manager) stopAll(started []*running) {
 	slices.Reverse(started)
 	for _, r := range started {
 		r.cancel()
@@ -198,5 +230,4 @@ func (m *Manager) Run(ctx context.Context, targets []string) error {
 			m.log.Info("module stopped", "module", r.name)
 		}
 	}
-	return startErr
 }

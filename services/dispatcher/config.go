@@ -146,71 +146,104 @@ func (c *Config) Defaults() {
 
 // Validate reports every invalid key.
 func (c Config) Validate() error {
-	var errs []error
-	bad := func(key, msg string) { errs = append(errs, fmt.Errorf("dispatcher.%s: %s", key, msg)) }
+	var v keyErrors
+	c.validateIntake(&v)
+	c.validateRetries(&v)
+	c.validateOutbound(&v)
+	c.Breaker.validate(&v)
+	c.validateRetention(&v)
+	return errors.Join(v.errs...)
+}
+
+// keyErrors collects the invalid keys of the dispatcher section, in order.
+type keyErrors struct{ errs []error }
+
+func (v *keyErrors) bad(key, msg string) {
+	v.errs = append(v.errs, fmt.Errorf("dispatcher.%s: %s", key, msg))
+}
+
+// validateIntake checks how the dispatcher takes work: its member id,
+// consumer and lease settings.
+func (c Config) validateIntake(v *keyErrors) {
 	if c.MemberID == "" || strings.ContainsAny(c.MemberID, ". *>") {
-		bad("member_id", "must be non-empty without '.', '*', '>' or spaces")
+		v.bad("member_id", "must be non-empty without '.', '*', '>' or spaces")
 	}
 	if c.AckWait < 3*time.Second {
-		bad("ack_wait", "must be at least 3s")
+		v.bad("ack_wait", "must be at least 3s")
 	}
 	if c.MaxInFlight < 1 || c.MaxInFlight > 10000 {
-		bad("max_in_flight", "must be between 1 and 10000")
+		v.bad("max_in_flight", "must be between 1 and 10000")
 	}
 	if c.LeaseTTL < time.Second {
-		bad("lease_ttl", "must be at least 1s")
+		v.bad("lease_ttl", "must be at least 1s")
 	}
 	if c.DrainTimeout <= 0 {
-		bad("drain_timeout", "must be positive")
+		v.bad("drain_timeout", "must be positive")
 	}
+}
+
+// validateRetries checks the attempt timeout and the retry schedule.
+func (c Config) validateRetries(v *keyErrors) {
 	if c.PerAttemptTimeout <= 0 || c.PerAttemptTimeout > 2*time.Minute {
-		bad("per_attempt_timeout", "must be between 0 and 2m")
+		v.bad("per_attempt_timeout", "must be between 0 and 2m")
 	}
 	if len(c.RetrySchedule) == 0 || len(c.RetrySchedule) > 50 {
-		bad("retry_schedule", "must list between 1 and 50 delays")
+		v.bad("retry_schedule", "must list between 1 and 50 delays")
 	}
 	for i, d := range c.RetrySchedule {
 		if d < 0 || d > 24*time.Hour {
-			bad(fmt.Sprintf("retry_schedule[%d]", i), "must be between 0 and 24h")
+			v.bad(fmt.Sprintf("retry_schedule[%d]", i), "must be between 0 and 24h")
 		}
 	}
 	if c.Jitter < 0 || c.Jitter >= 1 {
-		bad("jitter", "must be in [0, 1)")
+		v.bad("jitter", "must be in [0, 1)")
 	}
 	if c.MaxRetryDuration <= 0 {
-		bad("max_retry_duration", "must be positive")
+		v.bad("max_retry_duration", "must be positive")
 	}
+}
+
+// validateOutbound checks the limits on outbound posts.
+func (c Config) validateOutbound(v *keyErrors) {
 	if c.MaxConcurrency < 1 || c.MaxConcurrency > 10000 {
-		bad("max_concurrency", "must be between 1 and 10000")
+		v.bad("max_concurrency", "must be between 1 and 10000")
 	}
 	if c.MaxResponseBytes < 256 {
-		bad("max_response_bytes", "must be at least 256")
+		v.bad("max_response_bytes", "must be at least 256")
 	}
-	if c.Breaker.FailureRatio <= 0 || c.Breaker.FailureRatio > 1 {
-		bad("breaker.failure_ratio", "must be in (0, 1]")
+}
+
+// validate checks the circuit breaker's keys.
+func (b BreakerConfig) validate(v *keyErrors) {
+	if b.FailureRatio <= 0 || b.FailureRatio > 1 {
+		v.bad("breaker.failure_ratio", "must be in (0, 1]")
 	}
-	if c.Breaker.MinRequests < 1 {
-		bad("breaker.min_requests", "must be at least 1")
+	if b.MinRequests < 1 {
+		v.bad("breaker.min_requests", "must be at least 1")
 	}
-	if c.Breaker.Window < 10*time.Millisecond {
-		bad("breaker.window", "must be at least 10ms")
+	if b.Window < 10*time.Millisecond {
+		v.bad("breaker.window", "must be at least 10ms")
 	}
-	if c.Breaker.OpenTimeout <= 0 {
-		bad("breaker.open_timeout", "must be positive")
+	if b.OpenTimeout <= 0 {
+		v.bad("breaker.open_timeout", "must be positive")
 	}
+}
+
+// validateRetention checks how long deliveries and dead letters are kept,
+// when a failing channel is disabled, and how often metrics are read.
+func (c Config) validateRetention(v *keyErrors) {
 	if c.DeliveredTTL < time.Minute {
-		bad("delivered_ttl", "must be at least 1m")
+		v.bad("delivered_ttl", "must be at least 1m")
 	}
 	if c.DisableAfter < 0 {
-		bad("disable_after", "must not be negative")
+		v.bad("disable_after", "must not be negative")
 	}
 	if c.DLQMaxAge < time.Hour {
-		bad("dlq_max_age", "must be at least 1h")
+		v.bad("dlq_max_age", "must be at least 1h")
 	}
 	if c.MetricsInterval < 10*time.Millisecond || c.MetricsInterval > time.Hour {
-		bad("metrics_interval", "must be between 10ms and 1h")
+		v.bad("metrics_interval", "must be between 10ms and 1h")
 	}
-	return errors.Join(errs...)
 }
 
 func sanitize(s string) string {

@@ -42,6 +42,28 @@ func (r *run) amendEnabled(t *task) bool {
 // new value and filled entities are not asked again. It reports whether
 // the utterance was an amendment.
 func (r *run) amend(t *task, waiting *node, text string) bool {
+	target, newText, ok := splitAmendment(text)
+	if !ok {
+		return false
+	}
+	found, foundEntity, foundValue := r.amendTarget(t, waiting, target)
+	if found == nil || r.in.Extractor == nil {
+		return false
+	}
+	m, ok := r.extractAmended(foundEntity, newText, foundValue)
+	if !ok {
+		return false
+	}
+	r.setEntity(found, m.Value)
+	r.st.Active.Retries = 0
+	r.walk(found.def.ID)
+	return true
+}
+
+// splitAmendment cuts an amendment into the words naming what changes
+// (normalised and padded with spaces) and the new value's text. It reports
+// false when the utterance does not have the shape of an amendment.
+func splitAmendment(text string) (target, newText string, ok bool) {
 	norm := normalize(text)
 	words := strings.Fields(norm)
 	i := 0
@@ -53,13 +75,12 @@ func (r *run) amend(t *task, waiting *node, text string) bool {
 	orig := " " + text + " "
 	lt := " " + lang.LowerKeepOffsets(text) + " "
 	verb := i < len(words) && amendVerbs[words[i]]
-	target, newText := "", ""
 	if k := strings.Index(lt, " instead of "); k >= 0 {
 		newText, target = orig[:k], lt[k+len(" instead of "):]
 	} else if k := strings.LastIndex(lt, " to "); verb && k >= 0 {
 		target, newText = lt[:k], orig[k+len(" to "):]
 	} else {
-		return false
+		return "", "", false
 	}
 	target = normalize(target)
 	if before, after, ok := strings.Cut(" "+target+" ", " from "); ok {
@@ -67,11 +88,15 @@ func (r *run) amend(t *task, waiting *node, text string) bool {
 	}
 	target, newText = " "+strings.Join(strings.Fields(target), " ")+" ", strings.Trim(newText, " ,;!?")
 	if strings.TrimSpace(target) == "" || newText == "" {
-		return false
+		return "", "", false
 	}
+	return target, newText, true
+}
 
-	// The latest filled entity, other than the one being asked, that the
-	// target names or whose current value it mentions.
+// amendTarget finds the latest filled entity, other than the one being
+// asked, that the target names or whose current value it mentions; it
+// returns the entity's node, definition and current value, or a nil node.
+func (r *run) amendTarget(t *task, waiting *node, target string) (*node, *botdef.EntityDef, any) {
 	var found *node
 	var foundEntity *botdef.EntityDef
 	var foundValue any
@@ -92,26 +117,24 @@ func (r *run) amend(t *task, waiting *node, text string) bool {
 			found, foundEntity, foundValue = n, e.entity, v
 		}
 	}
-	if found == nil || r.in.Extractor == nil {
-		return false
-	}
-	m, ok := r.in.Extractor.Extract(foundEntity, newText, r.in.Now)
-	if old, isMap := foundValue.(map[string]any); !ok && isMap {
+	return found, foundEntity, foundValue
+}
+
+// extractAmended extracts the entity's new value from newText; when that
+// fails and the old value is structured, it tries again with the old
+// value's currency or unit.
+func (r *run) extractAmended(def *botdef.EntityDef, newText string, oldValue any) (EntityMatch, bool) {
+	m, ok := r.in.Extractor.Extract(def, newText, r.in.Now)
+	if old, isMap := oldValue.(map[string]any); !ok && isMap {
 		// "change the amount to 300": a bare number keeps the old
 		// currency or unit.
 		for _, k := range []string{"code", "unit"} {
 			if u, _ := old[k].(string); u != "" && !ok {
-				m, ok = r.in.Extractor.Extract(foundEntity, newText+" "+u, r.in.Now)
+				m, ok = r.in.Extractor.Extract(def, newText+" "+u, r.in.Now)
 			}
 		}
 	}
-	if !ok {
-		return false
-	}
-	r.setEntity(found, m.Value)
-	r.st.Active.Retries = 0
-	r.walk(found.def.ID)
-	return true
+	return m, ok
 }
 
 // mentions reports whether the normalised phrase name ("from_account",

@@ -244,42 +244,54 @@ func (c *compiler) form(fm *botdef.Form) {
 	if !strings.HasPrefix(fm.ID, "frm-") {
 		c.add(f, "id", "%q must be frm-<id>", fm.ID)
 	}
-	ids, names := map[string]bool{}, map[string]bool{}
-	var walk func(string, []botdef.FormComponent)
-	walk = func(base string, cs []botdef.FormComponent) {
-		for i := range cs {
-			comp := &cs[i]
-			p := fmt.Sprintf("%s[%d]", base, i)
-			if !slices.Contains(botdef.FormComponentTypes, comp.Type) {
-				c.add(f, p+".type", "unknown component type %q (known: %s)", comp.Type, strings.Join(botdef.FormComponentTypes, ", "))
-			}
-			if comp.ID == "" {
-				c.add(f, p+".id", "required")
-			} else if ids[comp.ID] {
-				c.add(f, p+".id", "component id %q is used twice", comp.ID)
-			}
-			ids[comp.ID] = true
-			if !namePattern.MatchString(comp.Name) {
-				c.add(f, p+".name", "%q must start with a letter and hold only letters, digits and '_'", comp.Name)
-			} else if names[comp.Name] {
-				c.add(f, p+".name", "component name %q is used twice", comp.Name)
-			}
-			names[comp.Name] = true
-			if v := comp.Validation; v != nil && v.Regex != "" {
-				if _, err := regexp.Compile(v.Regex); err != nil {
-					c.add(f, p+".validation.regex", "does not compile: %v", err)
-				}
-			}
-			if (comp.Type == "dropdown" || comp.Type == "radio") && len(comp.Values) == 0 {
-				c.add(f, p+".values", "a %s needs values", comp.Type)
-			}
-			if comp.Type == "section" {
-				walk(p+".components", comp.Components)
-			}
-		}
-	}
-	walk("components", fm.Components)
+	c.formComponents(f, "components", fm.Components, formNames{ids: map[string]bool{}, names: map[string]bool{}})
 	if len(fm.Fields()) == 0 {
 		c.add(f, "components", "a form needs at least one field")
+	}
+}
+
+// formNames are the component ids and names already used in one form.
+type formNames struct {
+	ids, names map[string]bool
+}
+
+// formComponents checks the components listed at base in file f, and
+// those of each section within, in order.
+func (c *compiler) formComponents(f, base string, cs []botdef.FormComponent, used formNames) {
+	for i := range cs {
+		comp := &cs[i]
+		p := fmt.Sprintf("%s[%d]", base, i)
+		c.formComponent(f, p, comp, used)
+		if comp.Type == "section" {
+			c.formComponents(f, p+".components", comp.Components, used)
+		}
+	}
+}
+
+// formComponent checks one component at path p, without the components of
+// a section, and records its id and name as used.
+func (c *compiler) formComponent(f, p string, comp *botdef.FormComponent, used formNames) {
+	if !slices.Contains(botdef.FormComponentTypes, comp.Type) {
+		c.add(f, p+".type", "unknown component type %q (known: %s)", comp.Type, strings.Join(botdef.FormComponentTypes, ", "))
+	}
+	if comp.ID == "" {
+		c.add(f, p+".id", "required")
+	} else if used.ids[comp.ID] {
+		c.add(f, p+".id", "component id %q is used twice", comp.ID)
+	}
+	used.ids[comp.ID] = true
+	if !namePattern.MatchString(comp.Name) {
+		c.add(f, p+".name", "%q must start with a letter and hold only letters, digits and '_'", comp.Name)
+	} else if used.names[comp.Name] {
+		c.add(f, p+".name", "component name %q is used twice", comp.Name)
+	}
+	used.names[comp.Name] = true
+	if v := comp.Validation; v != nil && v.Regex != "" {
+		if _, err := regexp.Compile(v.Regex); err != nil {
+			c.add(f, p+".validation.regex", "does not compile: %v", err)
+		}
+	}
+	if (comp.Type == "dropdown" || comp.Type == "radio") && len(comp.Values) == 0 {
+		c.add(f, p+".values", "a %s needs values", comp.Type)
 	}
 }

@@ -207,9 +207,7 @@ func wordSet(s string) map[string]bool {
 // patternWords keeps the literal words of a Kore pattern, in order.
 func patternWords(p string) []string {
 	var out []string
-	for _, w := range strings.Fields(normalize(strings.NewReplacer("_", " ", "*", " ").Replace(p))) {
-		out = append(out, w)
-	}
+	out = append(out, strings.Fields(normalize(strings.NewReplacer("_", " ", "*", " ").Replace(p)))...)
 	return out
 }
 
@@ -290,69 +288,102 @@ var (
 func (FallbackExtractor) Extract(def *botdef.EntityDef, text string, _ time.Time) (EntityMatch, bool) {
 	switch def.Type {
 	case "string", "description":
-		t := strings.TrimSpace(text)
-		if t == "" {
-			return EntityMatch{}, false
-		}
-		start := strings.Index(text, t)
-		return EntityMatch{Value: t, Start: start, End: start + len(t)}, true
+		return extractText(text)
 	case "list":
 		return extractList(def, text)
 	case "number":
-		loc := numberRe.FindStringIndex(text)
-		if loc == nil {
-			return EntityMatch{}, false
-		}
-		f, err := strconv.ParseFloat(strings.ReplaceAll(text[loc[0]:loc[1]], ",", ""), 64)
-		if err != nil {
-			return EntityMatch{}, false
-		}
-		return EntityMatch{Value: f, Start: loc[0], End: loc[1]}, true
+		return extractNumber(text)
 	case "currency":
-		for _, m := range currencyRe.FindAllStringSubmatchIndex(text, -1) {
-			amt, err := strconv.ParseFloat(strings.ReplaceAll(text[m[4]:m[5]], ",", ""), 64)
-			if err != nil {
-				continue
-			}
-			code := "USD"
-			sym := ""
-			if m[2] >= 0 {
-				sym = strings.ToLower(text[m[2]:m[3]])
-			}
-			unit := ""
-			if m[6] >= 0 {
-				unit = strings.ToLower(text[m[6]:m[7]])
-			}
-			if unit == "k" {
-				amt *= 1000
-			}
-			switch {
-			case sym == "€" || sym == "eur" || strings.HasPrefix(unit, "euro") || unit == "eur":
-				code = "EUR"
-			case sym == "£" || sym == "gbp" || strings.HasPrefix(unit, "pound") || unit == "gbp":
-				code = "GBP"
-			}
-			return EntityMatch{Value: map[string]any{"code": code, "amount": amt}, Start: m[0], End: m[1]}, true
-		}
+		return extractCurrency(text)
 	case "email":
-		if loc := emailFind.FindStringIndex(text); loc != nil {
-			return EntityMatch{Value: text[loc[0]:loc[1]], Start: loc[0], End: loc[1]}, true
-		}
+		return extractEmail(text)
 	case "regex", "custom":
-		re, err := regexp.Compile(def.Regex)
-		if err != nil {
-			return EntityMatch{}, false
-		}
-		m := re.FindStringSubmatchIndex(text)
-		if m == nil {
-			return EntityMatch{}, false
-		}
-		if len(m) >= 4 && m[2] >= 0 {
-			return EntityMatch{Value: text[m[2]:m[3]], Start: m[2], End: m[3]}, true
-		}
-		return EntityMatch{Value: text[m[0]:m[1]], Start: m[0], End: m[1]}, true
+		return extractRegex(def, text)
 	}
 	return EntityMatch{}, false
+}
+
+// extractText takes the whole text, trimmed of surrounding space.
+func extractText(text string) (EntityMatch, bool) {
+	t := strings.TrimSpace(text)
+	if t == "" {
+		return EntityMatch{}, false
+	}
+	start := strings.Index(text, t)
+	return EntityMatch{Value: t, Start: start, End: start + len(t)}, true
+}
+
+// extractNumber finds the first number, thousands separators allowed.
+func extractNumber(text string) (EntityMatch, bool) {
+	loc := numberRe.FindStringIndex(text)
+	if loc == nil {
+		return EntityMatch{}, false
+	}
+	f, err := strconv.ParseFloat(strings.ReplaceAll(text[loc[0]:loc[1]], ",", ""), 64)
+	if err != nil {
+		return EntityMatch{}, false
+	}
+	return EntityMatch{Value: f, Start: loc[0], End: loc[1]}, true
+}
+
+// extractCurrency finds the first amount, with its currency read from a
+// symbol or unit around it (USD when none is given).
+func extractCurrency(text string) (EntityMatch, bool) {
+	for _, m := range currencyRe.FindAllStringSubmatchIndex(text, -1) {
+		amt, err := strconv.ParseFloat(strings.ReplaceAll(text[m[4]:m[5]], ",", ""), 64)
+		if err != nil {
+			continue
+		}
+		sym := ""
+		if m[2] >= 0 {
+			sym = strings.ToLower(text[m[2]:m[3]])
+		}
+		unit := ""
+		if m[6] >= 0 {
+			unit = strings.ToLower(text[m[6]:m[7]])
+		}
+		if unit == "k" {
+			amt *= 1000
+		}
+		return EntityMatch{Value: map[string]any{"code": currencyCode(sym, unit), "amount": amt}, Start: m[0], End: m[1]}, true
+	}
+	return EntityMatch{}, false
+}
+
+// currencyCode names the currency of a lower-cased symbol and unit.
+func currencyCode(sym, unit string) string {
+	switch {
+	case sym == "€" || sym == "eur" || strings.HasPrefix(unit, "euro") || unit == "eur":
+		return "EUR"
+	case sym == "£" || sym == "gbp" || strings.HasPrefix(unit, "pound") || unit == "gbp":
+		return "GBP"
+	}
+	return "USD"
+}
+
+// extractEmail finds the first email address.
+func extractEmail(text string) (EntityMatch, bool) {
+	if loc := emailFind.FindStringIndex(text); loc != nil {
+		return EntityMatch{Value: text[loc[0]:loc[1]], Start: loc[0], End: loc[1]}, true
+	}
+	return EntityMatch{}, false
+}
+
+// extractRegex finds the entity's pattern; the value is its first group
+// when that matched, else the whole match.
+func extractRegex(def *botdef.EntityDef, text string) (EntityMatch, bool) {
+	re, err := regexp.Compile(def.Regex)
+	if err != nil {
+		return EntityMatch{}, false
+	}
+	m := re.FindStringSubmatchIndex(text)
+	if m == nil {
+		return EntityMatch{}, false
+	}
+	if len(m) >= 4 && m[2] >= 0 {
+		return EntityMatch{Value: text[m[2]:m[3]], Start: m[2], End: m[3]}, true
+	}
+	return EntityMatch{Value: text[m[0]:m[1]], Start: m[0], End: m[1]}, true
 }
 
 // extractList finds the earliest value or synonym, whole words only.

@@ -49,6 +49,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/sony/gobreaker/v2"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -358,109 +359,157 @@ func (j *job) sleep(ctx context.Context, d time.Duration) error {
 // the service stops.
 func (j *job) deliver(ctx context.Context, it Item) error {
 	e := j.e
-	m := e.deps.Metrics
-	attrs := channelAttrs(j.inst.BotID, j.inst.InstanceID)
 	st, err := e.deps.Ledger.Get(ctx, it.ID)
 	if err != nil {
 		return err
 	}
 	if st == Delivered || (st == DeadLettered && !j.replay) {
-		m.skipped.Add(ctx, 1, channelAttrs(j.inst.BotID, j.inst.InstanceID, attribute.String("reason", "already_done")))
+		e.deps.Metrics.skipped.Add(ctx, 1, channelAttrs(j.inst.BotID, j.inst.InstanceID, attribute.String("reason", "already_done")))
 		return nil
 	}
 	if j.fixedReason != "" {
 		return j.deadLetter(ctx, it, j.fixedReason, j.fixedError, 0, nil)
 	}
-	ep := e.deps.Endpoints.get(j.inst)
-	sched := j.schedule()
-	var hist []*dispatcherv1.Attempt
-	counted := 0
-	var first time.Time
-	delay := j.jitter(sched[0])
-	for {
-		if err := j.sleep(ctx, delay); err != nil {
-			return err
-		}
-		if rec, off := e.deps.Endpoints.Disabled(j.inst); off {
-			return j.deadLetter(ctx, it, ReasonDisabled, "channel disabled: "+rec.Reason, 0, hist)
-		}
-		now := time.Now()
-		if first.IsZero() {
-			first = now
-		} else if now.Sub(first) > e.set.MaxAge {
-			return j.deadLetter(ctx, it, ReasonExpired, lastError(hist), lastStatus(hist), hist)
-		}
-		done, err := ep.cb.Allow()
-		if err != nil {
-			// Open circuit: backpressure, the attempt is not spent.
-			hist = appendAttempt(hist, now, 0, 0, "circuit open", false)
-			m.retried.Add(ctx, 1, attrs)
-			delay = j.openWait(ep, err)
-			continue
-		}
-		if err := ep.acquire(ctx, e.stop); err != nil {
-			done(errNeutral)
-			return err
-		}
-		res := j.post(ctx, it)
-		ep.release()
-		o := classify(res)
-		done(breakerErr(o, res))
-		m.attemptDur.Record(ctx, seconds(res.Duration), attrs)
-		errText := ""
-		if res.Err != nil {
-			errText = res.Err.Error()
-		} else if o != outDelivered {
-			errText = fmt.Sprintf("HTTP %d: %s", res.Status, res.Snippet)
-		}
-		hist = appendAttempt(hist, now, res.Duration, res.Status, errText, o != outBackpressure)
-		if o != outDelivered {
-			m.failed.Add(ctx, 1, attrs)
-		}
-		// A failed attempt (a 503 among backpressure) extends the channel's
-		// run of failures; past Settings.DisableAfter it disables it.
-		if o == outRetry || (o == outBackpressure && res.Status == http.StatusServiceUnavailable) {
-			if off, err := j.failedTooLong(ctx, now); err != nil {
-				return err
-			} else if off {
-				return j.deadLetter(ctx, it, ReasonDisabled, "channel disabled after continuous failure: "+errText, res.Status, hist)
-			}
-		}
-		switch o {
-		case outDelivered:
-			e.log.DebugContext(ctx, "delivered", "bot_id", j.inst.BotID, "instance_id", j.inst.InstanceID, "webhook_id", it.ID, "attempts", len(hist), "seq", j.seq)
-			m.delivered.Add(ctx, 1, attrs)
-			if p := j.reply.GetProducedAt(); p != nil {
-				m.latency.Record(ctx, seconds(time.Since(p.AsTime())), attrs)
-			}
-			if err := e.deps.Endpoints.Recovered(ctx, j.inst); err != nil {
-				e.log.WarnContext(ctx, "could not clear the channel's failure record", "bot_id", j.inst.BotID, "instance_id", j.inst.InstanceID, "err", err)
-			}
-			return j.record(ctx, it)
-		case outGone:
-			e.log.ErrorContext(ctx, "endpoint answered 410 Gone: channel disabled; later messages go to the DLQ until it is re-enabled",
-				"bot_id", j.inst.BotID, "instance_id", j.inst.InstanceID, "post_url", j.inst.PostURL, "webhook_id", it.ID)
-			if err := e.deps.Endpoints.Disable(ctx, j.inst, "410 Gone from "+j.inst.PostURL); err != nil {
-				return err
-			}
-			return j.deadLetter(ctx, it, ReasonGone, errText, res.Status, hist)
-		case outFinal:
-			return j.deadLetter(ctx, it, ReasonFinalStatus, errText, res.Status, hist)
-		case outRefused:
-			return j.deadLetter(ctx, it, ReasonRefused, errText, 0, hist)
-		case outRetry:
-			counted++
-			if counted >= len(sched) {
-				return j.deadLetter(ctx, it, ReasonExhausted, errText, res.Status, hist)
-			}
-			delay = j.retryDelay(sched[counted], res)
-		case outBackpressure:
-			delay = j.retryDelay(sched[min(max(counted, 1), len(sched)-1)], res)
-		}
-		m.retried.Add(ctx, 1, attrs)
-		e.log.DebugContext(ctx, "delivery attempt failed", "bot_id", j.inst.BotID, "instance_id", j.inst.InstanceID,
-			"webhook_id", it.ID, "attempt", len(hist), "status", res.Status, "err", errText, "retry_in", delay)
+	d := &itemDelivery{
+		it:    it,
+		ep:    e.deps.Endpoints.get(j.inst),
+		sched: j.schedule(),
+		attrs: channelAttrs(j.inst.BotID, j.inst.InstanceID),
 	}
+	d.delay = j.jitter(d.sched[0])
+	for {
+		if err := j.sleep(ctx, d.delay); err != nil {
+			return err
+		}
+		if finished, err := j.attempt(ctx, d); finished {
+			return err
+		}
+	}
+}
+
+// itemDelivery is the state of one item's attempts: the attempts made so
+// far, how many of them count against the retry schedule, when the first
+// was made, and the wait before the next.
+type itemDelivery struct {
+	it      Item
+	ep      *endpoint
+	sched   []time.Duration
+	attrs   metric.MeasurementOption
+	hist    []*dispatcherv1.Attempt
+	counted int
+	first   time.Time
+	delay   time.Duration
+}
+
+// attempt makes one attempt at d's item, unless the channel is disabled or
+// the item too old. It reports whether the item is finished (delivered,
+// dead-lettered, or failed with err); otherwise d.delay is the wait before
+// the next attempt.
+func (j *job) attempt(ctx context.Context, d *itemDelivery) (bool, error) {
+	e := j.e
+	m := e.deps.Metrics
+	if rec, off := e.deps.Endpoints.Disabled(j.inst); off {
+		return true, j.deadLetter(ctx, d.it, ReasonDisabled, "channel disabled: "+rec.Reason, 0, d.hist)
+	}
+	now := time.Now()
+	if d.first.IsZero() {
+		d.first = now
+	} else if now.Sub(d.first) > e.set.MaxAge {
+		return true, j.deadLetter(ctx, d.it, ReasonExpired, lastError(d.hist), lastStatus(d.hist), d.hist)
+	}
+	done, err := d.ep.cb.Allow()
+	if err != nil {
+		// Open circuit: backpressure, the attempt is not spent.
+		d.hist = appendAttempt(d.hist, now, 0, 0, "circuit open", false)
+		m.retried.Add(ctx, 1, d.attrs)
+		d.delay = j.openWait(d.ep, err)
+		return false, nil
+	}
+	if err := d.ep.acquire(ctx, e.stop); err != nil {
+		done(errNeutral)
+		return true, err
+	}
+	res := j.post(ctx, d.it)
+	d.ep.release()
+	o := classify(res)
+	done(breakerErr(o, res))
+	m.attemptDur.Record(ctx, seconds(res.Duration), d.attrs)
+	errText := attemptError(o, res)
+	d.hist = appendAttempt(d.hist, now, res.Duration, res.Status, errText, o != outBackpressure)
+	if o != outDelivered {
+		m.failed.Add(ctx, 1, d.attrs)
+	}
+	// A failed attempt (a 503 among backpressure) extends the channel's
+	// run of failures; past Settings.DisableAfter it disables it.
+	if o == outRetry || (o == outBackpressure && res.Status == http.StatusServiceUnavailable) {
+		if off, err := j.failedTooLong(ctx, now); err != nil {
+			return true, err
+		} else if off {
+			return true, j.deadLetter(ctx, d.it, ReasonDisabled, "channel disabled after continuous failure: "+errText, res.Status, d.hist)
+		}
+	}
+	return j.settle(ctx, d, o, res, errText)
+}
+
+// attemptError is how a failed attempt is described; "" for a delivery.
+func attemptError(o outcome, res httpout.Result) string {
+	if res.Err != nil {
+		return res.Err.Error()
+	} else if o != outDelivered {
+		return fmt.Sprintf("HTTP %d: %s", res.Status, res.Snippet)
+	}
+	return ""
+}
+
+// settle acts on the outcome o of an attempt: it records a delivery,
+// dead-letters the item, or sets d.delay for a retry. It reports whether
+// the item is finished, as attempt does.
+func (j *job) settle(ctx context.Context, d *itemDelivery, o outcome, res httpout.Result, errText string) (bool, error) {
+	e := j.e
+	m := e.deps.Metrics
+	switch o {
+	case outDelivered:
+		return true, j.delivered(ctx, d)
+	case outGone:
+		e.log.ErrorContext(ctx, "endpoint answered 410 Gone: channel disabled; later messages go to the DLQ until it is re-enabled",
+			"bot_id", j.inst.BotID, "instance_id", j.inst.InstanceID, "post_url", j.inst.PostURL, "webhook_id", d.it.ID)
+		if err := e.deps.Endpoints.Disable(ctx, j.inst, "410 Gone from "+j.inst.PostURL); err != nil {
+			return true, err
+		}
+		return true, j.deadLetter(ctx, d.it, ReasonGone, errText, res.Status, d.hist)
+	case outFinal:
+		return true, j.deadLetter(ctx, d.it, ReasonFinalStatus, errText, res.Status, d.hist)
+	case outRefused:
+		return true, j.deadLetter(ctx, d.it, ReasonRefused, errText, 0, d.hist)
+	case outRetry:
+		d.counted++
+		if d.counted >= len(d.sched) {
+			return true, j.deadLetter(ctx, d.it, ReasonExhausted, errText, res.Status, d.hist)
+		}
+		d.delay = j.retryDelay(d.sched[d.counted], res)
+	case outBackpressure:
+		d.delay = j.retryDelay(d.sched[min(max(d.counted, 1), len(d.sched)-1)], res)
+	}
+	m.retried.Add(ctx, 1, d.attrs)
+	e.log.DebugContext(ctx, "delivery attempt failed", "bot_id", j.inst.BotID, "instance_id", j.inst.InstanceID,
+		"webhook_id", d.it.ID, "attempt", len(d.hist), "status", res.Status, "err", errText, "retry_in", d.delay)
+	return false, nil
+}
+
+// delivered records a delivered item: metrics, the channel's recovery and
+// the ledger.
+func (j *job) delivered(ctx context.Context, d *itemDelivery) error {
+	e := j.e
+	m := e.deps.Metrics
+	e.log.DebugContext(ctx, "delivered", "bot_id", j.inst.BotID, "instance_id", j.inst.InstanceID, "webhook_id", d.it.ID, "attempts", len(d.hist), "seq", j.seq)
+	m.delivered.Add(ctx, 1, d.attrs)
+	if p := j.reply.GetProducedAt(); p != nil {
+		m.latency.Record(ctx, seconds(time.Since(p.AsTime())), d.attrs)
+	}
+	if err := e.deps.Endpoints.Recovered(ctx, j.inst); err != nil {
+		e.log.WarnContext(ctx, "could not clear the channel's failure record", "bot_id", j.inst.BotID, "instance_id", j.inst.InstanceID, "err", err)
+	}
+	return j.record(ctx, d.it)
 }
 
 // failedTooLong records a failed attempt and, once the channel's endpoint

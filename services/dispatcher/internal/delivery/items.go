@@ -103,61 +103,84 @@ type v1Form struct {
 // Templates are sent as JSON objects (contract §11.7, objects by default).
 func BuildItems(r *eventsv1.Reply, partsHeader string) ([]Item, error) {
 	p := parseParts(partsHeader)
-	sh := shapeV1
+	b := &itemBuilder{r: r, sh: shapeV1}
 	if r.GetApiVersion() == "v2" {
-		sh = shapeV2
+		b.sh = shapeV2
 	}
-	var items []Item
-	add := func(id string, kind dispatcherv1.ItemKind, index int, what string, v any) error {
-		body, err := json.Marshal(v)
-		if err != nil {
-			return fmt.Errorf("encode %s of turn %s: %w", what, r.GetTurnId(), err)
-		}
-		items = append(items, Item{ID: id, Kind: kind, Index: index, Body: body})
-		return nil
-	}
-	if c := r.GetSessionClosure(); c != "" && sh.closure != nil {
+	if c := r.GetSessionClosure(); c != "" && b.sh.closure != nil {
 		// A SESSION_CLOSURE is answered by its event alone (contract §4.4).
-		if err := add(DerivedID(r.GetTurnId(), "closure"), dispatcherv1.ItemKind_ITEM_KIND_MESSAGE, 0, "session closure", sh.closure(c)); err != nil {
+		if err := b.add(DerivedID(r.GetTurnId(), "closure"), dispatcherv1.ItemKind_ITEM_KIND_MESSAGE, 0, "session closure", b.sh.closure(c)); err != nil {
 			return nil, err
 		}
-		return items, nil
+		return b.items, nil
 	}
 	if p.messages {
-		for i, m := range r.GetMessages() {
-			id := m.GetMessageId()
-			if id == "" {
-				id = DerivedID(r.GetTurnId(), fmt.Sprintf("message/%d", i))
-			}
-			if err := add(id, dispatcherv1.ItemKind_ITEM_KIND_MESSAGE, i, fmt.Sprintf("message %d", i), sh.message(r, m, id)); err != nil {
-				return nil, err
-			}
+		if err := b.addMessages(); err != nil {
+			return nil, err
 		}
 	}
 	if p.form && r.GetForm() != nil {
-		f := map[string]any{}
-		if d := r.GetForm().GetFormDef(); d != nil {
-			f["formDef"] = d.AsMap()
-		}
-		if in := r.GetForm().GetFormInitialization(); in != nil {
-			f["formInitialization"] = in.AsMap()
-		}
-		if err := add(DerivedID(r.GetTurnId(), "form"), dispatcherv1.ItemKind_ITEM_KIND_FORM, -1, "form", sh.form(r, f)); err != nil {
+		if err := b.add(DerivedID(r.GetTurnId(), "form"), dispatcherv1.ItemKind_ITEM_KIND_FORM, -1, "form", b.sh.form(r, formBody(r.GetForm()))); err != nil {
 			return nil, err
 		}
 	}
 	if h := r.GetAgentHandoff(); p.handoff && h != nil {
 		hb := handoffBody{Queue: h.GetQueue(), TaskID: h.GetTaskId(), TaskName: h.GetTaskName(), NodeID: h.GetNodeId()}
-		if err := add(DerivedID(r.GetTurnId(), PartHandoff), dispatcherv1.ItemKind_ITEM_KIND_AGENT_TRANSFER, -1, "agent transfer", sh.handoff(r, hb)); err != nil {
+		if err := b.add(DerivedID(r.GetTurnId(), PartHandoff), dispatcherv1.ItemKind_ITEM_KIND_AGENT_TRANSFER, -1, "agent transfer", b.sh.handoff(r, hb)); err != nil {
 			return nil, err
 		}
 	}
 	if p.status {
-		if err := add(DerivedID(r.GetTurnId(), "status"), dispatcherv1.ItemKind_ITEM_KIND_STATUS, -1, "status", sh.status(r)); err != nil {
+		if err := b.add(DerivedID(r.GetTurnId(), "status"), dispatcherv1.ItemKind_ITEM_KIND_STATUS, -1, "status", b.sh.status(r)); err != nil {
 			return nil, err
 		}
 	}
-	return items, nil
+	return b.items, nil
+}
+
+// itemBuilder collects the items of one reply, written in one shape.
+type itemBuilder struct {
+	r     *eventsv1.Reply
+	sh    shape
+	items []Item
+}
+
+// add encodes v as the body of the next item; what names it in an error.
+func (b *itemBuilder) add(id string, kind dispatcherv1.ItemKind, index int, what string, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s of turn %s: %w", what, b.r.GetTurnId(), err)
+	}
+	b.items = append(b.items, Item{ID: id, Kind: kind, Index: index, Body: body})
+	return nil
+}
+
+// addMessages adds one item per bot message, identified by the message's
+// id or, without one, an id derived from the turn and its index.
+func (b *itemBuilder) addMessages() error {
+	for i, m := range b.r.GetMessages() {
+		id := m.GetMessageId()
+		if id == "" {
+			id = DerivedID(b.r.GetTurnId(), fmt.Sprintf("message/%d", i))
+		}
+		if err := b.add(id, dispatcherv1.ItemKind_ITEM_KIND_MESSAGE, i, fmt.Sprintf("message %d", i), b.sh.message(b.r, m, id)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// formBody is the "form" object of a form item: its definition and its
+// initial values, each when given.
+func formBody(fm *eventsv1.Form) map[string]any {
+	f := map[string]any{}
+	if d := fm.GetFormDef(); d != nil {
+		f["formDef"] = d.AsMap()
+	}
+	if in := fm.GetFormInitialization(); in != nil {
+		f["formInitialization"] = in.AsMap()
+	}
+	return f
 }
 
 // shape is how one webhook version writes each kind of POST.
