@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,7 +35,8 @@ func TestGeneratedConfigIsValid(t *testing.T) {
 		out, err := exec.Command(parley, "check-config", "-print", "-config.file", path).Output()
 		if err != nil {
 			var stderr []byte
-			if ee, ok := err.(*exec.ExitError); ok {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
 				stderr = ee.Stderr
 			}
 			t.Fatalf("%s: check-config: %v: %s", name, err, stderr)

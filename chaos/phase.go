@@ -68,7 +68,11 @@ func runPhase(ctx context.Context, opts Options, f Fault, dir string, log *slog.
 	if err != nil {
 		return fail(err)
 	}
-	defer rcv.Stop()
+	defer func() {
+		if err := rcv.Stop(); err != nil {
+			log.Warn("stopping the receiver", "err", err)
+		}
+	}()
 	log.Info("starting the stack", "fault", f.Name, "dir", dir)
 	s, err := startStack(ctx, opts, dir, group, ev, rcv, sec)
 	if err != nil {

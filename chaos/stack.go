@@ -139,7 +139,7 @@ func startStack(ctx context.Context, opts Options, dir string, group *proc.Group
 		return nil, err
 	}
 	for _, name := range []string{svcDialog1, svcDialog2, svcDispatcher, svcIngress} {
-		if _, err := s.newService(name, cfgPath, ingressPort); err != nil {
+		if _, err := s.newService(ctx, name, cfgPath, ingressPort); err != nil {
 			return nil, err
 		}
 	}
@@ -157,7 +157,7 @@ func startStack(ctx context.Context, opts Options, dir string, group *proc.Group
 	return s, nil
 }
 
-func (s *Stack) newService(name, cfgPath string, ingressPort int) (*service, error) {
+func (s *Stack) newService(ctx context.Context, name, cfgPath string, ingressPort int) (*service, error) {
 	opsPort, err := servers.FreePort()
 	if err != nil {
 		return nil, err
@@ -172,14 +172,15 @@ func (s *Stack) newService(name, cfgPath string, ingressPort int) (*service, err
 		Env:     append(cleanEnv(), "PARLEY_DATA_DIR="+filepath.Join(s.dir, "data-"+name)),
 		LogFile: filepath.Join(s.dir, name+".log"),
 	}))
-	svc.OnExit = func(p *proc.Process, err error) { s.exited(svc, err) }
+	svc.OnExit = func(p *proc.Process, err error) { s.exited(ctx, svc, err) }
 	s.Services[name] = svc
 	return svc, nil
 }
 
 // exited notes a service that ended without the suite asking it to and,
-// under -supervise, starts it again as systemd or Kubernetes would.
-func (s *Stack) exited(svc *service, err error) {
+// under -supervise, starts it again as systemd or Kubernetes would, until
+// the run's ctx is done.
+func (s *Stack) exited(ctx context.Context, svc *service, err error) {
 	if !s.up.Load() {
 		return
 	}
@@ -189,7 +190,7 @@ func (s *Stack) exited(svc *service, err error) {
 	}
 	svc.restarts++
 	time.Sleep(time.Second)
-	if err := svc.start(context.Background()); err != nil {
+	if err := svc.start(ctx); err != nil {
 		s.events.add("%s: restart failed: %v", svc.Spec.Name, err)
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -94,7 +95,12 @@ func startChannels(t *testing.T, dlq *fakeDLQ) string {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("the service stopped: %v", err)
+		}
+	})
 	select {
 	case <-svc.Ready():
 	case err := <-done:
@@ -130,18 +136,32 @@ func (c cli) ok(token string, args ...string) string {
 func TestAdminCLI(t *testing.T) {
 	dlq := &fakeDLQ{}
 	c := cli{t: t, addr: startChannels(t, dlq)}
+	importBotDir(c)
+	appID, secret := createApp(c)
+	approveAndEnableInstance(c, appID)
+	rotateSecrets(c, appID, secret)
+	exportRoundTrip(c)
+	manageDeadLetters(c, dlq)
+	refuseWrongTokensAndUsage(c)
+}
 
-	// A bot from a directory, published.
-	dir := t.TempDir()
+// importBotDir imports a bot from a directory and publishes it.
+func importBotDir(c cli) {
+	c.t.Helper()
+	dir := c.t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "bot.yaml"), []byte("id: "+cliBot+"\nname: CLI Bot\n"), 0o600); err != nil {
-		t.Fatal(err)
+		c.t.Fatal(err)
 	}
 	out := c.ok(cliDevToken, "bots", "import", "--dir", dir, "--publish")
 	if !strings.Contains(out, "stored as version 1") || !strings.Contains(out, "CLI Bot") {
-		t.Fatalf("import output:\n%s", out)
+		c.t.Fatalf("import output:\n%s", out)
 	}
+}
 
-	// An app, as JSON for scripts; the secret is in the creation output.
+// createApp creates an app, as JSON for scripts, and returns its client id
+// and secret: the secret is in the creation output only.
+func createApp(c cli) (appID, secret string) {
+	c.t.Helper()
 	var created struct {
 		App struct {
 			ClientID string `json:"clientId"`
@@ -149,88 +169,109 @@ func TestAdminCLI(t *testing.T) {
 		ClientSecret string `json:"clientSecret"`
 	}
 	if err := json.Unmarshal([]byte(c.ok(cliDevToken, "apps", "create", "--name", "Web", "--alg", "HS256,HS512", "--json")), &created); err != nil {
-		t.Fatal(err)
+		c.t.Fatal(err)
 	}
 	if !registry.ValidClientID(created.App.ClientID) || len(created.ClientSecret) < 16 {
-		t.Fatalf("created %+v", created)
+		c.t.Fatalf("created %+v", created)
 	}
-	appID := created.App.ClientID
+	appID = created.App.ClientID
 	if out := c.ok(cliDevToken, "apps", "list"); !strings.Contains(out, appID) || strings.Contains(out, created.ClientSecret) ||
 		!strings.HasPrefix(out, "CLIENT ID") {
-		t.Fatalf("apps list:\n%s", out)
+		c.t.Fatalf("apps list:\n%s", out)
 	}
+	return appID, created.ClientSecret
+}
 
-	out = c.ok(cliDevToken, "instances", "create", "--bot", cliBot, "--id", "web-1", "--app", appID, "--mode", "async",
+// approveAndEnableInstance creates an instance, which a developer can
+// neither approve nor enable before approval; a bots admin approves it.
+func approveAndEnableInstance(c cli, appID string) {
+	c.t.Helper()
+	out := c.ok(cliDevToken, "instances", "create", "--bot", cliBot, "--id", "web-1", "--app", appID, "--mode", "async",
 		"--post-url", "https://example.com/hook", "--signing-secret")
 	if !strings.Contains(out, "awaiting approval") || !strings.Contains(out, "signing secret: whsec_") {
-		t.Fatalf("instance create:\n%s", out)
+		c.t.Fatalf("instance create:\n%s", out)
 	}
 
 	// A developer cannot approve; the refusal says why, with exit 1.
 	code, _, errOut := c.run(cliDevToken, "instances", "approve", "--bot", cliBot, "--id", "web-1")
 	if code != 1 || !strings.Contains(errOut, "PermissionDenied") || !strings.Contains(errOut, "bots_admin") {
-		t.Fatalf("developer approve: exit %d: %s", code, errOut)
+		c.t.Fatalf("developer approve: exit %d: %s", code, errOut)
 	}
 	code, _, errOut = c.run(cliDevToken, "instances", "enable", "--bot", cliBot, "--id", "web-1")
 	if code != 1 || !strings.Contains(errOut, "FailedPrecondition") {
-		t.Fatalf("enable before approval: exit %d: %s", code, errOut)
+		c.t.Fatalf("enable before approval: exit %d: %s", code, errOut)
 	}
 	c.ok(cliAdminToken, "instances", "approve", "--bot", cliBot, "--id", "web-1", "--note", "checked")
 	if out := c.ok(cliDevToken, "instances", "enable", "--bot", cliBot, "--id", "web-1"); !strings.Contains(out, "serving") {
-		t.Fatalf("enable:\n%s", out)
+		c.t.Fatalf("enable:\n%s", out)
 	}
 	if out := c.ok(cliDevToken, "instances", "list", "--bot", cliBot); !strings.Contains(out, "web-1") || !strings.Contains(out, "serving") {
-		t.Fatalf("instances list:\n%s", out)
+		c.t.Fatalf("instances list:\n%s", out)
 	}
+}
 
-	out = c.ok(cliDevToken, "apps", "rotate", "--app", appID, "--overlap", "1h")
-	if !strings.Contains(out, "new client secret: ") || strings.Contains(out, created.ClientSecret) {
-		t.Fatalf("rotate:\n%s", out)
+// rotateSecrets rotates the app's client secret and the instance's signing
+// secret.
+func rotateSecrets(c cli, appID, oldSecret string) {
+	c.t.Helper()
+	out := c.ok(cliDevToken, "apps", "rotate", "--app", appID, "--overlap", "1h")
+	if !strings.Contains(out, "new client secret: ") || strings.Contains(out, oldSecret) {
+		c.t.Fatalf("rotate:\n%s", out)
 	}
 	if out := c.ok(cliDevToken, "instances", "rotate", "--bot", cliBot, "--id", "web-1"); !strings.Contains(out, "signing secret: whsec_") {
-		t.Fatalf("signing rotate:\n%s", out)
+		c.t.Fatalf("signing rotate:\n%s", out)
 	}
+}
 
-	// Export round trip.
-	tgz := filepath.Join(t.TempDir(), "bot.tgz")
+// exportRoundTrip exports the bot and imports the archive again.
+func exportRoundTrip(c cli) {
+	c.t.Helper()
+	tgz := filepath.Join(c.t.TempDir(), "bot.tgz")
 	c.ok(cliDevToken, "bots", "export", "--bot", cliBot, "--out", tgz)
 	b, _ := os.ReadFile(tgz)
 	files, err := registry.Unpack(b)
 	if err != nil || !strings.Contains(string(files["bot.yaml"]), cliBot) {
-		t.Fatalf("exported archive: %v", err)
+		c.t.Fatalf("exported archive: %v", err)
 	}
 	if out := c.ok(cliDevToken, "bots", "import", "--file", tgz); !strings.Contains(out, "identical to existing version 1") {
-		t.Fatalf("re-import:\n%s", out)
+		c.t.Fatalf("re-import:\n%s", out)
 	}
+}
 
-	// Dead letters, through the same address: a viewer lists, a developer
-	// replays and purges.
+// manageDeadLetters goes through the same address: a viewer lists, a
+// developer replays and purges.
+func manageDeadLetters(c cli, dlq *fakeDLQ) {
+	c.t.Helper()
 	if out := c.ok(cliViewerToken, "dlq", "list"); !strings.Contains(out, "ms-1") || !strings.Contains(out, "exhausted") {
-		t.Fatalf("dlq list:\n%s", out)
+		c.t.Fatalf("dlq list:\n%s", out)
 	}
 	if code, _, errOut := c.run(cliViewerToken, "dlq", "replay", "--seq", "7"); code != 1 || !strings.Contains(errOut, "PermissionDenied") {
-		t.Fatalf("replay by a viewer: exit %d: %s", code, errOut)
+		c.t.Fatalf("replay by a viewer: exit %d: %s", code, errOut)
 	}
 	c.ok(cliDevToken, "dlq", "replay", "--seq", "7")
 	c.ok(cliDevToken, "dlq", "purge", "--message-id", "ms-1")
 	if replayed, purged := dlq.selectors(); len(replayed) != 1 || replayed[0].GetSequence() != 7 || len(purged) != 1 || purged[0].GetMessageId() != "ms-1" {
-		t.Fatalf("replayed %v, purged %v", replayed, purged)
+		c.t.Fatalf("replayed %v, purged %v", replayed, purged)
 	}
+}
 
-	// Wrong token and usage errors.
-	code, _, errOut = c.run("not-a-valid-token-000", "apps", "list")
+// refuseWrongTokensAndUsage: a wrong token, an unknown command, a missing
+// selector and a missing token are refused with their exit codes.
+func refuseWrongTokensAndUsage(c cli) {
+	c.t.Helper()
+	code, _, errOut := c.run("not-a-valid-token-000", "apps", "list")
 	if code != 1 || !strings.Contains(errOut, "Unauthenticated") {
-		t.Fatalf("wrong token: exit %d: %s", code, errOut)
+		c.t.Fatalf("wrong token: exit %d: %s", code, errOut)
 	}
 	if code, _, errOut = c.run(cliDevToken, "apps", "frobnicate"); code != 2 || !strings.Contains(errOut, "unknown command") {
-		t.Fatalf("unknown command: exit %d: %s", code, errOut)
+		c.t.Fatalf("unknown command: exit %d: %s", code, errOut)
 	}
 	if code, _, _ = c.run(cliDevToken, "dlq", "replay"); code != 2 {
-		t.Fatalf("replay without selector: exit %d", code)
+		c.t.Fatalf("replay without selector: exit %d", code)
 	}
-	t.Setenv("PARLEY_ADMIN_TOKEN", "")
+	c.t.Setenv("PARLEY_ADMIN_TOKEN", "")
 	var o, e bytes.Buffer
 	if code := Run([]string{"apps", "list", "--addr", c.addr}, &o, &e); code != 2 || !strings.Contains(e.String(), "PARLEY_ADMIN_TOKEN") {
-		t.Fatalf("no token: exit %d: %s", code, e.String())
+		c.t.Fatalf("no token: exit %d: %s", code, e.String())
 	}
 }

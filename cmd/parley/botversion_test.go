@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/cli/token"
+	"github.com/parleyhq/parley/platform/registry"
 )
 
 // TestPublishAndRollBackABotVersionUnderTraffic: while users talk to the
@@ -23,8 +24,27 @@ func TestPublishAndRollBackABotVersionUnderTraffic(t *testing.T) {
 	bot := cfg.Registry.Bots[0]
 
 	// Version 2: the same bot with another closing line.
+	const oldLine, newLine = "Let me know if you need any other assistance", "Anything else I can do for you?"
+	v2 := copyBotReplacingLine(t, bot.Path, oldLine, newLine)
+
+	traffic := startBotTraffic(t, cfg.Registry, "http://"+webhook.String()+"/chatbot/hooks/"+bot.ID, 4)
+	waitFor(t, "traffic on version 1", traffic.answers(oldLine))
+	cli("bots", "import", "--dir", v2, "--bot", bot.ID, "--publish")
+	waitFor(t, "answers from the published version 2", traffic.answers(newLine))
+	cli("bots", "rollback", "--bot", bot.ID)
+	waitFor(t, "answers from the rolled-back version 1", traffic.answers(oldLine))
+	traffic.stopAndWait()
+	if traffic.failures.Load() > 0 || traffic.turns.Load() < 10 {
+		t.Fatalf("%d of %d turns failed", traffic.failures.Load(), traffic.turns.Load())
+	}
+}
+
+// copyBotReplacingLine copies the bot at botPath with its show_balance task
+// closing on newLine instead of oldLine, and returns the copy's directory.
+func copyBotReplacingLine(t *testing.T, botPath, oldLine, newLine string) string {
+	t.Helper()
 	v2 := filepath.Join(t.TempDir(), "banking")
-	if err := os.CopyFS(v2, os.DirFS(bot.Path)); err != nil {
+	if err := os.CopyFS(v2, os.DirFS(botPath)); err != nil {
 		t.Fatal(err)
 	}
 	task := filepath.Join(v2, "tasks", "show_balance.yaml")
@@ -32,76 +52,72 @@ func TestPublishAndRollBackABotVersionUnderTraffic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const oldLine, newLine = "Let me know if you need any other assistance", "Anything else I can do for you?"
 	if !strings.Contains(string(src), oldLine) {
 		t.Fatalf("%s no longer says %q", task, oldLine)
 	}
 	if err := os.WriteFile(task, []byte(strings.ReplaceAll(string(src), oldLine, newLine)), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return v2
+}
 
-	url := "http://" + webhook.String() + "/chatbot/hooks/" + bot.ID
-	var turns, failures atomic.Int64
-	var lastMu sync.Mutex
-	last := ""
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for u := range 4 {
-		wg.Go(func() {
-			user := fmt.Sprintf("traffic-%d", u)
-			tok, err := token.Mint(cfg.Registry, token.Options{User: user, Alg: "HS256", TTL: time.Hour}, time.Now())
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				for _, say := range []string{"show my balance", "current"} {
-					got, err := ask(url, tok, user, say)
-					turns.Add(1)
-					if err != nil || !strings.Contains(got, `"text":[`) {
-						failures.Add(1)
-						t.Errorf("%s said %q: %q %v", user, say, got, err)
-					}
-					if say == "current" {
-						lastMu.Lock()
-						last = got
-						lastMu.Unlock()
-					}
-				}
-			}
-		})
+// botTraffic is users talking to a bot until stopped; it counts the turns
+// and the failed ones, and keeps the last answer to "current".
+type botTraffic struct {
+	turns, failures atomic.Int64
+	mu              sync.Mutex
+	last            string
+	stop            chan struct{}
+	wg              sync.WaitGroup
+}
+
+func startBotTraffic(t *testing.T, reg registry.Config, url string, users int) *botTraffic {
+	b := &botTraffic{stop: make(chan struct{})}
+	for u := range users {
+		b.wg.Go(func() { b.talk(t, reg, url, fmt.Sprintf("traffic-%d", u)) })
 	}
-	answers := func(line string) func() bool {
-		return func() bool {
-			lastMu.Lock()
-			defer lastMu.Unlock()
-			return strings.Contains(last, line)
+	return b
+}
+
+// talk has user ask for the balance over and over until stopped.
+func (b *botTraffic) talk(t *testing.T, reg registry.Config, url, user string) {
+	tok, err := token.Mint(reg, token.Options{User: user, Alg: "HS256", TTL: time.Hour}, time.Now())
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	for {
+		select {
+		case <-b.stop:
+			return
+		default:
 		}
-	}
-	waitFor(t, "traffic on version 1", answers(oldLine))
-	cli("bots", "import", "--dir", v2, "--bot", bot.ID, "--publish")
-	waitFor(t, "answers from the published version 2", answers(newLine))
-	cli("bots", "rollback", "--bot", bot.ID)
-	waitFor(t, "answers from the rolled-back version 1", answers(oldLine))
-	close(stop)
-	wg.Wait()
-	if failures.Load() > 0 || turns.Load() < 10 {
-		t.Fatalf("%d of %d turns failed", failures.Load(), turns.Load())
+		for _, say := range []string{"show my balance", "current"} {
+			got, err := ask(url, tok, user, say)
+			b.turns.Add(1)
+			if err != nil || !strings.Contains(got, `"text":[`) {
+				b.failures.Add(1)
+				t.Errorf("%s said %q: %q %v", user, say, got, err)
+			}
+			if say == "current" {
+				b.mu.Lock()
+				b.last = got
+				b.mu.Unlock()
+			}
+		}
 	}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
+// answers reports whether the last answer says line.
+func (b *botTraffic) answers(line string) func() bool {
+	return func() bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return strings.Contains(b.last, line)
 	}
+}
+
+func (b *botTraffic) stopAndWait() {
+	close(b.stop)
+	b.wg.Wait()
 }

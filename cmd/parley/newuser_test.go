@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"strings"
 	"testing"
@@ -47,16 +48,13 @@ func TestNewUserAddsAChannelWithTheCLI(t *testing.T) {
 	}
 	cliRun("instances", "approve", "--bot", bot, "--id", "ivr")
 	cliRun("instances", "enable", "--bot", bot, "--id", "ivr")
-	deadline := time.Now().Add(time.Second)
-	for {
-		got, err := ask(url, tok, "bob", "show my balance")
-		if err == nil && strings.Contains(got, "Which account") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the approved channel did not serve within a second: %s %v", got, err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	var got string
+	serving := pollUntil(time.Second, func() bool {
+		got, err = ask(url, tok, "bob", "show my balance")
+		return err == nil && strings.Contains(got, "Which account")
+	})
+	if !serving {
+		t.Fatalf("the approved channel did not serve within a second: %s %v", got, err)
 	}
 	if got, _ := ask(url, tok, "bob", "salary"); !strings.Contains(got, "You have $45,000 in your Salary account.") {
 		t.Fatalf("reply %s", got)
@@ -96,7 +94,12 @@ func builtIn(t *testing.T) (cfg app.Config, webhook, admin net.Addr) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx, []string{app.All}) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("parley stopped: %v", err)
+		}
+	})
 	for webhook == nil || admin == nil {
 		select {
 		case x := <-addrs:

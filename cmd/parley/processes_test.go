@@ -138,17 +138,6 @@ func (p *proc) output() string {
 	return p.logs.String()
 }
 
-func (p *proc) waitLog(t *testing.T, re *regexp.Regexp, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !re.MatchString(p.output()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no log line matching %s in:\n%s", re, p.output())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func ask(url, token, user, text string) (string, error) {
 	body, _ := json.Marshal(map[string]any{"message": map[string]any{"text": text}, "from": map[string]any{"id": user}})
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -191,7 +192,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
 	opsDone := make(chan error, 1)
 	go func() { opsDone <- ops.Run(opsCtx) }()
-	defer func() { stopOps(); <-opsDone }()
+	defer func() {
+		stopOps()
+		if err := <-opsDone; err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("ops server", slog.Any("err", err))
+		}
+	}()
 
 	// On SIGTERM /readyz fails first; the services stop after the delay,
 	// so load balancers stop sending before the listeners close.

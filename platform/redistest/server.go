@@ -108,7 +108,7 @@ func start(t testing.TB, bin, dir string, port int, args []string) (*Server, err
 		}
 		if time.Now().After(deadline) {
 			s.Kill()
-			return nil, fmt.Errorf("redis-server on %s does not answer: %v; %s", s.Addr, err, s.logTail())
+			return nil, fmt.Errorf("redis-server on %s does not answer: %w; %s", s.Addr, err, s.logTail())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

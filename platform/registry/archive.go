@@ -129,7 +129,7 @@ func Unpack(archive []byte) (Files, error) {
 	}
 	gz, err := gzip.NewReader(bytes.NewReader(archive))
 	if err != nil {
-		return nil, fmt.Errorf("%w: not gzip: %v", ErrBadArchive, err)
+		return nil, fmt.Errorf("%w: not gzip: %w", ErrBadArchive, err)
 	}
 	tr := tar.NewReader(io.LimitReader(gz, maxBotUnpacked+1))
 	files := Files{}
@@ -140,7 +140,7 @@ func Unpack(archive []byte) (Files, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrBadArchive, err)
+			return nil, fmt.Errorf("%w: %w", ErrBadArchive, err)
 		}
 		switch h.Typeflag {
 		case tar.TypeDir, tar.TypeXGlobalHeader:
@@ -159,7 +159,7 @@ func Unpack(archive []byte) (Files, error) {
 		}
 		b, err := io.ReadAll(tr)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrBadArchive, name, err)
+			return nil, fmt.Errorf("%w: %s: %w", ErrBadArchive, name, err)
 		}
 		files[name] = b
 	}

@@ -89,26 +89,17 @@ func TestWatchedFollowsAndExpires(t *testing.T) {
 		t.Fatalf("instance %v %v, %d secrets", ok, in.Serving(), len(in.SigningSecrets))
 	}
 	deadline := time.Now().Add(2 * time.Second)
-	for {
+	bustest.Eventually(t, "the retiring secret to be dropped after its deadline", time.Until(deadline), func() bool {
 		in, _ = w.Instance(bot, "")
-		if len(in.SigningSecrets) == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the retiring secret was not dropped after its deadline")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return len(in.SigningSecrets) == 1
+	})
 	if err := src.Records.Delete(t.Context(), registry.InstanceKey(bot, "")); err != nil {
 		t.Fatal(err)
 	}
-	for time.Now().Before(deadline.Add(time.Second)) {
-		if _, ok := w.Instance(bot, ""); !ok {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("deleted instance still in the view")
+	bustest.Eventually(t, "the deleted instance to leave the view", time.Until(deadline.Add(time.Second)), func() bool {
+		_, ok := w.Instance(bot, "")
+		return !ok
+	})
 }
 
 func tarGz(t *testing.T, entries ...tar.Header) []byte {

@@ -22,6 +22,7 @@ import (
 	"github.com/parleyhq/parley/platform/adminauth"
 	"github.com/parleyhq/parley/platform/registry"
 	dispatcherv1 "github.com/parleyhq/parley/proto/gen/go/parley/dispatcher/v1"
+	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
 	"github.com/parleyhq/parley/services/dispatcher"
 )
 
@@ -86,6 +87,29 @@ func TestDeadLetterAdmin(t *testing.T) {
 	r1 := p.reply("async", "u1", "ok1", "bad1")
 	r2 := p.reply("async", "u1", "ok2")
 	p.reply("other", "u2", "bad2")
+	checkLaterMessagesPassTheDeadLetter(t, e, rc, r1, r2)
+	seq := checkDeadLetterList(t, ctx, cl, r1)
+	checkDeadLetterGet(t, ctx, cl, seq, r1)
+
+	fixed.Store(true)
+	checkReplayOfOne(t, ctx, cl, rc, seq, r1)
+	if n := e.dlqCount(); n != 1 {
+		t.Errorf("%d dead letters after replay, want 1", n)
+	}
+
+	// A range replay of new dead letters of one channel.
+	fixed.Store(false)
+	r3 := p.reply("async", "u3", "bad3", "bad4")
+	waitFor(t, "new dead letters", 10*time.Second, func() bool { return e.dlqCount() >= 3 })
+	fixed.Store(true)
+	checkReplayOfRange(t, ctx, cl, rc, seq, r3)
+	checkPurge(t, ctx, cl)
+}
+
+// checkLaterMessagesPassTheDeadLetter: u1's later messages were delivered,
+// in order, past the dead-lettered one.
+func checkLaterMessagesPassTheDeadLetter(t *testing.T, e *env, rc *receiver, r1, r2 *eventsv1.Reply) {
+	t.Helper()
 	waitFor(t, "later messages past the dead letter", 10*time.Second, func() bool {
 		return rc.distinct() >= 5 && e.dlqCount() >= 2 // u1: ok1, status, ok2, status; u2: status
 	})
@@ -99,7 +123,12 @@ func TestDeadLetterAdmin(t *testing.T) {
 	if strings.Join(ids, ",") != strings.Join(want, ",") {
 		t.Fatalf("u1 deliveries %v, want %v", ids, want)
 	}
+}
 
+// checkDeadLetterList lists the dead letters whole, by channel and in pages,
+// and returns the sequence of r1's dead letter.
+func checkDeadLetterList(t *testing.T, ctx context.Context, cl dispatcherv1.DeadLetterAdminClient, r1 *eventsv1.Reply) uint64 {
+	t.Helper()
 	all, err := cl.List(ctx, &dispatcherv1.ListDeadLettersRequest{})
 	if err != nil {
 		t.Fatal(err)
@@ -119,8 +148,12 @@ func TestDeadLetterAdmin(t *testing.T) {
 	if err != nil || len(page2.DeadLetters) != 1 || page2.DeadLetters[0].Sequence == page1.DeadLetters[0].Sequence {
 		t.Fatalf("List page 2 = %v, %v", page2, err)
 	}
+	return mine.DeadLetters[0].Sequence
+}
 
-	seq := mine.DeadLetters[0].Sequence
+// checkDeadLetterGet reads r1's dead letter in full, and a missing one.
+func checkDeadLetterGet(t *testing.T, ctx context.Context, cl dispatcherv1.DeadLetterAdminClient, seq uint64, r1 *eventsv1.Reply) {
+	t.Helper()
 	dl, err := cl.Get(ctx, &dispatcherv1.GetDeadLetterRequest{Sequence: seq})
 	if err != nil {
 		t.Fatal(err)
@@ -132,8 +165,12 @@ func TestDeadLetterAdmin(t *testing.T) {
 	if _, err := cl.Get(ctx, &dispatcherv1.GetDeadLetterRequest{Sequence: 9999}); status.Code(err) != codes.NotFound {
 		t.Errorf("Get(9999) = %v, want NotFound", err)
 	}
+}
 
-	fixed.Store(true)
+// checkReplayOfOne replays r1's dead letter by sequence: only the dead part
+// is delivered again, with its original body.
+func checkReplayOfOne(t *testing.T, ctx context.Context, cl dispatcherv1.DeadLetterAdminClient, rc *receiver, seq uint64, r1 *eventsv1.Reply) {
+	t.Helper()
 	rep, err := cl.Replay(ctx, &dispatcherv1.ReplayRequest{Selector: &dispatcherv1.Selector{Select: &dispatcherv1.Selector_Sequence{Sequence: seq}}})
 	if err != nil || rep.Replayed != 1 {
 		t.Fatalf("Replay = %v, %v", rep, err)
@@ -148,16 +185,13 @@ func TestDeadLetterAdmin(t *testing.T) {
 	if n := rc.times(statusID(r1.TurnId)); n != 1 {
 		t.Errorf("status of the replayed turn delivered %d times", n)
 	}
-	if n := e.dlqCount(); n != 1 {
-		t.Errorf("%d dead letters after replay, want 1", n)
-	}
+}
 
-	// A range replay of new dead letters of one channel.
-	fixed.Store(false)
-	r3 := p.reply("async", "u3", "bad3", "bad4")
-	waitFor(t, "new dead letters", 10*time.Second, func() bool { return e.dlqCount() >= 3 })
-	fixed.Store(true)
-	rep, err = cl.Replay(ctx, &dispatcherv1.ReplayRequest{Selector: &dispatcherv1.Selector{Select: &dispatcherv1.Selector_Range{
+// checkReplayOfRange replays the dead letters of one channel after seq: r3's
+// messages follow its status, in their original order.
+func checkReplayOfRange(t *testing.T, ctx context.Context, cl dispatcherv1.DeadLetterAdminClient, rc *receiver, seq uint64, r3 *eventsv1.Reply) {
+	t.Helper()
+	rep, err := cl.Replay(ctx, &dispatcherv1.ReplayRequest{Selector: &dispatcherv1.Selector{Select: &dispatcherv1.Selector_Range{
 		Range: &dispatcherv1.SequenceRange{First: seq + 1, Channel: &dispatcherv1.Channel{BotId: botID, InstanceId: "async"}},
 	}}})
 	if err != nil || rep.Replayed != 2 {
@@ -177,7 +211,12 @@ func TestDeadLetterAdmin(t *testing.T) {
 	if want := []string{statusID(r3.TurnId), r3.Messages[0].MessageId, r3.Messages[1].MessageId}; !slices.Equal(u3, want) {
 		t.Errorf("u3 deliveries %v, want %v", u3, want)
 	}
+}
 
+// checkPurge purges one channel's dead letters, which leaves none, and
+// refuses a replay without a selector.
+func checkPurge(t *testing.T, ctx context.Context, cl dispatcherv1.DeadLetterAdminClient) {
+	t.Helper()
 	pur, err := cl.Purge(ctx, &dispatcherv1.PurgeRequest{Selector: &dispatcherv1.Selector{Select: &dispatcherv1.Selector_Channel{Channel: &dispatcherv1.Channel{BotId: botID, InstanceId: "other"}}}})
 	if err != nil || pur.Purged != 1 {
 		t.Fatalf("Purge = %v, %v", pur, err)
@@ -329,7 +368,8 @@ func TestAdminRefusesUnauthenticatedAndWrongRole(t *testing.T) {
 	reads := map[string]bool{dispatcherv1.DeadLetterAdmin_List_FullMethodName: true, dispatcherv1.DeadLetterAdmin_Get_FullMethodName: true}
 	for method, call := range calls {
 		t.Run(method[strings.LastIndexByte(method, '/')+1:], func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			// The viewer's context with its token dropped: no credentials.
+			ctx, cancel := context.WithTimeout(metadata.NewOutgoingContext(viewer, metadata.MD{}), 10*time.Second)
 			defer cancel()
 			if err := call(ctx); status.Code(err) != codes.Unauthenticated {
 				t.Errorf("without a token: %v, want Unauthenticated", err)
@@ -415,32 +455,7 @@ func TestMetrics(t *testing.T) {
 	p.reply("async", "u1", "a", "b", "nope")
 	waitFor(t, "deliveries", 10*time.Second, func() bool { return rc.distinct() >= 3 && e.dlqCount() >= 1 })
 
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	// Keys are outcome/channel for the outcomes counter, and the
-	// instrument name for the rest.
-	sums := map[string]int64{}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if s, ok := m.Data.(metricdata.Sum[int64]); ok {
-				for _, dp := range s.DataPoints {
-					channel, _ := dp.Attributes.Value("channel")
-					key := m.Name + "/" + channel.AsString()
-					if oc, ok := dp.Attributes.Value("outcome"); ok {
-						key = oc.AsString() + "/" + channel.AsString()
-					}
-					sums[key] += dp.Value
-				}
-			}
-			if h, ok := m.Data.(metricdata.Histogram[float64]); ok && m.Name == "parley.delivery.attempt" {
-				for _, dp := range h.DataPoints {
-					sums[m.Name] += int64(dp.Count)
-				}
-			}
-		}
-	}
+	sums := deliverySums(t, reader)
 	async, sync := e.channel("async"), e.channel("sync")
 	for key, want := range map[string]int64{
 		"delivered/" + async:                 3,
@@ -456,5 +471,41 @@ func TestMetrics(t *testing.T) {
 	}
 	if sums["failed/"+async] < 2 {
 		t.Errorf("failed = %d, want at least 2", sums["failed/"+async])
+	}
+}
+
+// deliverySums collects the delivery metrics. Keys are outcome/channel for
+// the outcomes counter, and the instrument name for the rest.
+func deliverySums(t *testing.T, reader *metric.ManualReader) map[string]int64 {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	sums := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			addSums(sums, m)
+		}
+	}
+	return sums
+}
+
+// addSums adds the data points of m to sums.
+func addSums(sums map[string]int64, m metricdata.Metrics) {
+	if s, ok := m.Data.(metricdata.Sum[int64]); ok {
+		for _, dp := range s.DataPoints {
+			channel, _ := dp.Attributes.Value("channel")
+			key := m.Name + "/" + channel.AsString()
+			if oc, ok := dp.Attributes.Value("outcome"); ok {
+				key = oc.AsString() + "/" + channel.AsString()
+			}
+			sums[key] += dp.Value
+		}
+	}
+	if h, ok := m.Data.(metricdata.Histogram[float64]); ok && m.Name == "parley.delivery.attempt" {
+		for _, dp := range h.DataPoints {
+			sums[m.Name] += int64(dp.Count)
+		}
 	}
 }

@@ -139,7 +139,7 @@ func TestFlakyAndRecoveringReceivers(t *testing.T) {
 // nothing is lost and nothing a receiver answered 2xx to arrives twice.
 func TestRestartMidDelivery(t *testing.T) {
 	rc := newReceiver(t, func(_ *http.Request, _ []byte, _ int64) int {
-		time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond)
+		respondSlowly()
 		if rand.IntN(10) < 3 {
 			return http.StatusServiceUnavailable
 		}

@@ -238,11 +238,13 @@ func (s *Service) Run(ctx context.Context) error {
 	}()
 	defer func() { stopSampling(); <-sampled }()
 
-	adminSrv, err := adminbus.Serve(conn.NC, conn.Cfg.Subject(bus.SubjectAdmin), "dispatcher", s.log, s.admin.BusServices()...)
+	// Admin calls run under their callers' deadlines, not ctx: stopAdmin
+	// lets the calls under way finish after ctx is done.
+	adminSrv, err := adminbus.Serve(conn.NC, conn.Cfg.Subject(bus.SubjectAdmin), "dispatcher", s.log, s.admin.BusServices()...) //nolint:contextcheck // see above
 	if err != nil {
 		return fmt.Errorf("admin services: %w", err)
 	}
-	defer s.stopAdmin(adminSrv)
+	defer s.stopAdmin(ctx, adminSrv)
 	go func() {
 		select {
 		case <-group.Ready():
@@ -256,8 +258,10 @@ func (s *Service) Run(ctx context.Context) error {
 
 // stopAdmin leaves the admin calls to other replicas and gives those under
 // way the drain timeout to finish.
-func (s *Service) stopAdmin(srv *adminbus.Server) {
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
+// stopAdmin stops the admin server once ctx is done, giving the calls under
+// way the drain timeout to finish.
+func (s *Service) stopAdmin(ctx context.Context, srv *adminbus.Server) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.DrainTimeout)
 	defer cancel()
 	srv.Stop(ctx)
 }

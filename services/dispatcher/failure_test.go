@@ -133,7 +133,7 @@ func TestContinuousFailureDisablesChannel(t *testing.T) {
 		t.Errorf("the failing endpoint got %d attempts before being disabled; it should have been retried for 2 s", n)
 	}
 	before := down.requests.Load()
-	time.Sleep(200 * time.Millisecond)
+	stayQuietFor(200 * time.Millisecond)
 	if after := down.requests.Load(); after != before {
 		t.Errorf("the disabled endpoint still gets requests: %d then %d", before, after)
 	}

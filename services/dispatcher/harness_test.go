@@ -328,18 +328,6 @@ func checkOnceInOrder(t testing.TB, p *publisher, receivers ...*receiver) {
 	}
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // dlqCount reads the number of dead letters in the stream.
 func (e *env) dlqCount() uint64 {
 	e.t.Helper()

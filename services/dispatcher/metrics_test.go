@@ -3,7 +3,6 @@ package dispatcher_test
 import (
 	"bytes"
 	"context"
-	"maps"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -55,21 +54,6 @@ func gauge(t *testing.T, reader *metric.ManualReader, name string) map[string]in
 		}
 	}
 	return out
-}
-
-func waitForGauge(t *testing.T, reader *metric.ManualReader, name string, want map[string]int64) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got := gauge(t, reader, name)
-		if maps.Equal(got, want) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s = %v, want %v", name, got, want)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // TestDeadLetterMetric: the dead letters in the DLQ are counted per channel

@@ -50,7 +50,11 @@ func TestReceiverChecksAndRecords(t *testing.T) {
 	if err := r.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer r.Stop()
+	defer func() {
+		if err := r.Stop(); err != nil {
+			t.Errorf("stop the receiver: %v", err)
+		}
+	}()
 	echo := `{"to":"u001","text":"echo ` + TurnText("u001", 7) + `"}`
 	if got := post(t, r, "m1", "tok", "", echo); got != http.StatusNoContent {
 		t.Fatalf("good delivery: %d", got)

@@ -149,7 +149,7 @@ func (a *App) initBus(context.Context) (run.Service, error) {
 	}
 	// Connect does not wait for the server: the services wait for it, and
 	// the process stays up and not ready meanwhile.
-	conn, err := bus.Connect(cfg, "parley", a.Log, opts...)
+	conn, err := bus.Connect(cfg, "parley", a.Log, opts...) //nolint:contextcheck // the connection and its supervisor live until Close, past the start context
 	if err != nil {
 		if srv != nil {
 			srv.Shutdown()

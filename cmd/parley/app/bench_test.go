@@ -67,7 +67,7 @@ func benchTurns(b *testing.B, url string, parallel bool) {
 func benchProcess(b *testing.B, redisURL string) string {
 	cfg := testConfig(b, bus.Config{})
 	cfg.NATS.URL = "" // the embedded server, in process, as the one binary runs it
-	cfg.NATS.Config.Defaults()
+	cfg.NATS.Defaults()
 	cfg.DataDir = b.TempDir()
 	cfg.NATS.Embedded.StoreDir = cfg.DataDir
 	cfg.Redis.URL = redisURL

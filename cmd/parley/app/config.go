@@ -86,7 +86,7 @@ func (c *Config) Defaults() {
 		c.DataDir = "data"
 	}
 	c.Log.Defaults()
-	c.NATS.Config.Defaults()
+	c.NATS.Defaults()
 	if c.NATS.Embedded.StoreDir == "" {
 		c.NATS.Embedded.StoreDir = filepath.Join(c.DataDir, "nats")
 	}
@@ -111,7 +111,7 @@ func (c Config) validateEmbeddedReplicas() error {
 func (c Config) Validate() error {
 	return errors.Join(
 		c.Log.Validate(),
-		c.NATS.Config.Validate(),
+		c.NATS.Validate(),
 		c.Redis.Validate(),
 		c.validateEmbeddedReplicas(),
 		c.Ingress.Validate(),

@@ -65,6 +65,7 @@ func testConfig(t testing.TB, busCfg bus.Config) Config {
 
 // process is one running Parley process.
 type process struct {
+	t        testing.TB
 	app      *App
 	ingress  *ingress.Service
 	dialog   *dialog.Service
@@ -92,7 +93,7 @@ func startProcessWith(t testing.TB, cfg Config, setup func(*App), targets ...str
 	if setup != nil {
 		setup(a)
 	}
-	p := &process{app: a, done: make(chan error, 1)}
+	p := &process{t: t, app: a, done: make(chan error, 1)}
 	var mu sync.Mutex
 	readies := []<-chan struct{}{}
 	a.Started = func(name string, svc run.Service) {
@@ -162,7 +163,10 @@ func (p *process) Stop() {
 	p.stopOnce.Do(func() {
 		p.stop()
 		select {
-		case <-p.done:
+		case err := <-p.done:
+			if err != nil {
+				p.t.Errorf("parley stopped: %v", err)
+			}
 		case <-time.After(30 * time.Second):
 		}
 	})

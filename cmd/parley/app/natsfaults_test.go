@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -63,12 +64,17 @@ func startLive(t *testing.T, cfg Config, targets ...string) *liveProcess {
 	t.Cleanup(func() {
 		stop()
 		select {
-		case <-p.done:
+		case err := <-p.done:
+			if err != nil {
+				t.Errorf("parley stopped: %v", err)
+			}
 		case <-time.After(30 * time.Second):
 			t.Error("parley did not stop")
 		}
 		stopOps()
-		<-opsDone
+		if err := <-opsDone; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("ops server stopped: %v", err)
+		}
 	})
 	return p
 }
@@ -100,18 +106,6 @@ func (p *liveProcess) webhook(path string) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return "http://" + p.ingress.Addr().String() + path
-}
-
-// holds checks cond every 20 ms for d and fails the test the first time it
-// does not hold.
-func holds(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	for end := time.Now().Add(d); time.Now().Before(end); {
-		if !cond() {
-			t.Fatalf("%s stopped holding", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // TestAppRidesThroughANATSRestart: nats-server restarts (data kept) under

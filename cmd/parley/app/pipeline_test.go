@@ -96,7 +96,11 @@ func TestRedeliveredTurnIsAppliedOnceAndItsReplyEmittedAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sub.Unsubscribe()
+	defer func() {
+		if err := sub.Unsubscribe(); err != nil {
+			t.Errorf("unsubscribe from the replies: %v", err)
+		}
+	}()
 
 	turn := &eventsv1.Turn{
 		TurnId: uuid.NewString(), BotId: botID, AppId: appA, UserId: user, FromId: "henry",
@@ -172,17 +176,6 @@ func receive(t *testing.T, ch <-chan *eventsv1.Reply) *eventsv1.Reply {
 	case <-time.After(20 * time.Second):
 		t.Fatal("no reply")
 		return nil
-	}
-}
-
-func waitUntil(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

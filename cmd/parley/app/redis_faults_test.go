@@ -312,8 +312,11 @@ func TestSentinelFailoverMidLoad(t *testing.T) {
 	for _, u := range users {
 		redistest.WaitUntil(t, u.name+"'s next turn", left.of(15*time.Second), func() error {
 			o, err := countTurn(url, u.name)
-			if err != nil || o.status != http.StatusOK {
-				return fmt.Errorf("%d %s %v", o.status, o.raw, err)
+			if err != nil {
+				return fmt.Errorf("%d %s: %w", o.status, o.raw, err)
+			}
+			if o.status != http.StatusOK {
+				return fmt.Errorf("%d %s", o.status, o.raw)
 			}
 			if o.count != u.accepted+1 {
 				t.Errorf("%s: count %d after %d accepted turns (%d answered): the session lost or doubled a turn", u.name, o.count, u.accepted, u.ok)
@@ -371,19 +374,6 @@ func awaitUsers(t *testing.T, what string, timeout time.Duration, progress <-cha
 			t.Fatalf("timed out waiting for %s", what)
 		}
 	}
-}
-
-// pollNotReady reports whether the redis check failed at least once
-// within timeout.
-func pollNotReady(c *checks, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if c.run("redis") != nil {
-			return true
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return false
 }
 
 // TestRedisDownAtStart: with Redis configured but not running, the process

@@ -14,6 +14,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net/http"
@@ -137,7 +138,12 @@ func runTarget(t *testing.T, cfg app.Config, target string) run.Service {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx, []string{target}) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("parley stopped: %v", err)
+		}
+	})
 	select {
 	case <-started:
 	case err := <-done:
@@ -179,22 +185,6 @@ func hs256(t *testing.T, app, secret string) string {
 		t.Fatal(err)
 	}
 	return s
-}
-
-// within polls cond every 10ms until it holds or d passes, and returns how
-// long it took.
-func within(t *testing.T, d time.Duration, what string, cond func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for {
-		if cond() {
-			return time.Since(start)
-		}
-		if time.Since(start) > d {
-			t.Fatalf("%s: not within %v", what, d)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func wantCode(t *testing.T, err error, code codes.Code, msgPart string) {

@@ -174,7 +174,7 @@ func (g *Group) Run(ctx context.Context) error {
 	go func() { defer close(sampled); g.sampleConsumers(sampleCtx) }()
 	// leave hands the partitions over and reports them released.
 	leave := func() {
-		g.releaseAll()
+		g.releaseAll(ctx)
 		stopSampling()
 		<-sampled
 		g.metrics.left(context.WithoutCancel(ctx))
@@ -258,10 +258,10 @@ func (g *Group) rebalance(ctx context.Context) {
 			// give the partition up; the next claim creates it again.
 			g.log.Warn("partition consumer stopped; starting it again", "partition", p)
 			run.abort()
-			g.deleteClaim(p, run.revision())
+			g.deleteClaim(ctx, p, run.revision())
 			g.forget(p, run)
 		case run != nil && !want:
-			g.release(p, run)
+			g.release(ctx, p, run)
 		case run != nil:
 			if err := run.refresh(ctx, g.kv); err != nil && run.lost(err) {
 				g.log.Warn("lost partition lease", "partition", p, "err", err)
@@ -307,8 +307,10 @@ func (g *Group) leaseEnd(sent time.Time) time.Time {
 	return sent.Add(g.cfg.LeaseTTL * 2 / 3)
 }
 
-func (g *Group) deleteClaim(p int, rev uint64) {
-	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.LeaseTTL/2)
+// deleteClaim gives up the claim on p. It runs to its own deadline even when
+// ctx ends meanwhile, so that another member can claim p at once.
+func (g *Group) deleteClaim(ctx context.Context, p int, rev uint64) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.cfg.LeaseTTL/2)
 	defer cancel()
 	_ = g.kv.Delete(ctx, g.claimKey(p), jetstream.LastRevision(rev))
 }
@@ -321,12 +323,15 @@ func (g *Group) forget(p int, run *partitionRun) {
 	g.mu.Unlock()
 }
 
-// release drains p in the background and then deletes the claim.
-func (g *Group) release(p int, run *partitionRun) {
+// release drains p in the background and then deletes the claim. The
+// hand-over is detached from ctx: it finishes even when the group stops
+// meanwhile.
+func (g *Group) release(ctx context.Context, p int, run *partitionRun) {
 	run.markReleasing()
+	detached := context.WithoutCancel(ctx)
 	go func() {
 		run.drain(g.cfg.DrainTimeout)
-		ctx, cancel := context.WithTimeout(context.Background(), g.cfg.LeaseTTL)
+		ctx, cancel := context.WithTimeout(detached, g.cfg.LeaseTTL)
 		defer cancel()
 		if err := g.kv.Delete(ctx, g.claimKey(p), jetstream.LastRevision(run.revision())); err != nil {
 			g.log.Warn("release partition", "partition", p, "err", err)
@@ -336,7 +341,10 @@ func (g *Group) release(p int, run *partitionRun) {
 	}()
 }
 
-func (g *Group) releaseAll() {
+// releaseAll hands every owned partition over and leaves the group. It runs
+// once ctx is done, so its deletions get deadlines of their own.
+func (g *Group) releaseAll(ctx context.Context) {
+	detached := context.WithoutCancel(ctx)
 	g.mu.Lock()
 	runs := make(map[int]*partitionRun, len(g.owned))
 	for p, r := range g.owned {
@@ -348,14 +356,14 @@ func (g *Group) releaseAll() {
 		wg.Go(func() {
 			r.markReleasing()
 			r.drain(g.cfg.DrainTimeout)
-			ctx, cancel := context.WithTimeout(context.Background(), g.cfg.LeaseTTL)
+			ctx, cancel := context.WithTimeout(detached, g.cfg.LeaseTTL)
 			defer cancel()
 			_ = g.kv.Delete(ctx, g.claimKey(p), jetstream.LastRevision(r.revision()))
 			g.forget(p, r)
 		})
 	}
 	wg.Wait()
-	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.LeaseTTL)
+	ctx, cancel := context.WithTimeout(detached, g.cfg.LeaseTTL)
 	defer cancel()
 	_ = g.kv.Delete(ctx, g.memberKey(g.cfg.MemberID))
 }

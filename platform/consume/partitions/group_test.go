@@ -34,7 +34,7 @@ func (r *recorder) handler(member string, delay time.Duration) consume.Handler {
 			return consume.Permanent(err)
 		}
 		if delay > 0 {
-			time.Sleep(delay)
+			simulateWork(delay)
 		}
 		key := m.Subject()[len(m.Subject())-2:]
 		r.mu.Lock()
@@ -105,17 +105,6 @@ func startMember(t *testing.T, js jetstream.JetStream, cfg partitions.Config, id
 	t.Cleanup(func() { stop(); <-done })
 	<-g.Ready()
 	return stop, done, g
-}
-
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func assertOrdered(t *testing.T, rec *recorder, keys, perKey int) {

@@ -128,21 +128,6 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
-func waitForGauges(t *testing.T, reader *sdkmetric.ManualReader, what string, want map[string]int64) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got := gauges(t, reader)
-		if equal(got, want) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gauges of %s: %v, want %v", what, got, want)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func equal(a, b map[string]int64) bool {
 	if len(a) != len(b) {
 		return false

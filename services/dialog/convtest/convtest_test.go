@@ -14,7 +14,7 @@ func TestHTTPDriverAndChecks(t *testing.T) {
 	var got []map[string]any
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/chatbot/hooks/st-x/hookInstance/i1" || r.Header.Get("Authorization") != "bearer tok-u1" {
-			http.Error(w, `{"errors":[{"msg":"Invalid Access token","code":401}]}`, 401)
+			http.Error(w, `{"errors":[{"msg":"Invalid Access token","code":401}]}`, http.StatusUnauthorized)
 			return
 		}
 		var body map[string]any

@@ -73,7 +73,7 @@ func DecodeSecret(secret string) ([]byte, error) {
 	if rest, ok := strings.CutPrefix(secret, SecretPrefix); ok {
 		key, err := base64.StdEncoding.DecodeString(rest)
 		if err != nil {
-			return nil, fmt.Errorf("%w: whsec_ payload is not base64: %v", ErrInvalidSecret, err)
+			return nil, fmt.Errorf("%w: whsec_ payload is not base64: %w", ErrInvalidSecret, err)
 		}
 		if len(key) == 0 {
 			return nil, fmt.Errorf("%w: empty key", ErrInvalidSecret)

@@ -162,7 +162,6 @@ type fixture struct {
 	sessions *flakySessions
 	scopes   *flakyScopes
 	out      *replies
-	seq      uint64
 }
 
 func newFixture(t *testing.T) *fixture {

@@ -69,7 +69,7 @@ func TestMemory(t *testing.T) {
 
 func TestRedis(t *testing.T) {
 	rdb, prefix := redistest.Client(t)
-	conformance(t, NewRedis(rdb, prefix), func(d time.Duration) { time.Sleep(d) })
+	conformance(t, NewRedis(rdb, prefix), waitPast)
 }
 
 func TestKV(t *testing.T) {

@@ -46,7 +46,7 @@ func TestClientPost(t *testing.T) {
 			w.WriteHeader(http.StatusInternalServerError)
 			_, _ = w.Write([]byte(strings.Repeat("x", 1<<20)))
 		case "/slow":
-			time.Sleep(300 * time.Millisecond)
+			answerSlowly(300 * time.Millisecond)
 		case "/throttle":
 			w.Header().Set("Retry-After", "7")
 			w.WriteHeader(http.StatusTooManyRequests)

@@ -129,14 +129,24 @@ func New(reg registry.View, v Verifier, pub Publisher, idem IdempotencyStore, po
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w := &statusWriter{ResponseWriter: rw}
-	defer func() { h.tel.recordRefusal(r.Context(), w.status) }()
-	defer func() {
-		if p := recover(); p != nil {
-			h.log.ErrorContext(r.Context(), "panic in webhook handler", "panic", fmt.Sprint(p))
-			writeError(w, http.StatusInternalServerError, msgInternal)
-		}
-	}()
+	defer h.countRefusal(r.Context(), w)
+	defer h.recoverPanic(r.Context(), w)
 	h.mux.ServeHTTP(w, r)
+}
+
+// countRefusal counts the request if the status it got is a refusal; it
+// runs deferred, once the status is known.
+func (h *Handler) countRefusal(ctx context.Context, w *statusWriter) {
+	h.tel.recordRefusal(ctx, w.status)
+}
+
+// recoverPanic turns a panic of the handler into a 500; it must be deferred
+// directly, for recover to see the panic.
+func (h *Handler) recoverPanic(ctx context.Context, w *statusWriter) {
+	if p := recover(); p != nil {
+		h.log.ErrorContext(ctx, "panic in webhook handler", "panic", fmt.Sprint(p))
+		writeError(w, http.StatusInternalServerError, msgInternal)
+	}
 }
 
 // apiVersion is what differs between webhook versions.

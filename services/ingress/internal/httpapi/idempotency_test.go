@@ -207,14 +207,3 @@ func TestIdempotencyKeyAsyncAndRefusedPublish(t *testing.T) {
 		t.Fatalf("%d turns published, want 1", n)
 	}
 }
-
-func waitFor(t *testing.T, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached in 10 s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}

@@ -64,7 +64,7 @@ func conformance(t *testing.T, s store) {
 	if _, _, err := s.Claim(ctx, lapsed, "fp", time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(20 * time.Millisecond)
+	waitPast(20 * time.Millisecond)
 	if _, claimed, err := s.Claim(ctx, lapsed, "fp", time.Minute); err != nil || !claimed {
 		t.Fatalf("claim after the lease lapsed = %v, %v", claimed, err)
 	}
