@@ -123,7 +123,7 @@ type Model struct {
 	skipDigits bool                // Options.CoverEntityWords
 	rarity     *embed.Table        // Options.CoverByRarity: ranks of general words
 	entities   map[string]entity.Spec
-	pool       sync.Pool
+	pool       *sync.Pool // scratch buffers, shared by WithThresholds copies
 }
 
 // ErrNoIntents is returned when the training data defines no intent.
@@ -152,7 +152,7 @@ func TrainOptions(td TrainingData, o Options) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	m := &Model{lang: l, thresholds: td.Thresholds.WithDefaults(), entities: td.Entities, coverExp: o.CoverageExponent, skipDigits: o.CoverEntityWords}
+	m := &Model{lang: l, thresholds: td.Thresholds.WithDefaults(), entities: td.Entities, coverExp: o.CoverageExponent, skipDigits: o.CoverEntityWords, pool: &sync.Pool{}}
 	m.tp = newTextProc(l, td.Synonyms)
 	if o.CoverByRarity {
 		m.rarity = vectors
@@ -359,6 +359,19 @@ func (m *Model) Intents() []string { return append([]string(nil), m.intents...) 
 
 // Thresholds returns the effective thresholds.
 func (m *Model) Thresholds() Thresholds { return m.thresholds }
+
+// WithThresholds returns the model resolving with t instead of the
+// thresholds it was trained with (zero fields take Kore's defaults); the
+// trained parts are shared, not copied. It lets an evaluation show what
+// each setting of the thresholds would do without training again.
+func (m *Model) WithThresholds(t Thresholds) (*Model, error) {
+	if err := t.Validate(); err != nil {
+		return nil, fmt.Errorf("thresholds: %w", err)
+	}
+	c := *m
+	c.thresholds = t.WithDefaults()
+	return &c, nil
+}
 
 // Language is the code of the model's language ("en", "es", "fr").
 func (m *Model) Language() string { return m.lang.Code() }

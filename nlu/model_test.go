@@ -213,6 +213,30 @@ func TestThresholds(t *testing.T) {
 	}
 }
 
+// WithThresholds resolves with other thresholds without training again
+// and leaves the trained model as it was.
+func TestWithThresholds(t *testing.T) {
+	m := trainToy(t)
+	const text = "is it sunny in berlin"
+	before := m.Classify(text)
+	if before.Status != StatusProbable {
+		t.Fatalf("%q: %s, want probable at the default thresholds (%+v)", text, before.Status, before.Ranked)
+	}
+	strict, err := m.WithThresholds(Thresholds{Minimum: 0.99, Definite: 0.995})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := strict.Classify(text); r.Status != StatusNone || r.Ranked[0] != before.Ranked[0] {
+		t.Errorf("at minimum 0.99: %s %+v, want no match with the same ranking %+v", r.Status, r.Ranked, before.Ranked)
+	}
+	if r := m.Classify(text); r.Status != StatusProbable || m.Thresholds() != (Thresholds{}).WithDefaults() {
+		t.Errorf("the original model changed: %s, thresholds %+v", r.Status, m.Thresholds())
+	}
+	if _, err := m.WithThresholds(Thresholds{Minimum: 0.9, Definite: 0.5}); err == nil {
+		t.Error("definite below minimum accepted")
+	}
+}
+
 func TestTopK(t *testing.T) {
 	got := topK([]float64{0.1, 0.9, 0.5, 0.9, -1}, 3)
 	want := []int{1, 3, 2}

@@ -4,10 +4,11 @@
 //
 // eval reports accuracy on the top-ranked intent regardless of thresholds,
 // because that is how the published intent-classification scores are
-// computed and how Kore's ML-only accuracy is usually quoted; thresholds only
-// decide out-of-scope rejection (--oos), where an utterance counts as
-// correctly unmatched when the resolver returns no match or the winner is an
-// intent named "None".
+// computed, and beside it what a user sees: the share of test sentences
+// the resolver answers with the right intent above the bot's thresholds
+// (answered accuracy), and, with out-of-scope sentences (--oos), how many
+// of those it leaves unmatched and the accuracy over both sets. --sweep
+// shows how these move with the ML threshold.
 package nlucli
 
 import (
@@ -38,9 +39,11 @@ const (
 const usage = `usage: parley nlu <command> [flags]
 
 commands:
-  eval  --train TRAIN.jsonl --test TEST.jsonl [--oos OOS.jsonl] [--json]
-        train on TRAIN, report accuracy, macro-F1, per-intent scores,
-        confusions, training time and classification speed
+  eval  --train TRAIN.jsonl --test TEST.jsonl [--oos OOS.jsonl] [--sweep] [--json]
+        train on TRAIN, report top-1 and answered accuracy, macro-F1,
+        per-intent scores, confusions, training time and classification
+        speed; --oos adds out-of-scope recall and overall accuracy,
+        --sweep the same figures at each ML threshold
   cv    --train TRAIN.jsonl [--val VAL.jsonl] [--folds 5] [hyperparameters]
         stratified cross-validation accuracy of a hyperparameter set
   test  --bot DIR --utterances FILE.jsonl [--json]
@@ -119,11 +122,11 @@ type EvalReport struct {
 	TrainSeconds      float64                `json:"train_seconds"`
 	ClassifyPerSecond float64                `json:"classify_per_second"`
 	OOS               int                    `json:"oos,omitempty"`
-	OOSRecall         *float64               `json:"oos_recall,omitempty"`
-	InScopeRejected   *float64               `json:"in_scope_rejected,omitempty"`
+	Answers                                  // what users see, with the bot's thresholds
 	PerIntent         map[string]IntentScore `json:"per_intent"`
 	Confusions        []Confusion            `json:"confusions"`
 	Calibration       Calibration            `json:"calibration"`
+	Sweep             []SweepRow             `json:"sweep,omitempty"`
 }
 
 func runEval(args []string, stdout, stderr io.Writer) error {
@@ -132,6 +135,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	testPath := fs.String("test", "", "test JSONL file (required)")
 	oosPath := fs.String("oos", "", "out-of-scope JSONL file: utterances that should match no intent")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	withSweep := fs.Bool("sweep", false, "also score every ML threshold of a grid")
 	o := optionFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -153,7 +157,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	rep, err := evaluate(train, test, oos, *o)
+	rep, err := evaluate(train, test, oos, *o, *withSweep)
 	if err != nil {
 		return err
 	}
@@ -166,10 +170,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// evaluate trains on train and scores test (and oos). Classification speed
+// evaluate trains on train and scores test (and oos), at every ML
+// threshold of the sweep too when withSweep is set. Classification speed
 // is measured on one goroutine over the test set, repeated until at least
 // half a second has elapsed so small corpora still give a stable figure.
-func evaluate(train, test, oos []Example, o nlu.Options) (EvalReport, error) {
+func evaluate(train, test, oos []Example, o nlu.Options, withSweep bool) (EvalReport, error) {
 	rep := EvalReport{Train: len(train), Test: len(test), OOS: len(oos)}
 	if len(test) == 0 {
 		return rep, errors.New("the test file has no examples")
@@ -181,25 +186,8 @@ func evaluate(train, test, oos []Example, o nlu.Options) (EvalReport, error) {
 	}
 	rep.TrainSeconds = time.Since(start).Seconds()
 
-	gold := make([]string, len(test))
-	pred := make([]string, len(test))
-	conf := make([]float64, len(test))
-	right := make([]bool, len(test))
-	rejected := 0
 	start = time.Now()
-	for i, e := range test {
-		r := m.Classify(e.Text)
-		gold[i], pred[i] = e.Intent, r.Top()
-		if r.Status == nlu.StatusNone {
-			rejected++
-		}
-		if pred[i] == e.Intent {
-			rep.Correct++
-		}
-		if len(r.Ranked) > 0 {
-			conf[i], right[i] = r.Ranked[0].Score, pred[i] == e.Intent
-		}
-	}
+	results := classifyAll(m, test)
 	n, elapsed := len(test), time.Since(start)
 	for elapsed < 500*time.Millisecond {
 		for _, e := range test {
@@ -209,23 +197,32 @@ func evaluate(train, test, oos []Example, o nlu.Options) (EvalReport, error) {
 		elapsed = time.Since(start)
 	}
 	rep.ClassifyPerSecond = float64(n) / elapsed.Seconds()
+
+	gold := make([]string, len(test))
+	pred := make([]string, len(test))
+	conf := make([]float64, len(test))
+	right := make([]bool, len(test))
+	for i, e := range test {
+		r := results[i]
+		gold[i], pred[i] = e.Intent, r.Top()
+		if pred[i] == e.Intent {
+			rep.Correct++
+		}
+		if len(r.Ranked) > 0 {
+			conf[i], right[i] = r.Ranked[0].Score, pred[i] == e.Intent
+		}
+	}
 	rep.Accuracy = float64(rep.Correct) / float64(len(test))
 	rep.PerIntent, rep.MacroF1, rep.Confusions = scoreLabels(gold, pred)
 	rep.Calibration = scoreCalibration(conf, right)
 	if len(rep.Confusions) > 10 {
 		rep.Confusions = rep.Confusions[:10]
 	}
-	if len(oos) > 0 {
-		ok := 0
-		for _, e := range oos {
-			r := m.Classify(e.Text)
-			if r.Status == nlu.StatusNone || (r.Status != nlu.StatusAmbiguous && isNoIntent(r.Intent)) {
-				ok++
-			}
+	rep.Answers = scoreAnswers(test, results, classifyAll(m, oos))
+	if withSweep {
+		if rep.Sweep, err = sweep(m, test, oos); err != nil {
+			return rep, err
 		}
-		rec := float64(ok) / float64(len(oos))
-		rej := float64(rejected) / float64(len(test))
-		rep.OOSRecall, rep.InScopeRejected = &rec, &rej
 	}
 	return rep, nil
 }
@@ -236,8 +233,9 @@ func printEval(w io.Writer, r EvalReport) {
 	fmt.Fprintf(w, "training %.3f s  classification %.0f/s (one thread)\n", r.TrainSeconds, r.ClassifyPerSecond)
 	fmt.Fprintf(w, "top confidence: mean %.4f, expected calibration error %.4f, Brier %.4f\n",
 		r.Calibration.MeanConfidence, r.Calibration.ExpectedError, r.Calibration.Brier)
+	printAnswers(w, r.Answers, r.Test)
 	if r.OOSRecall != nil {
-		fmt.Fprintf(w, "out-of-scope: %.4f of %d correctly unmatched; in-scope test rejected %.4f\n", *r.OOSRecall, r.OOS, *r.InScopeRejected)
+		fmt.Fprintf(w, "out-of-scope sentences: %d\n", r.OOS)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "intent\tprecision\trecall\tF1\tsupport\t")
@@ -251,6 +249,9 @@ func printEval(w io.Writer, r EvalReport) {
 		for _, c := range r.Confusions {
 			fmt.Fprintf(w, "  %3d  %s → %s\n", c.Count, c.Gold, c.Predicted)
 		}
+	}
+	if len(r.Sweep) > 0 {
+		printSweep(w, r.Sweep)
 	}
 }
 
