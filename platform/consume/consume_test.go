@@ -41,6 +41,14 @@ func TestBackoffIsJitteredAndCapped(t *testing.T) {
 	}
 }
 
+func TestBackoffIsCapped(t *testing.T) {
+	for n := 1; n < 50; n++ {
+		if d := consume.Backoff(n); d <= 0 || d > 5*time.Second {
+			t.Fatalf("Backoff(%d) = %s", n, d)
+		}
+	}
+}
+
 // msg is a message known by its subject; Lanes reads nothing else.
 type msg struct {
 	jetstream.Msg

@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
 	"time"
+
+	"github.com/parleyhq/parley/platform/consume"
 )
 
 // PermanentError marks a start-up error that waiting cannot fix (a
@@ -19,7 +20,8 @@ func (e *PermanentError) Unwrap() error { return e.Err }
 func Permanent(err error) error { return &PermanentError{Err: err} }
 
 // Retry runs fn until it succeeds, returns a Permanent error, or ctx ends,
-// waiting a jittered, doubling backoff (100 ms up to 5 s) between attempts.
+// waiting consume.Backoff between attempts (jittered, doubling from 100 ms
+// up to 5 s), the same curve as a failing message's retries.
 // It is how a service waits for a dependency that may come back (NATS, a
 // bucket being recreated) instead of exiting: the process stays up and not
 // ready meanwhile. It returns nil, the permanent error, or ctx's error.
@@ -44,16 +46,9 @@ func Retry(ctx context.Context, log *slog.Logger, what string, fn func(ctx conte
 			log.Warn(what+": retrying", "attempt", attempt, "err", err)
 		}
 		select {
-		case <-time.After(Backoff(attempt)):
+		case <-time.After(consume.Backoff(attempt)):
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
-}
-
-// Backoff is the wait after failed attempt n (1-based): doubling from
-// 100 ms, capped at 5 s, with jitter so that replicas do not retry in step.
-func Backoff(n int) time.Duration {
-	d := min(100*time.Millisecond<<min(n-1, 6), 5*time.Second)
-	return d/2 + rand.N(d/2+1)
 }

@@ -34,14 +34,6 @@ func TestRetryWaitsUntilSuccessAndGivesUpOnlyOnPermanentOrStop(t *testing.T) {
 	}
 }
 
-func TestBackoffIsCapped(t *testing.T) {
-	for n := 1; n < 50; n++ {
-		if d := Backoff(n); d <= 0 || d > 5*time.Second {
-			t.Fatalf("Backoff(%d) = %s", n, d)
-		}
-	}
-}
-
 // TestStartingPassesOnlyOnceEveryModuleIsReady: the start check names the
 // module being waited for, passes once all are ready, and fails again after
 // Run returns.
