@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/cmd/parley/app"
 	"github.com/parleyhq/parley/platform/bustest"
 	"github.com/parleyhq/parley/platform/logx"
+	"github.com/parleyhq/parley/platform/polltest"
 	"github.com/parleyhq/parley/platform/run"
 	"github.com/parleyhq/parley/services/channels"
 	"github.com/parleyhq/parley/services/ingress"
@@ -49,7 +50,7 @@ func TestNewUserAddsAChannelWithTheCLI(t *testing.T) {
 	cliRun("instances", "approve", "--bot", bot, "--id", "ivr")
 	cliRun("instances", "enable", "--bot", bot, "--id", "ivr")
 	var got string
-	serving := pollUntil(time.Second, func() bool {
+	serving := polltest.Within(time.Second, func() bool {
 		got, err = ask(url, tok, "bob", "show my balance")
 		return err == nil && strings.Contains(got, "Which account")
 	})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/bustest"
+	"github.com/parleyhq/parley/platform/polltest"
 )
 
 // TestConnRidesThroughARestartAndRecreatesWhatDisappeared: across a
@@ -31,15 +32,15 @@ func TestConnRidesThroughARestartAndRecreatesWhatDisappeared(t *testing.T) {
 	}
 	healthy := func() bool { return conn.Check(ctx) == nil }
 	conn.Repair()
-	bustest.Eventually(t, "the bus to be healthy", 10*time.Second, healthy)
+	polltest.Until(t, "the bus to be healthy", 10*time.Second, healthy)
 
 	srv.Shutdown()
-	bustest.Eventually(t, "Check to fail while NATS is down", 10*time.Second, func() bool { return !healthy() })
+	polltest.Until(t, "Check to fail while NATS is down", 10*time.Second, func() bool { return !healthy() })
 	if _, err := conn.Publish(ctx, nil, bus.Message{Subject: conn.Cfg.TurnSubject("b", "k"), Data: []byte("x")}); err == nil {
 		t.Fatal("a publish while disconnected succeeded")
 	}
 	srv.Start(t)
-	bustest.Eventually(t, "Check to pass after the restart", 20*time.Second, healthy)
+	polltest.Until(t, "Check to pass after the restart", 20*time.Second, healthy)
 
 	turns := conn.Cfg.Name(bus.StreamTurns)
 	ack, err := conn.Publish(ctx, nil, bus.Message{Subject: conn.Cfg.TurnSubject("b", "k"), Data: []byte("x"), ID: "t-1"})
@@ -53,11 +54,11 @@ func TestConnRidesThroughARestartAndRecreatesWhatDisappeared(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn.Repair()
-	bustest.Eventually(t, "the turns stream to be created again", 20*time.Second, func() bool {
+	polltest.Until(t, "the turns stream to be created again", 20*time.Second, func() bool {
 		_, err := conn.JS.Stream(ctx, turns)
 		return err == nil
 	})
-	bustest.Eventually(t, "the bucket to be created again", 20*time.Second, func() bool {
+	polltest.Until(t, "the bucket to be created again", 20*time.Second, func() bool {
 		_, err := kv.Put(ctx, "k", []byte("v"))
 		return err == nil
 	})
@@ -91,7 +92,7 @@ func TestConnectWaitsForTheServer(t *testing.T) {
 		t.Fatal("Check passes with the server down")
 	}
 	bustest.RunJetStreamAt(t, t.TempDir(), port)
-	bustest.Eventually(t, "the connection to come up", 20*time.Second, func() bool {
+	polltest.Until(t, "the connection to come up", 20*time.Second, func() bool {
 		return conn.Check(t.Context()) == nil
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)

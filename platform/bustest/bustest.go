@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/parleyhq/parley/platform/bus"
+	"github.com/parleyhq/parley/platform/polltest"
 )
 
 // Server is a JetStream server listening on a random loopback port.
@@ -124,7 +125,7 @@ func RunCluster(t testing.TB, n int) *Cluster {
 // and every one of them is current with it.
 func (c *Cluster) WaitCurrent(t testing.TB) {
 	t.Helper()
-	Eventually(t, "a current JetStream cluster", 60*time.Second, func() bool {
+	polltest.Until(t, "a current JetStream cluster", 60*time.Second, func() bool {
 		leader := false
 		for _, s := range c.Nodes {
 			if !s.NS.Running() {
@@ -155,19 +156,6 @@ func freePorts(t testing.TB, n int) []int {
 		_ = ln.Close()
 	}
 	return ports
-}
-
-// Eventually polls cond every 20 ms until it holds, failing the test with
-// what after timeout: tests wait for conditions, never for fixed times.
-func Eventually(t testing.TB, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // Shutdown stops the server; safe to call twice.

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/parleyhq/parley/platform/polltest"
 )
 
 // Cluster is a three-primary Redis Cluster on loopback ports, the 16384
@@ -46,7 +48,7 @@ func StartCluster(t testing.TB) *Cluster {
 			}
 		}
 	}
-	WaitUntil(t, "the cluster ok on every node", 20*time.Second, func() error {
+	polltest.UntilNil(t, "the cluster ok on every node", 20*time.Second, func() error {
 		for _, n := range c.Nodes {
 			cctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			rdb := redis.NewClient(&redis.Options{Addr: n.Addr, MaxRetries: -1})

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/parleyhq/parley/platform/polltest"
 )
 
 // MasterName is the name the fixture's Sentinels monitor.
@@ -34,10 +36,10 @@ func StartSentinel(t testing.TB) *Sentinel {
 	for range 3 {
 		d.Sentinels = append(d.Sentinels, startSentinel(t, primary))
 	}
-	WaitUntil(t, "the replica in sync", 10*time.Second, func() error {
+	polltest.UntilNil(t, "the replica in sync", 10*time.Second, func() error {
 		return linkUp(replica)
 	})
-	WaitUntil(t, "the Sentinels to know each other and the replica", 15*time.Second, func() error {
+	polltest.UntilNil(t, "the Sentinels to know each other and the replica", 15*time.Second, func() error {
 		for _, s := range d.Sentinels {
 			if err := s.knows(len(d.Sentinels) - 1); err != nil {
 				return fmt.Errorf("sentinel %s: %w", s.Addr, err)
@@ -109,7 +111,7 @@ func (d *Sentinel) MasterAddr(ctx context.Context) (string, error) {
 func (d *Sentinel) WaitFailover(t testing.TB, old string, timeout time.Duration) string {
 	t.Helper()
 	var now string
-	WaitUntil(t, "a Sentinel failover away from "+old, timeout, func() error {
+	polltest.UntilNil(t, "a Sentinel failover away from "+old, timeout, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		addr, err := d.MasterAddr(ctx)

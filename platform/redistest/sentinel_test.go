@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/parleyhq/parley/platform/polltest"
 )
 
 // TestSentinelFixtureFailsOver: a Sentinel client writes through the
@@ -19,14 +21,14 @@ func TestSentinelFixtureFailsOver(t *testing.T) {
 	if err := rdb.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	WaitUntil(t, "the write on the replica", 5*time.Second, func() error {
+	polltest.UntilNil(t, "the write on the replica", 5*time.Second, func() error {
 		return d.Replica.Client(t).Get(ctx, "k").Err()
 	})
 	d.Primary.Kill()
 	if now := d.WaitFailover(t, d.Primary.Addr, 30*time.Second); now != d.Replica.Addr {
 		t.Fatalf("new primary %s, want the replica %s", now, d.Replica.Addr)
 	}
-	WaitUntil(t, "the client on the new primary", 10*time.Second, func() error {
+	polltest.UntilNil(t, "the client on the new primary", 10*time.Second, func() error {
 		c, cancel := context.WithTimeout(ctx, time.Second)
 		defer cancel()
 		if v, err := rdb.Get(c, "k").Result(); err != nil || v != "v" {

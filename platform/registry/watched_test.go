@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/parleyhq/parley/platform/bustest"
+	"github.com/parleyhq/parley/platform/polltest"
 	"github.com/parleyhq/parley/platform/registry"
 	registryv1 "github.com/parleyhq/parley/proto/gen/go/parley/registry/v1"
 )
@@ -89,14 +90,14 @@ func TestWatchedFollowsAndExpires(t *testing.T) {
 		t.Fatalf("instance %v %v, %d secrets", ok, in.Serving(), len(in.SigningSecrets))
 	}
 	deadline := time.Now().Add(2 * time.Second)
-	bustest.Eventually(t, "the retiring secret to be dropped after its deadline", time.Until(deadline), func() bool {
+	polltest.Until(t, "the retiring secret to be dropped after its deadline", time.Until(deadline), func() bool {
 		in, _ = w.Instance(bot, "")
 		return len(in.SigningSecrets) == 1
 	})
 	if err := src.Records.Delete(t.Context(), registry.InstanceKey(bot, "")); err != nil {
 		t.Fatal(err)
 	}
-	bustest.Eventually(t, "the deleted instance to leave the view", time.Until(deadline.Add(time.Second)), func() bool {
+	polltest.Until(t, "the deleted instance to leave the view", time.Until(deadline.Add(time.Second)), func() bool {
 		_, ok := w.Instance(bot, "")
 		return !ok
 	})

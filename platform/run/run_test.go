@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/platform/logx"
+	"github.com/parleyhq/parley/platform/polltest"
 )
 
 type recorder struct {
@@ -84,7 +85,7 @@ func TestRunStopsInReverseOrder(t *testing.T) {
 	done := make(chan error)
 	go func() { done <- m.Run(ctx, []string{"all"}) }()
 	// Cancel once the three modules have started; the stop order is the assertion.
-	eventually(5*time.Second, func() bool {
+	polltest.Within(5*time.Second, func() bool {
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
 		return len(rec.events) == 3

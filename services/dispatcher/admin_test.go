@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/parleyhq/parley/platform/adminauth"
+	"github.com/parleyhq/parley/platform/polltest"
 	"github.com/parleyhq/parley/platform/registry"
 	dispatcherv1 "github.com/parleyhq/parley/proto/gen/go/parley/dispatcher/v1"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
@@ -100,7 +101,7 @@ func TestDeadLetterAdmin(t *testing.T) {
 	// A range replay of new dead letters of one channel.
 	fixed.Store(false)
 	r3 := p.reply("async", "u3", "bad3", "bad4")
-	waitFor(t, "new dead letters", 10*time.Second, func() bool { return e.dlqCount() >= 3 })
+	polltest.Until(t, "new dead letters", 10*time.Second, func() bool { return e.dlqCount() >= 3 })
 	fixed.Store(true)
 	checkReplayOfRange(t, ctx, cl, rc, seq, r3)
 	checkPurge(t, ctx, cl)
@@ -110,7 +111,7 @@ func TestDeadLetterAdmin(t *testing.T) {
 // in order, past the dead-lettered one.
 func checkLaterMessagesPassTheDeadLetter(t *testing.T, e *env, rc *receiver, r1, r2 *eventsv1.Reply) {
 	t.Helper()
-	waitFor(t, "later messages past the dead letter", 10*time.Second, func() bool {
+	polltest.Until(t, "later messages past the dead letter", 10*time.Second, func() bool {
 		return rc.distinct() >= 5 && e.dlqCount() >= 2 // u1: ok1, status, ok2, status; u2: status
 	})
 	ids := []string{}
@@ -175,7 +176,7 @@ func checkReplayOfOne(t *testing.T, ctx context.Context, cl dispatcherv1.DeadLet
 	if err != nil || rep.Replayed != 1 {
 		t.Fatalf("Replay = %v, %v", rep, err)
 	}
-	waitFor(t, "the replayed message", 10*time.Second, func() bool { return rc.times(r1.Messages[1].MessageId) == 1 })
+	polltest.Until(t, "the replayed message", 10*time.Second, func() bool { return rc.times(r1.Messages[1].MessageId) == 1 })
 	for _, h := range rc.snapshot() {
 		if h.ID == r1.Messages[1].MessageId && !bytes.Contains(h.Body, []byte(`"text":"bad1"`)) {
 			t.Errorf("replayed body %s", h.Body)
@@ -197,7 +198,7 @@ func checkReplayOfRange(t *testing.T, ctx context.Context, cl dispatcherv1.DeadL
 	if err != nil || rep.Replayed != 2 {
 		t.Fatalf("Replay(range) = %v, %v", rep, err)
 	}
-	waitFor(t, "replayed range", 10*time.Second, func() bool {
+	polltest.Until(t, "replayed range", 10*time.Second, func() bool {
 		return rc.times(r3.Messages[0].MessageId) == 1 && rc.times(r3.Messages[1].MessageId) == 1
 	})
 	var u3 []string
@@ -261,7 +262,7 @@ func TestProactiveSendMessage(t *testing.T) {
 	if err != nil || again.TurnId != resp.TurnId {
 		t.Fatalf("SendMessage again = %v, %v", again, err)
 	}
-	waitFor(t, "proactive delivery", 10*time.Second, func() bool { return rc.distinct() >= 4 })
+	polltest.Until(t, "proactive delivery", 10*time.Second, func() bool { return rc.distinct() >= 4 })
 	var got []string
 	for _, h := range rc.snapshot() {
 		got = append(got, h.ID)
@@ -311,15 +312,15 @@ func TestAdminEndpointBeforeDispatcherAndEnableChannel(t *testing.T) {
 
 	p := e.publisher()
 	p.reply("async", "u1", "one")
-	waitFor(t, "disabled", 10*time.Second, func() bool { return d.svc.ChannelDisabled(botID, "async") })
+	polltest.Until(t, "disabled", 10*time.Second, func() bool { return d.svc.ChannelDisabled(botID, "async") })
 	gone.Store(false)
 	res, err := cl.EnableChannel(ctx, &dispatcherv1.EnableChannelRequest{Channel: &dispatcherv1.Channel{BotId: botID, InstanceId: "async"}})
 	if err != nil || !res.WasDisabled {
 		t.Fatalf("EnableChannel = %v, %v", res, err)
 	}
-	waitFor(t, "enabled on the replica", 5*time.Second, func() bool { return !d.svc.ChannelDisabled(botID, "async") })
+	polltest.Until(t, "enabled on the replica", 5*time.Second, func() bool { return !d.svc.ChannelDisabled(botID, "async") })
 	r := p.reply("async", "u1", "two")
-	waitFor(t, "delivery after re-enable", 10*time.Second, func() bool {
+	polltest.Until(t, "delivery after re-enable", 10*time.Second, func() bool {
 		return rc.times(r.Messages[0].MessageId) == 1
 	})
 }
@@ -413,7 +414,7 @@ func TestListPagesLargeDeadLetters(t *testing.T) {
 	for i := range 3 {
 		p.reply("async", fmt.Sprintf("u%d", i), strings.Repeat("x", 120_000))
 	}
-	waitFor(t, "three dead letters", 15*time.Second, func() bool { return e.dlqCount() >= 3 })
+	polltest.Until(t, "three dead letters", 15*time.Second, func() bool { return e.dlqCount() >= 3 })
 	seen, pages, token := 0, 0, ""
 	for {
 		page, err := cl.List(ctx, &dispatcherv1.ListDeadLettersRequest{PageSize: 50, PageToken: token})
@@ -453,7 +454,7 @@ func TestMetrics(t *testing.T) {
 	p := e.publisher()
 	p.reply("sync", "u1", "skip me")
 	p.reply("async", "u1", "a", "b", "nope")
-	waitFor(t, "deliveries", 10*time.Second, func() bool { return rc.distinct() >= 3 && e.dlqCount() >= 1 })
+	polltest.Until(t, "deliveries", 10*time.Second, func() bool { return rc.distinct() >= 3 && e.dlqCount() >= 1 })
 
 	sums := deliverySums(t, reader)
 	async, sync := e.channel("async"), e.channel("sync")

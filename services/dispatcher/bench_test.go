@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/parleyhq/parley/platform/bus"
+	"github.com/parleyhq/parley/platform/polltest"
 	"github.com/parleyhq/parley/platform/registry"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
 )
@@ -95,7 +96,7 @@ func benchOnce(b *testing.B, failPercent, concurrency int) {
 	b.StartTimer()
 	start := time.Now()
 	e.start(cfg)
-	waitFor(b, "all deliveries", 2*time.Minute, func() bool { return rc.distinct() >= users*perUser })
+	polltest.Until(b, "all deliveries", 2*time.Minute, func() bool { return rc.distinct() >= users*perUser })
 	elapsed := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(users*perUser)/elapsed.Seconds(), "deliveries/s")

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/parleyhq/parley/platform/bus"
+	"github.com/parleyhq/parley/platform/polltest"
 	"github.com/parleyhq/parley/platform/registry"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
 	"github.com/parleyhq/parley/services/dispatcher/webhooksig"
@@ -42,7 +43,7 @@ func TestDeliversMessagesThenStatusSigned(t *testing.T) {
 	}
 	p.publish(r2)
 
-	waitFor(t, "4 deliveries", 10*time.Second, func() bool { return rc.count() >= 4 })
+	polltest.Until(t, "4 deliveries", 10*time.Second, func() bool { return rc.count() >= 4 })
 	got := rc.snapshot()
 	wantBodies := []string{
 		`{"to":"john.doe@kore.com","from":"` + botID + `","text":"Your balance is $31,439."}`,
@@ -119,13 +120,13 @@ func TestFlakyAndRecoveringReceivers(t *testing.T) {
 		}
 	}
 	// The down endpoint has been tried by every user before it comes back.
-	waitFor(t, "the down endpoint to be retried", 20*time.Second, func() bool { return downFailures.Load() >= 2*users })
+	polltest.Until(t, "the down endpoint to be retried", 20*time.Second, func() bool { return downFailures.Load() >= 2*users })
 	if recovering.count() != 0 {
 		t.Fatalf("recovering endpoint accepted %d while down", recovering.count())
 	}
 	up.Store(true)
 	want := users * replies * (3 + 2)
-	waitFor(t, "all deliveries", 60*time.Second, func() bool { return flaky.distinct()+recovering.distinct() >= want })
+	polltest.Until(t, "all deliveries", 60*time.Second, func() bool { return flaky.distinct()+recovering.distinct() >= want })
 	checkOnceInOrder(t, p, flaky, recovering)
 	if n := e.dlqCount(); n != 0 {
 		t.Errorf("%d dead letters, want 0", n)
@@ -159,12 +160,12 @@ func TestRestartMidDelivery(t *testing.T) {
 	for round := range 3 {
 		d := e.start(cfg)
 		target := want * (round + 1) / 4
-		waitFor(t, fmt.Sprintf("round %d progress", round), 30*time.Second, func() bool { return rc.distinct() >= target })
+		polltest.Until(t, fmt.Sprintf("round %d progress", round), 30*time.Second, func() bool { return rc.distinct() >= target })
 		d.stop(t)
 		t.Logf("round %d: stopped with %d/%d delivered", round, rc.distinct(), want)
 	}
 	e.start(cfg)
-	waitFor(t, "all deliveries", 60*time.Second, func() bool { return rc.distinct() >= want })
+	polltest.Until(t, "all deliveries", 60*time.Second, func() bool { return rc.distinct() >= want })
 	checkOnceInOrder(t, p, rc)
 	if n := e.dlqCount(); n != 0 {
 		t.Errorf("%d dead letters, want 0", n)
@@ -185,7 +186,7 @@ func TestTwoReplicasShareWork(t *testing.T) {
 		}
 	}
 	b := e.start(cfg)
-	waitFor(t, "both replicas to own partitions", 15*time.Second, func() bool {
+	polltest.Until(t, "both replicas to own partitions", 15*time.Second, func() bool {
 		return len(a.svc.OwnedPartitions()) > 0 && len(b.svc.OwnedPartitions()) > 0
 	})
 	for r := 10; r < 20; r++ {
@@ -193,7 +194,7 @@ func TestTwoReplicasShareWork(t *testing.T) {
 			p.reply("async", fmt.Sprintf("user-%d", u), fmt.Sprintf("m%d", r))
 		}
 	}
-	waitFor(t, "all deliveries", 30*time.Second, func() bool { return rc.distinct() >= p.total() })
+	polltest.Until(t, "all deliveries", 30*time.Second, func() bool { return rc.distinct() >= p.total() })
 	checkOnceInOrder(t, p, rc)
 }
 
@@ -208,7 +209,7 @@ func TestSyncRepliesSkipped(t *testing.T) {
 	p := e.publisher()
 	p.reply("sync", "u1", "not for POST")
 	r := p.reply("async", "u1", "for POST")
-	waitFor(t, "async delivery", 10*time.Second, func() bool { return rc.distinct() >= 2 })
+	polltest.Until(t, "async delivery", 10*time.Second, func() bool { return rc.distinct() >= 2 })
 	for _, h := range rc.snapshot() {
 		if h.ID != r.Messages[0].MessageId && h.ID != statusID(r.TurnId) {
 			t.Errorf("unexpected delivery %s %s", h.ID, h.Body)
@@ -236,7 +237,7 @@ func TestHeldMessagesOutliveAckWait(t *testing.T) {
 		p.reply("async", "held-user", fmt.Sprintf("m%d", i))
 	}
 	held := time.Now()
-	waitFor(t, "two AckWaits of holding", 20*time.Second, func() bool { return time.Since(held) > 2*cfg.AckWait })
+	polltest.Until(t, "two AckWaits of holding", 20*time.Second, func() bool { return time.Since(held) > 2*cfg.AckWait })
 	// Redelivered-and-unacked counts are only visible while held.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -254,7 +255,7 @@ func TestHeldMessagesOutliveAckWait(t *testing.T) {
 		pending += info.NumAckPending
 	}
 	up.Store(true)
-	waitFor(t, "deliveries", 20*time.Second, func() bool { return rc.distinct() >= 6 })
+	polltest.Until(t, "deliveries", 20*time.Second, func() bool { return rc.distinct() >= 6 })
 	checkOnceInOrder(t, p, rc)
 	if pending != 3 {
 		t.Errorf("%d messages pending while held, want 3", pending)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/parleyhq/parley/platform/polltest"
 	"github.com/parleyhq/parley/platform/registry"
 	dispatcherv1 "github.com/parleyhq/parley/proto/gen/go/parley/dispatcher/v1"
 	"github.com/parleyhq/parley/services/dispatcher/internal/dlq"
@@ -49,11 +50,11 @@ func TestGoneDisablesChannel(t *testing.T) {
 	d := e.start(fastConfig())
 	p := e.publisher()
 	p.reply("gone", "u1", "first", "second")
-	waitFor(t, "the channel to be disabled", 10*time.Second, func() bool { return d.svc.ChannelDisabled(botID, "gone") })
+	polltest.Until(t, "the channel to be disabled", 10*time.Second, func() bool { return d.svc.ChannelDisabled(botID, "gone") })
 	p.reply("gone", "u2", "third")
 	p.reply("fine", "u3", "elsewhere")
-	waitFor(t, "dead letters", 10*time.Second, func() bool { return e.dlqCount() >= 5 })
-	waitFor(t, "the other channel", 10*time.Second, func() bool { return fine.distinct() >= 2 })
+	polltest.Until(t, "dead letters", 10*time.Second, func() bool { return e.dlqCount() >= 5 })
+	polltest.Until(t, "the other channel", 10*time.Second, func() bool { return fine.distinct() >= 2 })
 
 	if n := gone.requests.Load(); n != 1 {
 		t.Errorf("gone endpoint got %d requests, want 1 (later messages must not be POSTed)", n)
@@ -113,10 +114,10 @@ func TestContinuousFailureDisablesChannel(t *testing.T) {
 	p := e.publisher()
 	p.reply("flaky", "u2", "hello")
 	p.reply("down", "u1", "first")
-	waitFor(t, "the flaky channel to deliver", 10*time.Second, func() bool { return flaky.distinct() >= 2 })
-	waitFor(t, "the failing channel to be disabled", 15*time.Second, func() bool { return d.svc.ChannelDisabled(botID, "down") })
+	polltest.Until(t, "the flaky channel to deliver", 10*time.Second, func() bool { return flaky.distinct() >= 2 })
+	polltest.Until(t, "the failing channel to be disabled", 15*time.Second, func() bool { return d.svc.ChannelDisabled(botID, "down") })
 	p.reply("down", "u1", "later")
-	waitFor(t, "dead letters", 10*time.Second, func() bool { return e.dlqCount() >= 4 })
+	polltest.Until(t, "dead letters", 10*time.Second, func() bool { return e.dlqCount() >= 4 })
 
 	if d.svc.ChannelDisabled(botID, "flaky") {
 		t.Error("the channel that recovered was disabled")
@@ -189,13 +190,13 @@ func TestSlowEndpointDoesNotStallOthers(t *testing.T) {
 	for u := range 6 {
 		p.reply("slow", fmt.Sprintf("slow-user-%d", u), "hello")
 	}
-	waitFor(t, "the slow endpoint to be busy", 10*time.Second, func() bool { return inFlight.Load() == 2 })
+	polltest.Until(t, "the slow endpoint to be busy", 10*time.Second, func() bool { return inFlight.Load() == 2 })
 	for r := range 4 {
 		for u := range 10 {
 			p.reply("fast", fmt.Sprintf("fast-user-%d", u), fmt.Sprintf("m%d", r))
 		}
 	}
-	waitFor(t, "the fast channel", 20*time.Second, func() bool { return fast.distinct() >= 80 })
+	polltest.Until(t, "the fast channel", 20*time.Second, func() bool { return fast.distinct() >= 80 })
 	if slow.count() != 0 {
 		t.Fatalf("slow endpoint answered %d while held", slow.count())
 	}
@@ -203,7 +204,7 @@ func TestSlowEndpointDoesNotStallOthers(t *testing.T) {
 		t.Errorf("slow endpoint saw %d concurrent requests, limit 2", got)
 	}
 	close(release)
-	waitFor(t, "the slow channel", 20*time.Second, func() bool { return slow.distinct() >= 12 })
+	polltest.Until(t, "the slow channel", 20*time.Second, func() bool { return slow.distinct() >= 12 })
 	checkOnceInOrder(t, p, slow, fast)
 	if got := peak.Load(); got > 2 {
 		t.Errorf("slow endpoint saw %d concurrent requests, limit 2", got)
@@ -240,12 +241,12 @@ func TestCircuitBreakerOpensAndCloses(t *testing.T) {
 	for u := range 10 {
 		p.reply("async", fmt.Sprintf("user-%d", u), "hello")
 	}
-	waitFor(t, "the circuit to open", 10*time.Second, func() bool { return d.svc.BreakerState(botID, "async") == "open" })
+	polltest.Until(t, "the circuit to open", 10*time.Second, func() bool { return d.svc.BreakerState(botID, "async") == "open" })
 	mu.Lock()
 	openSince = time.Now()
 	mu.Unlock()
 	up.Store(true)
-	waitFor(t, "all deliveries", 20*time.Second, func() bool { return rc.distinct() >= 20 })
+	polltest.Until(t, "all deliveries", 20*time.Second, func() bool { return rc.distinct() >= 20 })
 	if s := d.svc.BreakerState(botID, "async"); s != "closed" {
 		t.Errorf("breaker %s after recovery, want closed", s)
 	}
@@ -275,7 +276,7 @@ func TestSSRFGuard(t *testing.T) {
 	p := e.publisher()
 	p.reply("ip", "u1", "to an IP")
 	p.reply("name", "u2", "to a name")
-	waitFor(t, "dead letters", 10*time.Second, func() bool { return e.dlqCount() >= 4 })
+	polltest.Until(t, "dead letters", 10*time.Second, func() bool { return e.dlqCount() >= 4 })
 	if n := rc.requests.Load(); n != 0 {
 		t.Fatalf("receiver got %d requests through the guard", n)
 	}
@@ -293,5 +294,5 @@ func TestSSRFGuard(t *testing.T) {
 	e.start(cfg)
 	p.reply("ip", "u1", "allowed now")
 	p.reply("name", "u2", "allowed now")
-	waitFor(t, "deliveries once allowed", 10*time.Second, func() bool { return rc.distinct() >= 4 })
+	polltest.Until(t, "deliveries once allowed", 10*time.Second, func() bool { return rc.distinct() >= 4 })
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/otelx"
+	"github.com/parleyhq/parley/platform/polltest"
 	"github.com/parleyhq/parley/platform/registry"
 	"github.com/parleyhq/parley/services/dispatcher"
 	"github.com/parleyhq/parley/services/dispatcher/internal/delivery"
@@ -133,7 +134,7 @@ func TestCircuitBreakerMetric(t *testing.T) {
 
 	p := e.publisher()
 	p.reply("calm", "u0", "calm")
-	waitFor(t, "the calm channel", 10*time.Second, func() bool { return calm.distinct() >= 2 })
+	polltest.Until(t, "the calm channel", 10*time.Second, func() bool { return calm.distinct() >= 2 })
 	waitForGauge(t, reader, otelx.MetricCircuitBreakerState, map[string]int64{healthy: 0})
 
 	// One user: its lane sends one attempt at a time, so once the third

@@ -5,12 +5,15 @@ package dispatcher_test
 // simulated latency and the quiet period in which nothing may happen.
 
 import (
+	"fmt"
 	"maps"
 	"math/rand/v2"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/otel/sdk/metric"
+
+	"github.com/parleyhq/parley/platform/polltest"
 )
 
 // respondSlowly stands for a receiver taking 0 to 2 ms to answer, so that
@@ -25,29 +28,13 @@ func stayQuietFor(d time.Duration) {
 	time.Sleep(d)
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
+// waitForGauge polls the gauge until it reads want.
 func waitForGauge(t *testing.T, reader *metric.ManualReader, name string, want map[string]int64) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got := gauge(t, reader, name)
-		if maps.Equal(got, want) {
-			return
+	polltest.UntilNil(t, name, 10*time.Second, func() error {
+		if got := gauge(t, reader, name); !maps.Equal(got, want) {
+			return fmt.Errorf("%s = %v, want %v", name, got, want)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s = %v, want %v", name, got, want)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/parleyhq/parley/cli/admin"
+	"github.com/parleyhq/parley/platform/polltest"
 	dispatcherv1 "github.com/parleyhq/parley/proto/gen/go/parley/dispatcher/v1"
 	"github.com/parleyhq/parley/services/channels"
 )
@@ -77,7 +78,7 @@ func TestAdminDeadLettersAtTheOneEndpoint(t *testing.T) {
 					MessageID string `json:"messageId"`
 				} `json:"deadLetters"`
 			}
-			waitUntil(t, "dead letters listed by parley admin", 20*time.Second, func() bool {
+			polltest.Until(t, "dead letters listed by parley admin", 20*time.Second, func() bool {
 				code, out, _ := parleyAdmin(addr, viewerAdminToken, "dlq", "list", "--json")
 				return code == 0 && json.Unmarshal([]byte(out), &listed) == nil && len(listed.DeadLetters) >= 2
 			})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/bustest"
+	"github.com/parleyhq/parley/platform/polltest"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
 	"github.com/parleyhq/parley/services/dispatcher/webhooksig"
 )
@@ -95,7 +96,7 @@ func TestBankingBotInAsyncMode(t *testing.T) {
 			t.Fatalf("async acknowledgement: %d %q, want 200 with an empty body", r.Status, r.Raw)
 		}
 	}
-	waitUntil(t, "five deliveries", 20*time.Second, func() bool { return len(rcv.received()) >= 5 })
+	polltest.Until(t, "five deliveries", 20*time.Second, func() bool { return len(rcv.received()) >= 5 })
 	got := rcv.received()
 	want := []map[string]any{
 		{"to": "ann", "from": botID, "text": "Which account: Savings, Salary or Current?"},
@@ -143,7 +144,7 @@ func TestAgentTransferReachesPOSTURL(t *testing.T) {
 	if r.Status != http.StatusOK {
 		t.Fatalf("status %d %s", r.Status, r.Raw)
 	}
-	waitUntil(t, "three deliveries", 20*time.Second, func() bool { return len(rcv.received()) >= 3 })
+	polltest.Until(t, "three deliveries", 20*time.Second, func() bool { return len(rcv.received()) >= 3 })
 	got := rcv.received()
 	transfer, _ := got[1]["agentTransfer"].(map[string]any)
 	if _, ok := got[0]["text"]; !ok || transfer["queue"] != "banking-support" || transfer["taskName"] != "talk to agent" {

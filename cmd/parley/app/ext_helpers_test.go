@@ -6,20 +6,15 @@ package app_test
 import (
 	"testing"
 	"time"
+
+	"github.com/parleyhq/parley/platform/polltest"
 )
 
-// within polls cond every 10ms until it holds or d passes, and returns how
-// long it took.
+// within polls cond until it holds, failing the test after d, and returns
+// how long it took: the tests report how fast a change reaches a replica.
 func within(t *testing.T, d time.Duration, what string, cond func() bool) time.Duration {
 	t.Helper()
 	start := time.Now()
-	for {
-		if cond() {
-			return time.Since(start)
-		}
-		if time.Since(start) > d {
-			t.Fatalf("%s: not within %v", what, d)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	polltest.Until(t, what, d, cond)
+	return time.Since(start)
 }

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/parleyhq/parley/platform/polltest"
 )
 
 // TestIngressStopUnderLoadAnswersEveryAcceptedTurn stops an ingress replica
@@ -58,7 +60,7 @@ func TestIngressStopUnderLoadAnswersEveryAcceptedTurn(t *testing.T) {
 			}
 		})
 	}
-	waitUntil(t, "traffic", 10*time.Second, func() bool { return answered.Load() > 60 })
+	polltest.Until(t, "traffic", 10*time.Second, func() bool { return answered.Load() > 60 })
 	front.Stop()
 	wg.Wait()
 	if refusedAtConnection.Load() != 6 {

@@ -17,6 +17,7 @@ import (
 	"github.com/parleyhq/parley/platform/bustest"
 	"github.com/parleyhq/parley/platform/logx"
 	"github.com/parleyhq/parley/platform/opsserver"
+	"github.com/parleyhq/parley/platform/polltest"
 	"github.com/parleyhq/parley/platform/run"
 	"github.com/parleyhq/parley/services/channels"
 	"github.com/parleyhq/parley/services/ingress"
@@ -117,7 +118,7 @@ func TestAppRidesThroughANATSRestart(t *testing.T) {
 	srv := bustest.RunRestartable(t)
 	cfg := testConfig(t, srv.Config(t))
 	p := startLive(t, cfg, All)
-	bustest.Eventually(t, "readiness", 30*time.Second, p.ready)
+	polltest.Until(t, "readiness", 30*time.Second, p.ready)
 
 	url := p.webhook("/chatbot/hooks/" + botID)
 	users := []string{"restart-ann", "restart-bob", "restart-cy"}
@@ -128,7 +129,7 @@ func TestAppRidesThroughANATSRestart(t *testing.T) {
 	}
 
 	srv.Shutdown()
-	bustest.Eventually(t, "readiness to fail while NATS is down", 10*time.Second, func() bool {
+	polltest.Until(t, "readiness to fail while NATS is down", 10*time.Second, func() bool {
 		return p.probe("/readyz") == http.StatusServiceUnavailable
 	})
 	for _, path := range []string{"/chatbot/hooks/" + botID, "/chatbot/hooks/" + botID + "/hookInstance/async"} {
@@ -146,7 +147,7 @@ func TestAppRidesThroughANATSRestart(t *testing.T) {
 	p.running(t)
 
 	srv.Start(t)
-	bustest.Eventually(t, "readiness after the restart", 60*time.Second, p.ready)
+	polltest.Until(t, "readiness after the restart", 60*time.Second, p.ready)
 	for _, u := range users {
 		got := texts(t, say(t, url, u, "savings"))
 		if len(got) == 0 || got[0] != "You have $45,000 in your Savings account." {
@@ -174,7 +175,7 @@ func TestAppStartsWithNATSDown(t *testing.T) {
 	cfg.Channels.MasterKey = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32))
 	p := startLive(t, cfg, All)
 
-	holds(t, "503 and running while NATS is down", 1500*time.Millisecond, func() bool {
+	polltest.Holds(t, "503 and running while NATS is down", 1500*time.Millisecond, func() bool {
 		select {
 		case err := <-p.done:
 			t.Fatalf("parley stopped with NATS down: %v", err)
@@ -183,7 +184,7 @@ func TestAppStartsWithNATSDown(t *testing.T) {
 		return p.probe("/readyz") == http.StatusServiceUnavailable && p.probe("/livez") == http.StatusOK
 	})
 	bustest.RunJetStreamAt(t, t.TempDir(), port)
-	bustest.Eventually(t, "readiness once NATS is up", 60*time.Second, p.ready)
+	polltest.Until(t, "readiness once NATS is up", 60*time.Second, p.ready)
 	got := texts(t, say(t, p.webhook("/chatbot/hooks/"+botID), "late-starter", "show my balance"))
 	if len(got) == 0 || !strings.Contains(got[0], "Which account") {
 		t.Fatalf("first turn: %v", got)
@@ -198,7 +199,7 @@ func TestReadyzIsUnavailableUntilTheWebhookListens(t *testing.T) {
 	_, busCfg := newServer(t)
 	p := startLive(t, testConfig(t, busCfg), All)
 	var seen []int
-	bustest.Eventually(t, "readiness", 30*time.Second, func() bool {
+	polltest.Until(t, "readiness", 30*time.Second, func() bool {
 		code := p.probe("/readyz")
 		seen = append(seen, code)
 		switch code {
@@ -221,7 +222,7 @@ func TestReadyzIsUnavailableUntilTheWebhookListens(t *testing.T) {
 		t.Fatalf("/readyz passed while the webhook does not accept connections: %v", err)
 	}
 	_ = c.Close()
-	holds(t, "readiness once reached", time.Second, p.ready)
+	polltest.Holds(t, "readiness once reached", time.Second, p.ready)
 	if seen[0] != http.StatusServiceUnavailable {
 		t.Fatalf("/readyz passed at the first probe, before the targets could start: %v", seen)
 	}
@@ -250,12 +251,12 @@ func TestAppRidesThroughClusterFaults(t *testing.T) {
 	// 503 (nothing accepted) is retried, as the contract tells clients to.
 	converse := func(after string) {
 		t.Helper()
-		bustest.Eventually(t, "readiness after "+after, 120*time.Second, p.ready)
+		polltest.Until(t, "readiness after "+after, 120*time.Second, p.ready)
 		step := steps[turn%len(steps)]
 		turn++
 		for _, u := range []string{"cl-ann", "cl-bob", "cl-cy"} {
 			var r response
-			bustest.Eventually(t, u+"'s turn to be accepted after "+after, 60*time.Second, func() bool {
+			polltest.Until(t, u+"'s turn to be accepted after "+after, 60*time.Second, func() bool {
 				r = say(t, url(), u, step.say)
 				return r.Status != http.StatusServiceUnavailable
 			})
@@ -284,7 +285,7 @@ func TestAppRidesThroughClusterFaults(t *testing.T) {
 	for _, n := range cl.Nodes {
 		n.Shutdown()
 	}
-	bustest.Eventually(t, "readiness to fail with the cluster down", 10*time.Second, func() bool {
+	polltest.Until(t, "readiness to fail with the cluster down", 10*time.Second, func() bool {
 		return p.probe("/readyz") == http.StatusServiceUnavailable
 	})
 	p.running(t)

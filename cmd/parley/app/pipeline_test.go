@@ -19,6 +19,7 @@ import (
 
 	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/bustest"
+	"github.com/parleyhq/parley/platform/polltest"
 	"github.com/parleyhq/parley/platform/redistest"
 	dialogv1 "github.com/parleyhq/parley/proto/gen/go/parley/dialog/v1"
 	eventsv1 "github.com/parleyhq/parley/proto/gen/go/parley/events/v1"
@@ -41,7 +42,7 @@ func TestSyncTimeoutAnswers504AndTheTurnStillCompletes(t *testing.T) {
 	// The turn was accepted: once a dialog replica runs, it is processed,
 	// and its reply reaches the ingress late, where it is counted.
 	startProcess(t, cfg, Dialog)
-	waitUntil(t, "the late reply", 15*time.Second, func() bool { return front.ingress.LateReplies() == 1 })
+	polltest.Until(t, "the late reply", 15*time.Second, func() bool { return front.ingress.LateReplies() == 1 })
 	// The conversation moved on: the next turn answers the entity prompt.
 	got := texts(t, say(t, front.base()+"/chatbot/hooks/"+botID, "frank", "Savings"))
 	if got[0] != "You have $45,000 in your Savings account." {
@@ -188,7 +189,7 @@ func TestTwoDialogReplicasKeepEachUsersOrder(t *testing.T) {
 	cfg := testConfig(t, busCfg)
 	a := startProcess(t, cfg, Ingress, Dialog)
 	b := startProcess(t, cfg, Dialog)
-	waitUntil(t, "both replicas to own partitions", 45*time.Second, func() bool {
+	polltest.Until(t, "both replicas to own partitions", 45*time.Second, func() bool {
 		return len(a.dialog.OwnedPartitions()) > 0 && len(b.dialog.OwnedPartitions()) > 0 &&
 			len(a.dialog.OwnedPartitions())+len(b.dialog.OwnedPartitions()) == busCfg.Partitions
 	})
@@ -234,7 +235,7 @@ func TestTwoDialogReplicasKeepEachUsersOrder(t *testing.T) {
 	want := mainTurns + 10*len(others)
 	var byUser map[string][]uint64
 	var partitions map[int]bool
-	waitUntil(t, "every reply", 30*time.Second, func() bool {
+	polltest.Until(t, "every reply", 30*time.Second, func() bool {
 		s, err := conn.JS.Stream(t.Context(), busCfg.Name(bus.StreamReplies))
 		return err == nil && s.CachedInfo().State.Msgs >= uint64(want)
 	})

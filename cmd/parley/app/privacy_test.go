@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/platform/logx"
+	"github.com/parleyhq/parley/platform/polltest"
 )
 
 // syncBuffer is a log sink safe for concurrent writers.
@@ -65,7 +66,7 @@ func TestMessageTextInLogsFollowsTheBotsPrivacySetting(t *testing.T) {
 				a.Log = logx.New(logx.Config{Level: "debug", Format: "json"}, logs)
 			}, All)
 			texts(t, say(t, p.base()+"/chatbot/hooks/"+botID, "pat", secretText))
-			waitUntil(t, "the turn's log line", 5*time.Second, func() bool { return strings.Contains(logs.String(), `"msg":"turn applied"`) })
+			polltest.Until(t, "the turn's log line", 5*time.Second, func() bool { return strings.Contains(logs.String(), `"msg":"turn applied"`) })
 			out := logs.String()
 			for _, w := range tc.want {
 				if !strings.Contains(out, w) {

@@ -20,6 +20,7 @@ import (
 	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/bustest"
 	"github.com/parleyhq/parley/platform/opsserver"
+	"github.com/parleyhq/parley/platform/polltest"
 	"github.com/parleyhq/parley/platform/redistest"
 	"github.com/parleyhq/parley/platform/redisx"
 	"github.com/parleyhq/parley/platform/registry"
@@ -298,7 +299,7 @@ func TestSentinelFailoverMidLoad(t *testing.T) {
 	if !<-sawNotReady {
 		t.Error("the redis readiness check never failed while the primary was down")
 	}
-	redistest.WaitUntil(t, "redis readiness after the failover", left.of(5*time.Second), func() error { return ready.run("redis") })
+	polltest.UntilNil(t, "redis readiness after the failover", left.of(5*time.Second), func() error { return ready.run("redis") })
 
 	refused := 0
 	for _, u := range users {
@@ -310,7 +311,7 @@ func TestSentinelFailoverMidLoad(t *testing.T) {
 	// Every accepted turn is in the session once: the next turn counts one
 	// more than all of them.
 	for _, u := range users {
-		redistest.WaitUntil(t, u.name+"'s next turn", left.of(15*time.Second), func() error {
+		polltest.UntilNil(t, u.name+"'s next turn", left.of(15*time.Second), func() error {
 			o, err := countTurn(url, u.name)
 			if err != nil {
 				return fmt.Errorf("%d %s: %w", o.status, o.raw, err)
@@ -404,7 +405,7 @@ func TestRedisDownAtStart(t *testing.T) {
 	held := make(chan response, 1)
 	go func() { held <- sayQuietly(url, "bob", "count") }()
 	conn := bustest.Connect(t, busCfg)
-	redistest.WaitUntil(t, "the held turn in the turn stream", 10*time.Second, func() error {
+	polltest.UntilNil(t, "the held turn in the turn stream", 10*time.Second, func() error {
 		info, err := conn.JS.Stream(t.Context(), busCfg.Name(bus.StreamTurns))
 		if err != nil {
 			return err
@@ -423,7 +424,7 @@ func TestRedisDownAtStart(t *testing.T) {
 	}
 
 	redistest.StartPort(t, port)
-	redistest.WaitUntil(t, "redis readiness once Redis is up", 15*time.Second, func() error { return ready.run("redis") })
+	polltest.UntilNil(t, "redis readiness once Redis is up", 15*time.Second, func() error { return ready.run("redis") })
 	if r := <-held; r.Status != http.StatusOK || !strings.Contains(r.Raw, "count 1") {
 		t.Fatalf("the held turn: %d %s; want 200 count 1", r.Status, r.Raw)
 	}

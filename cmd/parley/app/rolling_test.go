@@ -11,6 +11,7 @@ import (
 
 	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/bustest"
+	"github.com/parleyhq/parley/platform/polltest"
 )
 
 // TestRollingRestartOfDialogLosesNoTurn keeps users talking while dialog
@@ -43,20 +44,20 @@ func TestRollingRestartOfDialogLosesNoTurn(t *testing.T) {
 			}
 		})
 	}
-	waitUntil(t, "traffic", 10*time.Second, func() bool { return accepted.Load() > 50 })
+	polltest.Until(t, "traffic", 10*time.Second, func() bool { return accepted.Load() > 50 })
 	second.Stop() // graceful: drains its partitions and hands them over
 	mark := accepted.Load()
-	waitUntil(t, "traffic after the first stop", 10*time.Second, func() bool { return accepted.Load() > mark+50 })
+	polltest.Until(t, "traffic after the first stop", 10*time.Second, func() bool { return accepted.Load() > mark+50 })
 	third := startProcess(t, cfg, Dialog) // the replacement joins and takes its share
-	waitUntil(t, "the replacement to own partitions", 30*time.Second, func() bool { return len(third.dialog.OwnedPartitions()) > 0 })
+	polltest.Until(t, "the replacement to own partitions", 30*time.Second, func() bool { return len(third.dialog.OwnedPartitions()) > 0 })
 	mark = accepted.Load()
-	waitUntil(t, "traffic after the replacement", 10*time.Second, func() bool { return accepted.Load() > mark+50 })
+	polltest.Until(t, "traffic after the replacement", 10*time.Second, func() bool { return accepted.Load() > mark+50 })
 	close(stop)
 	wg.Wait()
 
 	conn := bustest.Connect(t, busCfg)
 	want := accepted.Load()
-	waitUntil(t, "a reply to every accepted turn", 60*time.Second, func() bool {
+	polltest.Until(t, "a reply to every accepted turn", 60*time.Second, func() bool {
 		s, err := conn.JS.Stream(t.Context(), busCfg.Name(bus.StreamReplies))
 		return err == nil && s.CachedInfo().State.Msgs >= uint64(want)
 	})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/parleyhq/parley/platform/bus"
 	"github.com/parleyhq/parley/platform/otelx"
+	"github.com/parleyhq/parley/platform/polltest"
 )
 
 // startTraced runs the process with an in-process span exporter and the
@@ -62,7 +63,7 @@ func TestOneTracePerTurn(t *testing.T) {
 	texts(t, say(t, p.base()+"/chatbot/hooks/"+botID, "tina", "show my balance"))
 	in, out := busCfg.Subject(bus.SubjectTurns), busCfg.Subject(bus.SubjectReplies)
 	syncSpans := []string{"POST webhook", "publish " + in, "process " + in}
-	waitUntil(t, "the sync turn's trace", 10*time.Second, func() bool {
+	polltest.Until(t, "the sync turn's trace", 10*time.Second, func() bool {
 		for _, names := range traceSpans(exp) {
 			if hasAll(names, syncSpans...) {
 				return true
@@ -74,7 +75,7 @@ func TestOneTracePerTurn(t *testing.T) {
 
 	say(t, p.base()+"/chatbot/hooks/"+botID+"/hookInstance/async", "tina", "show my balance")
 	asyncSpans := []string{"POST webhook", "publish " + in, "process " + in, "publish " + out, "process " + out, "POST"}
-	waitUntil(t, "the async turn's trace", 15*time.Second, func() bool {
+	polltest.Until(t, "the async turn's trace", 15*time.Second, func() bool {
 		for _, names := range traceSpans(exp) {
 			if hasAll(names, asyncSpans...) {
 				return true

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/parleyhq/parley/platform/polltest"
 )
 
 // sayV2 posts a V2 text message.
@@ -92,7 +94,7 @@ func TestV2WebhookAsync(t *testing.T) {
 	if r.Status != http.StatusOK || r.Body["status"] != "ok" || r.Body["_v"] != "v2" || !strings.HasPrefix(r.Body["traceId"].(string), "RTM-TRACE-") {
 		t.Fatalf("V2 acknowledgement: %d %s", r.Status, r.Raw)
 	}
-	waitUntil(t, "two deliveries", 20*time.Second, func() bool { return len(rcv.received()) >= 2 })
+	polltest.Until(t, "two deliveries", 20*time.Second, func() bool { return len(rcv.received()) >= 2 })
 	got := rcv.received()
 	msg, status := got[0], got[1]
 	data, _ := msg["data"].([]any)
@@ -195,7 +197,7 @@ func TestV2Polling(t *testing.T) {
 
 	startProcess(t, cfg, Dialog)
 	var answer response
-	waitUntil(t, "the answer", 20*time.Second, func() bool {
+	polltest.Until(t, "the answer", 20*time.Second, func() bool {
 		if p := getAs(otherUser, pollID); !notFound(p) {
 			t.Fatalf("another user's token on the poll: %d %s", p.Status, p.Raw)
 		}

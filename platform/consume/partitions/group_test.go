@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/platform/consume"
 	"github.com/parleyhq/parley/platform/consume/partitions"
 	"github.com/parleyhq/parley/platform/logx"
+	"github.com/parleyhq/parley/platform/polltest"
 )
 
 type recorder struct {
@@ -131,11 +132,11 @@ func TestTwoMembersShareWorkAndKeepKeyOrder(t *testing.T) {
 	rec := newRecorder()
 	startMember(t, js, cfg, "a", rec.handler("a", time.Millisecond))
 	_, _, gb := startMember(t, js, cfg, "b", rec.handler("b", time.Millisecond))
-	waitFor(t, "b to own partitions", 10*time.Second, func() bool { return len(gb.Owned()) > 0 })
+	polltest.Until(t, "b to own partitions", 10*time.Second, func() bool { return len(gb.Owned()) > 0 })
 
 	const keys, perKey = 16, 30
 	publish(t, js, cfg, keys, perKey)
-	waitFor(t, "all messages", 30*time.Second, func() bool { return rec.total() == keys*perKey })
+	polltest.Until(t, "all messages", 30*time.Second, func() bool { return rec.total() == keys*perKey })
 	assertOrdered(t, rec, keys, perKey)
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
@@ -149,15 +150,15 @@ func TestMemberLeavingHandsOverWithoutLossOrReorder(t *testing.T) {
 	rec := newRecorder()
 	stopA, doneA, _ := startMember(t, js, cfg, "a", rec.handler("a", 3*time.Millisecond))
 	_, _, gb := startMember(t, js, cfg, "b", rec.handler("b", 3*time.Millisecond))
-	waitFor(t, "b to own partitions", 10*time.Second, func() bool { return len(gb.Owned()) > 0 })
+	polltest.Until(t, "b to own partitions", 10*time.Second, func() bool { return len(gb.Owned()) > 0 })
 
 	const keys, perKey = 8, 40
 	publish(t, js, cfg, keys, perKey)
-	waitFor(t, "some progress", 10*time.Second, func() bool { return rec.total() > keys*perKey/4 })
+	polltest.Until(t, "some progress", 10*time.Second, func() bool { return rec.total() > keys*perKey/4 })
 	stopA()
 	<-doneA
-	waitFor(t, "b to own every partition", 10*time.Second, func() bool { return len(gb.Owned()) == cfg.Partitions })
-	waitFor(t, "all messages", 30*time.Second, func() bool { return rec.total() == keys*perKey })
+	polltest.Until(t, "b to own every partition", 10*time.Second, func() bool { return len(gb.Owned()) == cfg.Partitions })
+	polltest.Until(t, "all messages", 30*time.Second, func() bool { return rec.total() == keys*perKey })
 	assertOrdered(t, rec, keys, perKey)
 }
 
@@ -170,7 +171,7 @@ func TestPermanentErrorTerminatesWithoutBlockingTheLane(t *testing.T) {
 		t.Fatal(err)
 	}
 	publish(t, js, cfg, 2, 5)
-	waitFor(t, "messages after the poison one", 10*time.Second, func() bool { return rec.total() == 10 })
+	polltest.Until(t, "messages after the poison one", 10*time.Second, func() bool { return rec.total() == 10 })
 	assertOrdered(t, rec, 2, 5)
 }
 
@@ -193,12 +194,12 @@ func TestTransientErrorHoldsBackOnlyItsKey(t *testing.T) {
 		return inner(ctx, m)
 	})
 	publish(t, js, cfg, 2, 5)
-	waitFor(t, "the healthy key", 10*time.Second, func() bool {
+	polltest.Until(t, "the healthy key", 10*time.Second, func() bool {
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
 		return len(rec.seen["01"]) == 5
 	})
-	waitFor(t, "the failing key to recover", 10*time.Second, func() bool { return rec.total() == 10 })
+	polltest.Until(t, "the failing key to recover", 10*time.Second, func() bool { return rec.total() == 10 })
 	assertOrdered(t, rec, 2, 5)
 	if failures != 5 {
 		t.Fatalf("failures = %d, want 5 retries", failures)
@@ -238,31 +239,31 @@ func TestGroupRidesThroughNATSRestartAndLostBucket(t *testing.T) {
 	_, doneA, ga := startMember(t, js, cfg, "a", rec.handler("a", time.Millisecond))
 	_, doneB, gb := startMember(t, js, cfg, "b", rec.handler("b", time.Millisecond))
 	serving := func() bool { return ga.Check(t.Context()) == nil && gb.Check(t.Context()) == nil }
-	bustest.Eventually(t, "both members to own partitions", 10*time.Second, func() bool {
+	polltest.Until(t, "both members to own partitions", 10*time.Second, func() bool {
 		return len(ga.Owned()) > 0 && len(gb.Owned()) > 0
 	})
 
 	const keys = 8
 	publishFrom(t, js, cfg, keys, 0, 10)
-	bustest.Eventually(t, "the first batch", 20*time.Second, func() bool { return rec.total() == keys*10 })
+	polltest.Until(t, "the first batch", 20*time.Second, func() bool { return rec.total() == keys*10 })
 
 	srv.Shutdown()
-	bustest.Eventually(t, "readiness to fail while NATS is down", 10*time.Second, func() bool { return !serving() })
+	polltest.Until(t, "readiness to fail while NATS is down", 10*time.Second, func() bool { return !serving() })
 	srv.Start(t)
-	bustest.Eventually(t, "readiness to come back after the restart", 30*time.Second, serving)
+	polltest.Until(t, "readiness to come back after the restart", 30*time.Second, serving)
 	publishFrom(t, js, cfg, keys, 10, 20)
-	bustest.Eventually(t, "the batch after the restart", 30*time.Second, func() bool { return rec.total() == keys*20 })
+	polltest.Until(t, "the batch after the restart", 30*time.Second, func() bool { return rec.total() == keys*20 })
 
 	if err := js.DeleteKeyValue(t.Context(), cfg.LeaseBucket); err != nil {
 		t.Fatal(err)
 	}
-	bustest.Eventually(t, "the lease bucket to be created again", 20*time.Second, func() bool {
+	polltest.Until(t, "the lease bucket to be created again", 20*time.Second, func() bool {
 		_, err := js.KeyValue(t.Context(), cfg.LeaseBucket)
 		return err == nil
 	})
 	publishFrom(t, js, cfg, keys, 20, 30)
-	bustest.Eventually(t, "the batch after the bucket loss", 30*time.Second, func() bool { return rec.total() == keys*30 })
-	bustest.Eventually(t, "both members to serve again", 20*time.Second, serving)
+	polltest.Until(t, "the batch after the bucket loss", 30*time.Second, func() bool { return rec.total() == keys*30 })
+	polltest.Until(t, "both members to serve again", 20*time.Second, serving)
 	assertOrdered(t, rec, keys, 30)
 	for name, done := range map[string]chan struct{}{"a": doneA, "b": doneB} {
 		select {

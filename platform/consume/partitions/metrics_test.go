@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/parleyhq/parley/platform/otelx"
+	"github.com/parleyhq/parley/platform/polltest"
 )
 
 // gauges collects the int64 gauges of reader as name{k=v,...} -> value,
@@ -104,7 +105,7 @@ func TestMetrics(t *testing.T) {
 	waitForGauges(t, reader, "the held messages", want)
 
 	close(release)
-	waitFor(t, "all messages", 10*time.Second, func() bool { return handled.Load() == 5 })
+	polltest.Until(t, "all messages", 10*time.Second, func() bool { return handled.Load() == 5 })
 	want[otelx.MetricConsumerPending+p0], want[otelx.MetricConsumerAckPending+p0] = 0, 0
 	waitForGauges(t, reader, "the drained partition", want)
 

@@ -5,10 +5,13 @@ package partitions_test
 // simulated work.
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+
+	"github.com/parleyhq/parley/platform/polltest"
 )
 
 // simulateWork stands for a handler's work taking d, so that messages stay
@@ -17,28 +20,13 @@ func simulateWork(d time.Duration) {
 	time.Sleep(d)
 }
 
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
+// waitForGauges polls the group's gauges until they read want.
 func waitForGauges(t *testing.T, reader *sdkmetric.ManualReader, what string, want map[string]int64) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got := gauges(t, reader)
-		if equal(got, want) {
-			return
+	polltest.UntilNil(t, "gauges of "+what, 10*time.Second, func() error {
+		if got := gauges(t, reader); !equal(got, want) {
+			return fmt.Errorf("%v, want %v", got, want)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gauges of %s: %v, want %v", what, got, want)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }

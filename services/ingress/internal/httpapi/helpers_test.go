@@ -3,17 +3,12 @@ package httpapi
 import (
 	"testing"
 	"time"
+
+	"github.com/parleyhq/parley/platform/polltest"
 )
 
-// waitFor polls ok until it holds: a test waits for a condition, never for
-// a fixed duration.
+// waitFor polls ok for up to 10 s.
 func waitFor(t *testing.T, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached in 10 s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	polltest.Until(t, "the condition", 10*time.Second, ok)
 }
